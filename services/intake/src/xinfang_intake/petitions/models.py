@@ -1,0 +1,67 @@
+"""Intake's tables. Intake owns the petition record and the petitioner's personal data."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
+
+from xinfang_shared.db import AwareDateTime, messaging_tables
+
+metadata = MetaData()
+
+petitions = Table(
+    "petitions",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("case_number", String(40), nullable=False, unique=True),
+    Column("query_code", String(16), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("persons", Integer, nullable=False),
+    Column("receiving_office_code", String(12), nullable=False, index=True),
+    Column("matter_location_code", String(12), nullable=True),
+    Column("matter_address", String(300), nullable=True),
+    Column("category", String(50), nullable=True),
+    Column("title", String(200), nullable=True),
+    Column("content", Text, nullable=False),
+    Column("collective", Boolean, nullable=False),
+    Column("received_at", AwareDateTime(), nullable=False),
+    Column("registered_at", AwareDateTime(), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("status_at", AwareDateTime(), nullable=False),
+    Column("handling_unit_name", String(100), nullable=True),
+)
+
+petitioners = Table(
+    "petitioners",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("petitions.case_id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("id_number", String(18), nullable=True),
+    Column("id_hash", String(64), nullable=True, index=True),
+    Column("phone", String(30), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("address", String(200), nullable=True),
+)
+
+history = Table(
+    "petition_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("petitions.case_id"), nullable=False, index=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("note", String(500), nullable=True),
+    Column("detail", JSON, nullable=True),
+)
+
+case_number_blocks = Table(
+    "case_number_blocks",
+    metadata,
+    Column("office_code", String(12), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("next_value", Integer, nullable=False),
+)
+
+outbox, processed_events = messaging_tables(metadata)

@@ -1,0 +1,226 @@
+"""Request and response schemas of the petitions API (Create / Read kept apart)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from xinfang_intake.petitions.validation import InvalidValue, normalise_id_number, normalise_phone
+from xinfang_shared import org
+
+
+class Channel(StrEnum):
+    LETTER = "letter"
+    VISIT = "visit"
+    PHONE = "phone"
+    ONLINE = "online"
+    LEADER_MAILBOX = "leader_mailbox"
+
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.LETTER: "来信",
+    Channel.VISIT: "来访",
+    Channel.PHONE: "来电",
+    Channel.ONLINE: "网上信访",
+    Channel.LEADER_MAILBOX: "领导信箱",
+}
+_CHANNEL_BY_LABEL = {label: ch for ch, label in CHANNEL_LABELS.items()} | {"网上": Channel.ONLINE}
+
+
+def bilingual(code: str, zh: str, en: str) -> PydanticCustomError:
+    return PydanticCustomError(code, en, {"zh": zh})
+
+
+def _invalid(exc: InvalidValue) -> PydanticCustomError:
+    return bilingual(exc.code, exc.zh, exc.en)
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+_ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
+
+
+def _known_unit(value: str, *, field: str) -> str:
+    if not _ORG_CODE.match(value):
+        raise bilingual(
+            "org_code_format",
+            f"{field}应为6、9或12位行政区划代码",
+            f"{field} must be an administrative-division code of 6, 9 or 12 digits",
+        )
+    if org.get_unit(value) is None:
+        raise bilingual("org_code_unknown", f"未知的单位代码：{value}", f"unknown org unit code: {value}")
+    return value
+
+
+class PetitionerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, Field(min_length=1, max_length=50, description="姓名")]
+    id_number: Annotated[Text | None, Field(default=None, description="公民身份号码（18位）")] = None
+    phone: Annotated[Text | None, Field(default=None, max_length=30, description="联系电话")] = None
+    email: EmailStr | None = None
+    address: Annotated[Text | None, Field(default=None, max_length=200, description="住址")] = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        try:
+            return normalise_id_number(v)
+        except InvalidValue as exc:
+            raise _invalid(exc) from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        try:
+            return normalise_phone(v)
+        except InvalidValue as exc:
+            raise _invalid(exc) from None
+
+
+class PetitionCreate(BaseModel):
+    """登记一件信访事项 — register one petition item."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "channel": "visit",
+                "petitioners": [
+                    {"name": "张三", "id_number": "11010519491231002X", "phone": "13800138000",
+                     "address": "清河县清河镇东岗村3组"}
+                ],
+                "persons": 1,
+                "receiving_office_code": "339922",
+                "matter_location_code": "339922101201",
+                "matter_address": "清河县清河镇东岗村",
+                "category": "土地征收补偿",
+                "title": "征地补偿款未发放",
+                "content": "本人承包地于今年三月被征收，至今未收到征地补偿款，请求协调解决。",
+            }
+        },
+    )
+
+    channel: Channel = Field(description="渠道：letter 来信 / visit 来访 / phone 来电 / online 网上信访 / leader_mailbox 领导信箱")
+    anonymous: bool = Field(default=False, description="匿名")
+    petitioners: list[PetitionerCreate] = Field(default_factory=list, max_length=200)
+    persons: int | None = Field(default=None, ge=1, le=100_000, description="人数")
+    receiving_office_code: Text = Field(description="受理登记的信访部门所在单位代码")
+    matter_location_code: Text | None = Field(default=None, description="问题发生地代码")
+    matter_address: Annotated[Text | None, Field(default=None, max_length=300)] = None
+    category: Annotated[Text | None, Field(default=None, max_length=50, description="问题类别（可选）")] = None
+    title: Annotated[Text | None, Field(default=None, max_length=200)] = None
+    content: Annotated[Text, Field(min_length=5, max_length=20_000, description="信访内容")]
+    received_at: datetime | None = Field(default=None, description="收到时间（带时区），缺省为当前时间")
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip() in _CHANNEL_BY_LABEL:
+            return _CHANNEL_BY_LABEL[v.strip()]
+        if isinstance(v, str) and v.strip().lower() not in {c.value for c in Channel}:
+            options = "、".join(f"{c.value}（{CHANNEL_LABELS[c]}）" for c in Channel)
+            raise bilingual(
+                "channel_unknown",
+                f"渠道无效：{v}；可选：{options}",
+                f"unknown channel {v!r}; allowed: {', '.join(c.value for c in Channel)}",
+            )
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("receiving_office_code")
+    @classmethod
+    def _office(cls, v: str) -> str:
+        v = _known_unit(v, field="受理单位代码")
+        unit = org.get_unit(v)
+        assert unit is not None
+        if unit.level is org.Level.VILLAGE:
+            raise bilingual(
+                "org_not_office",
+                "村（社区）不设信访部门，请填写乡镇（街道）及以上单位",
+                "villages have no petition office; use a township or higher",
+            )
+        return v
+
+    @field_validator("matter_location_code")
+    @classmethod
+    def _location(cls, v: str | None) -> str | None:
+        return _known_unit(v, field="问题发生地代码") if v else None
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise bilingual("datetime_naive", "时间须带时区，例如 +08:00", "timestamp must carry a UTC offset")
+        return v
+
+    @model_validator(mode="after")
+    def _people(self) -> PetitionCreate:
+        if self.anonymous and self.petitioners:
+            raise bilingual(
+                "anonymous_with_petitioner",
+                "匿名信访不能同时填写信访人信息",
+                "an anonymous petition cannot name petitioners",
+            )
+        if not self.anonymous and not self.petitioners:
+            raise bilingual(
+                "petitioner_required",
+                "非匿名信访至少填写一名信访人",
+                "a petition that is not anonymous needs at least one petitioner",
+            )
+        if self.persons is None:
+            self.persons = max(1, len(self.petitioners))
+        elif self.persons < len(self.petitioners):
+            raise bilingual(
+                "persons_too_few",
+                f"人数（{self.persons}）少于填写的信访人数（{len(self.petitioners)}）",
+                f"persons ({self.persons}) is less than the petitioners listed ({len(self.petitioners)})",
+            )
+        return self
+
+
+class PetitionCreated(BaseModel):
+    case_id: str
+    case_number: str = Field(description="信访件编号")
+    query_code: str = Field(description="查询码")
+    status: str
+    status_label: str
+    received_at: datetime
+    collective: bool
+    message: str
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    status: str
+    status_label: str
+    note: str | None = None
+
+
+class PetitionStatusRead(BaseModel):
+    """What the petitioner sees with the query code: no personal data."""
+
+    case_number: str
+    channel: str
+    channel_label: str
+    received_at: datetime
+    receiving_office: str
+    status: str
+    status_label: str
+    handling_unit: str | None
+    history: list[HistoryEntry]

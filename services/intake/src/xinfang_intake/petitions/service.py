@@ -1,0 +1,246 @@
+"""Petition service functions. They take the session and never commit: the caller does."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinfang_intake.petitions.models import history, outbox, petitioners, petitions
+from xinfang_intake.petitions.numbering import CaseNumberAllocator
+from xinfang_intake.petitions.schemas import (
+    CHANNEL_LABELS,
+    Channel,
+    HistoryEntry,
+    PetitionCreate,
+    PetitionStatusRead,
+)
+from xinfang_intake.petitions.validation import id_hash, mask_id_number
+from xinfang_shared import org
+from xinfang_shared.db import add_to_outbox
+from xinfang_shared.events import (
+    CaseRouted,
+    CaseStatusChanged,
+    CollectiveAlert,
+    PetitionerInfo,
+    PetitionReceived,
+    new_event,
+)
+from xinfang_shared.status import CaseStatus, status_label
+
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+QUERY_CODE_LENGTH = 10
+
+
+class PetitionNotFound(LookupError):
+    pass
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class Registered:
+    case_id: str
+    case_number: str
+    query_code: str
+    received_at: datetime
+    collective: bool
+
+
+async def register_petition(
+    *,
+    session: AsyncSession,
+    data: PetitionCreate,
+    numbers: CaseNumberAllocator,
+    now: datetime,
+    source: str,
+    id_salt: str,
+    collective_threshold: int,
+) -> Registered:
+    """Store the petition, its petitioners, its first history entry and its events (outbox),
+    all in the caller's transaction."""
+    office = org.get_unit(data.receiving_office_code)
+    assert office is not None  # validated by the schema
+    received_at = data.received_at or now
+    if received_at > now:
+        received_at = now  # a clock skew of the client never dates a petition in the future
+    case_id = str(uuid.uuid4())
+    case_number = await numbers.next(office.code, received_at)
+    query_code = new_query_code()
+    persons = data.persons or 1
+    collective = persons >= collective_threshold
+
+    await session.execute(
+        insert(petitions).values(
+            case_id=case_id,
+            case_number=case_number,
+            query_code=query_code,
+            channel=data.channel.value,
+            anonymous=data.anonymous,
+            persons=persons,
+            receiving_office_code=office.code,
+            matter_location_code=data.matter_location_code,
+            matter_address=data.matter_address,
+            category=data.category,
+            title=data.title,
+            content=data.content,
+            collective=collective,
+            received_at=received_at,
+            registered_at=now,
+            status=CaseStatus.REGISTERED.value,
+            status_at=now,
+        )
+    )
+    infos: list[PetitionerInfo] = []
+    rows = []
+    for i, p in enumerate(data.petitioners):
+        hashed = id_hash(p.id_number, id_salt) if p.id_number else None
+        rows.append(
+            {
+                "case_id": case_id,
+                "position": i,
+                "name": p.name,
+                "id_number": p.id_number,
+                "id_hash": hashed,
+                "phone": p.phone,
+                "email": str(p.email) if p.email else None,
+                "address": p.address,
+            }
+        )
+        infos.append(
+            PetitionerInfo(
+                name=p.name,
+                id_number_masked=mask_id_number(p.id_number) if p.id_number else None,
+                id_hash=hashed,
+                phone=p.phone,
+                email=str(p.email) if p.email else None,
+                address=p.address,
+            )
+        )
+    if rows:
+        await session.execute(insert(petitioners), rows)
+    await session.execute(
+        insert(history).values(
+            case_id=case_id,
+            at=now,
+            status=CaseStatus.REGISTERED.value,
+            note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）",
+        )
+    )
+    received = PetitionReceived(
+        case_id=case_id,
+        case_number=case_number,
+        channel=data.channel.value,
+        received_at=received_at,
+        receiving_office_code=office.code,
+        receiving_office_name=office.petition_office_name,
+        anonymous=data.anonymous,
+        petitioners=infos,
+        persons=persons,
+        matter_location_code=data.matter_location_code,
+        matter_address=data.matter_address,
+        category=data.category,
+        title=data.title,
+        content=data.content,
+        collective=collective,
+    )
+    await add_to_outbox(
+        session, outbox, new_event(data=received, source=source, time=now), topic=received.TOPIC, now=now
+    )
+    if collective:
+        alert = CollectiveAlert(
+            case_id=case_id,
+            case_number=case_number,
+            persons=persons,
+            threshold=collective_threshold,
+            receiving_office_code=office.code,
+            receiving_office_name=office.petition_office_name,
+            matter_location_code=data.matter_location_code,
+            summary=(data.title or data.content)[:80],
+            raised_at=now,
+        )
+        await add_to_outbox(
+            session, outbox, new_event(data=alert, source=source, time=now), topic=alert.TOPIC, now=now
+        )
+    return Registered(case_id, case_number, query_code, received_at, collective)
+
+
+async def get_status_by_query_code_or_raise(
+    *, session: AsyncSession, query_code: str
+) -> PetitionStatusRead:
+    row = (
+        await session.execute(select(petitions).where(petitions.c.query_code == query_code.upper()))
+    ).first()
+    if row is None:
+        raise PetitionNotFound(query_code)
+    entries = (
+        await session.execute(
+            select(history).where(history.c.case_id == row.case_id).order_by(history.c.at, history.c.id)
+        )
+    ).all()
+    office = org.get_unit(row.receiving_office_code)
+    return PetitionStatusRead(
+        case_number=row.case_number,
+        channel=row.channel,
+        channel_label=CHANNEL_LABELS[Channel(row.channel)],
+        received_at=row.received_at,
+        receiving_office=office.petition_office_name if office else row.receiving_office_code,
+        status=row.status,
+        status_label=status_label(row.status),
+        handling_unit=row.handling_unit_name,
+        history=[
+            HistoryEntry(at=e.at, status=e.status, status_label=status_label(e.status), note=e.note)
+            for e in entries
+        ],
+    )
+
+
+async def _move_status(
+    session: AsyncSession, *, case_id: str, status: str, at: datetime, note: str, **extra: object
+) -> bool:
+    """Record a status change; the current status only moves to a newer one (events of one
+    case may arrive from different topics out of order, the history keeps them all)."""
+    await session.execute(insert(history).values(case_id=case_id, at=at, status=status, note=note))
+    result = await session.execute(
+        update(petitions)
+        .where(petitions.c.case_id == case_id, petitions.c.status_at <= at)
+        .values(status=status, status_at=at, **extra)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
+    exists = (
+        await session.execute(select(petitions.c.case_id).where(petitions.c.case_id == event.case_id))
+    ).first()
+    if exists is None:
+        return  # a case registered by another level's intake
+    await _move_status(
+        session,
+        case_id=event.case_id,
+        status=CaseStatus.ROUTED.value,
+        at=event.routed_at,
+        note=f"{event.action}至{event.to_unit_name}",
+        handling_unit_name=event.to_unit_name,
+    )
+
+
+async def record_status_changed(*, session: AsyncSession, event: CaseStatusChanged) -> None:
+    exists = (
+        await session.execute(select(petitions.c.case_id).where(petitions.c.case_id == event.case_id))
+    ).first()
+    if exists is None:
+        return
+    await _move_status(
+        session,
+        case_id=event.case_id,
+        status=event.new_status,
+        at=event.changed_at,
+        note=event.note or status_label(event.new_status),
+    )

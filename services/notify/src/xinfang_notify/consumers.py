@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from xinfang_notify import service
+from xinfang_notify.hub import Hub
+from xinfang_shared.consumer import Handler, HandlerContext
+from xinfang_shared.events import CaseEscalated, CollectiveAlert, DeadlineOverdue, DeadlineReminder
+
+CONSUMED = (DeadlineReminder, DeadlineOverdue, CaseEscalated, CollectiveAlert)
+TOPICS = [m.TOPIC for m in CONSUMED]
+
+
+def handlers(hub: Hub) -> dict[str, Handler]:
+    async def notify(ctx: HandlerContext) -> None:
+        rows = await service.record_notifications(
+            session=ctx.session, envelope=ctx.envelope, event=ctx.payload, now=ctx.now
+        )
+
+        def push() -> None:
+            for row in rows:
+                hub.publish(row)
+
+        ctx.after_commit(push)
+
+    return {m.TYPE: notify for m in CONSUMED}

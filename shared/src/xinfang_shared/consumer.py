@@ -1,0 +1,243 @@
+"""Idempotent event consumption on faust-streaming, with a dead-letter topic.
+
+Each message is handled in ONE database transaction together with the record of its event id in
+``processed_events`` (a redelivered event is skipped) and any events it produces (outbox).
+
+Failures are sorted:
+- a message that can never be processed (not JSON, not a CloudEvent, unknown type, payload that
+  fails its schema) goes to ``dlq.<service>`` at once, with the error, and the partition moves on;
+- the database being unreachable is waited out (retry with backoff, the partition pauses: order
+  is kept and nothing is skipped);
+- any other error is retried a few times, then dead-lettered with the error.
+Dead letters are written through the outbox in the same transaction that marks the event
+processed, so a dead letter is never lost either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from xinfang_shared.clock import Clock
+from xinfang_shared.db import add_message, already_processed, mark_processed
+from xinfang_shared.events import BadEvent, Envelope, EventData, UnknownEventType, decode
+from xinfang_shared.settings import CommonSettings
+from xinfang_shared.topics import dlq_topic
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class HandlerContext:
+    session: AsyncSession
+    envelope: Envelope
+    payload: EventData
+    now: datetime
+    _after_commit: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+    def after_commit(self, fn: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``fn`` once the transaction has committed (e.g. push to live SSE clients)."""
+        self._after_commit.append(fn)
+
+
+Handler = Callable[[HandlerContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, OperationalError | OSError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def dead_letter(msg: RawMessage, *, service: str, error: str, error_type: str, at: datetime) -> dict[str, Any]:
+    value: dict[str, Any]
+    try:
+        value = {"value_text": (msg.value or b"").decode()}
+    except UnicodeDecodeError:
+        value = {"value_base64": base64.b64encode(msg.value or b"").decode()}
+    return {
+        "service": service,
+        "topic": msg.topic,
+        "partition": msg.partition,
+        "offset": msg.offset,
+        "key": (msg.key or b"").decode(errors="replace"),
+        **value,
+        "error_type": error_type,
+        "error": error[:4000],
+        "failed_at": at.isoformat(),
+    }
+
+
+class EventProcessor:
+    """The framework-free core: one raw message in, one committed transaction out."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        processed: Table,
+        outbox: Table,
+        handlers: dict[str, Handler],
+        clock: Clock,
+        on_commit: Callable[[], None] = lambda: None,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.service = service
+        self._sessions = sessions
+        self._processed = processed
+        self._outbox = outbox
+        self._handlers = handlers
+        self._clock = clock
+        self._on_commit = on_commit
+        self._max_backoff = max_backoff
+        self.dead_lettered = 0
+        self.handled = 0
+        self.skipped_duplicates = 0
+
+    async def process(self, msg: RawMessage) -> str:
+        """Returns 'handled', 'duplicate', 'ignored' or 'dead-lettered'. Never raises."""
+        try:
+            envelope = decode(msg.value)
+            handler = self._handlers.get(envelope.type)
+            if handler is None:
+                # Not an event this service consumes (e.g. a newer type on a shared topic).
+                return "ignored"
+            payload = envelope.payload()
+        except (BadEvent, UnknownEventType, ValidationError) as exc:
+            await self._dead_letter(msg, None, exc)
+            return "dead-lettered"
+
+        attempts = 0
+        backoff = 0.2
+        while True:
+            try:
+                return await self._handle_once(envelope, payload, handler)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _transient(exc):
+                    log.warning(
+                        "%s: database unavailable, retrying event %s in %.1fs: %s",
+                        self.service, envelope.id, backoff, exc,
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff)
+                    continue
+                attempts += 1
+                if attempts >= MAX_ATTEMPTS:
+                    log.error("%s: event %s failed %d times, dead-lettering", self.service, envelope.id, attempts)
+                    await self._dead_letter(msg, envelope, exc)
+                    return "dead-lettered"
+                log.warning("%s: event %s failed (attempt %d): %r", self.service, envelope.id, attempts, exc)
+                await asyncio.sleep(0.05 * attempts)
+
+    async def _handle_once(self, envelope: Envelope, payload: EventData, handler: Handler) -> str:
+        now = self._clock.now()
+        async with self._sessions() as session:
+            async with session.begin():
+                if await already_processed(session, self._processed, envelope.id):
+                    self.skipped_duplicates += 1
+                    return "duplicate"
+                ctx = HandlerContext(session=session, envelope=envelope, payload=payload, now=now)
+                await handler(ctx)
+                await mark_processed(session, self._processed, envelope, now=now)
+        self.handled += 1
+        self._on_commit()
+        for fn in ctx._after_commit:
+            result = fn()
+            if asyncio.iscoroutine(result):
+                await result
+        return "handled"
+
+    async def _dead_letter(self, msg: RawMessage, envelope: Envelope | None, exc: BaseException) -> None:
+        now = datetime.now(UTC)
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        doc = dead_letter(msg, service=self.service, error=error, error_type=type(exc).__name__, at=now)
+        backoff = 0.2
+        while True:
+            try:
+                async with self._sessions() as session, session.begin():
+                    if envelope is not None:
+                        if await already_processed(session, self._processed, envelope.id):
+                            return
+                        await mark_processed(session, self._processed, envelope, now=now)
+                    await add_message(
+                        session,
+                        self._outbox,
+                        message_id=f"dlq-{uuid.uuid4()}",
+                        topic=dlq_topic(self.service),
+                        key=doc["key"] or "unknown",
+                        value=doc,
+                        now=now,
+                    )
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as db_exc:
+                log.warning("%s: cannot record dead letter yet: %s", self.service, db_exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+        self.dead_lettered += 1
+        log.error(
+            "%s: dead-lettered message %s[%d]@%d: %s",
+            self.service, msg.topic, msg.partition, msg.offset, error,
+        )
+        self._on_commit()
+
+
+def build_faust_app(
+    *, service: str, settings: CommonSettings, topics: list[str], processor: EventProcessor
+) -> faust.App:
+    """A faust app (web server off: the service's FastAPI app serves HTTP) with one agent."""
+    app = faust.App(
+        f"xinfang-{service}",
+        broker=[f"kafka://{s}" for s in settings.bootstrap_list],
+        processing_guarantee="at_least_once",
+        web_enabled=False,
+        autodiscover=False,
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_allow_declare=False,
+        broker_session_timeout=settings.kafka_session_timeout_s,
+        broker_heartbeat_interval=max(0.5, settings.kafka_session_timeout_s / 5),
+        broker_rebalance_timeout=max(settings.kafka_session_timeout_s, 10.0),
+        consumer_auto_offset_reset="earliest",
+    )
+    channel = app.topic(*topics, key_serializer="raw", value_serializer="raw")
+
+    async def consume(stream: Any) -> None:
+        async for event in stream.events():
+            m = event.message
+            await processor.process(
+                RawMessage(m.topic, m.partition, m.offset, event.key, event.value)
+            )
+
+    app.agent(channel, name=f"xinfang-{service}-events")(consume)
+    return app

@@ -1,0 +1,166 @@
+"""Database helpers: async engines for SQLite (embedded) and PostgreSQL, plus the two tables
+every service with a database has: the transactional ``outbox`` and ``processed_events``.
+
+Service functions never commit: the caller owns the transaction (``async with session.begin()``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+from xinfang_shared.events import Envelope
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps on both SQLite (which drops the zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        from datetime import UTC
+
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` / ``sqlite:///`` URLs and pick the async drivers."""
+    u = make_url(url)
+    if u.drivername in {"postgresql", "postgres", "postgresql+psycopg2"}:
+        u = u.set(drivername="postgresql+asyncpg")
+    elif u.drivername == "sqlite":
+        u = u.set(drivername="sqlite+aiosqlite")
+    if u.drivername not in {"postgresql+asyncpg", "sqlite+aiosqlite"}:
+        raise ValueError(f"unsupported database URL scheme {u.drivername!r}: use sqlite or postgresql")
+    return u.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    url = normalise_url(url)
+    u = make_url(url)
+    if u.drivername.startswith("sqlite"):
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable on commit barring power loss
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Add ``outbox`` and ``processed_events`` to a service's metadata and return them."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("topic", String(128), nullable=False),
+        Column("key", String(128), nullable=False),
+        Column("value", JSON, nullable=False),
+        Column("created_at", AwareDateTime(), nullable=False),
+        Column("published_at", AwareDateTime(), nullable=True, index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+    )
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("event_id", String(64), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("processed_at", AwareDateTime(), nullable=False),
+    )
+    return outbox, processed
+
+
+async def add_to_outbox(
+    session: AsyncSession, outbox: Table, envelope: Envelope, *, topic: str, now: datetime
+) -> None:
+    """Stage an event in the caller's transaction; the relay publishes it after commit."""
+    await add_message(
+        session,
+        outbox,
+        message_id=envelope.id,
+        topic=topic,
+        key=envelope.subject,
+        value=envelope.model_dump(mode="json"),
+        now=now,
+    )
+
+
+async def add_message(
+    session: AsyncSession,
+    outbox: Table,
+    *,
+    message_id: str,
+    topic: str,
+    key: str,
+    value: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Stage any JSON message (an event, a dead letter) for the relay."""
+    await session.execute(
+        insert(outbox).values(
+            event_id=message_id, topic=topic, key=key, value=value, created_at=now
+        )
+    )
+
+
+async def already_processed(session: AsyncSession, processed: Table, event_id: str) -> bool:
+    row = await session.execute(select(processed.c.event_id).where(processed.c.event_id == event_id))
+    return row.first() is not None
+
+
+async def mark_processed(
+    session: AsyncSession, processed: Table, envelope: Envelope, *, now: datetime
+) -> None:
+    await session.execute(
+        insert(processed).values(event_id=envelope.id, event_type=envelope.type, processed_at=now)
+    )

@@ -1,0 +1,263 @@
+"""CloudEvents 1.0 envelope and the versioned pydantic schemas of every event on the bus.
+
+The Kafka message key is always the case id (the envelope's ``subject``), so all events of one
+case stay in order within a topic. Consumers ignore fields they do not know (``extra="ignore"``),
+so producers may add fields without breaking older consumers; a breaking change bumps the
+schema version.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from xinfang_shared.timeutil import ensure_aware
+
+SPEC_VERSION = "1.0"
+
+
+class EventData(BaseModel):
+    """Base of every event payload. Unknown fields are ignored on read."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    TOPIC: ClassVar[str]
+
+
+class PetitionerInfo(BaseModel):
+    """What other services may know of a petitioner: no raw ID number ever leaves intake."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    id_number_masked: str | None = None
+    id_hash: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+class PetitionReceived(EventData):
+    TYPE: ClassVar[str] = "petition.received"
+    TOPIC: ClassVar[str] = "petition.received"
+
+    case_id: str
+    case_number: str
+    channel: str
+    received_at: datetime
+    receiving_office_code: str
+    receiving_office_name: str
+    anonymous: bool
+    petitioners: list[PetitionerInfo] = Field(default_factory=list)
+    persons: int
+    matter_location_code: str | None = None
+    matter_address: str | None = None
+    category: str | None = None
+    title: str | None = None
+    content: str
+    collective: bool = False
+
+
+class CaseRouted(EventData):
+    TYPE: ClassVar[str] = "case.routed"
+    TOPIC: ClassVar[str] = "case.routed"
+
+    case_id: str
+    case_number: str
+    hop: int
+    action: Literal["转送", "交办", "直接办理"]
+    from_unit_code: str
+    from_unit_name: str
+    to_unit_code: str
+    to_unit_name: str
+    reason: str
+    routed_at: datetime
+    received_at: datetime
+    needs_manual_triage: bool = False
+
+
+class CaseStatusChanged(EventData):
+    TYPE: ClassVar[str] = "case.status_changed"
+    TOPIC: ClassVar[str] = "case.status_changed"
+
+    case_id: str
+    case_number: str
+    old_status: str | None
+    new_status: str
+    changed_at: datetime
+    actor: str
+    note: str | None = None
+
+
+class DeadlineData(EventData):
+    case_id: str
+    case_number: str
+    deadline_id: str
+    deadline_kind: str
+    deadline_label: str
+    unit_code: str
+    unit_name: str
+    due_date: date
+    days_left: int
+
+
+class DeadlineReminder(DeadlineData):
+    TYPE: ClassVar[str] = "deadline.reminder"
+    TOPIC: ClassVar[str] = "deadline.reminder"
+
+    days_before: int
+    level: Literal["yellow"] = "yellow"
+
+
+class DeadlineOverdue(DeadlineData):
+    TYPE: ClassVar[str] = "deadline.overdue"
+    TOPIC: ClassVar[str] = "deadline.overdue"
+
+    days_overdue: int
+    level: Literal["red"] = "red"
+
+
+class CaseEscalated(EventData):
+    TYPE: ClassVar[str] = "case.escalated"
+    TOPIC: ClassVar[str] = "case.escalated"
+
+    case_id: str
+    case_number: str
+    from_unit_code: str
+    to_unit_code: str
+    reason: str
+    escalated_at: datetime
+
+
+class CollectiveAlert(EventData):
+    TYPE: ClassVar[str] = "alert.collective"
+    TOPIC: ClassVar[str] = "alert.collective"
+
+    case_id: str
+    case_number: str
+    persons: int
+    threshold: int
+    receiving_office_code: str
+    receiving_office_name: str
+    matter_location_code: str | None = None
+    summary: str
+    raised_at: datetime
+
+
+class NotificationSent(EventData):
+    TYPE: ClassVar[str] = "notification.sent"
+    TOPIC: ClassVar[str] = "notification.sent"
+
+    notification_id: str
+    case_id: str
+    source_event_id: str
+    source_event_type: str
+    channel: str
+    recipient: str
+    title: str
+    sent_at: datetime
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.TYPE: cls
+    for cls in (
+        PetitionReceived,
+        CaseRouted,
+        CaseStatusChanged,
+        DeadlineReminder,
+        DeadlineOverdue,
+        CaseEscalated,
+        CollectiveAlert,
+        NotificationSent,
+    )
+}
+
+
+def dataschema_for(event_type: str, version: int) -> str:
+    return f"urn:xinfang:schema:{event_type}:v{version}"
+
+
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 structured-mode event (JSON)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: Literal["1.0"] = SPEC_VERSION
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    schemaversion: int
+    data: dict[str, Any]
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        return ensure_aware(v)
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka message key: the case id."""
+        return self.subject.encode()
+
+    def payload(self) -> EventData:
+        """Parse ``data`` into the schema registered for ``type``.
+
+        Raises :class:`UnknownEventType` or :class:`pydantic.ValidationError`.
+        """
+        model = EVENT_TYPES.get(self.type)
+        if model is None:
+            raise UnknownEventType(self.type)
+        return model.model_validate(self.data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+class BadEvent(ValueError):
+    """A message that can never be processed: it goes to the dead-letter topic."""
+
+
+def new_event(*, data: EventData, source: str, time: datetime, event_id: str | None = None) -> Envelope:
+    subject = getattr(data, "case_id", None)
+    if not subject:
+        raise ValueError("every event is about a case and carries case_id")
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=data.TYPE,
+        subject=subject,
+        time=ensure_aware(time),
+        dataschema=dataschema_for(data.TYPE, data.VERSION),
+        schemaversion=data.VERSION,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def decode(raw: bytes | str | None) -> Envelope:
+    """Decode a message value into an envelope, or raise :class:`BadEvent` saying why."""
+    if raw is None:
+        raise BadEvent("empty message value")
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadEvent(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise BadEvent("not a JSON object")
+    try:
+        return Envelope.model_validate(doc)
+    except ValidationError as exc:
+        raise BadEvent(f"not a CloudEvents envelope: {exc.errors(include_url=False)}") from exc

@@ -1,0 +1,145 @@
+"""The outbox relay: publishes rows committed to a service's ``outbox`` table to Kafka.
+
+A row is marked published only after the broker acknowledged it (acks=all), so a crash or a
+broker outage at any point means the row is sent again later: at-least-once, never lost.
+On PostgreSQL several replicas share the table safely with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from xinfang_shared.db import is_sqlite
+from xinfang_shared.kafka import json_bytes, make_producer
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        servers: list[str],
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._outbox = outbox
+        self._servers = servers
+        self._batch = batch_size
+        self._poll = poll_interval
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+        self.published_total = 0
+
+    def wake(self) -> None:
+        """Called after a commit that added outbox rows: publish now rather than at next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._producer is not None:
+            try:
+                await asyncio.wait_for(self._producer.stop(), 5)
+            except Exception:  # pragma: no cover - best effort on shutdown
+                pass
+            self._producer = None
+
+    async def pending(self) -> int:
+        async with self._sessions() as session:
+            q = select(func.count()).select_from(self._outbox).where(
+                self._outbox.c.published_at.is_(None)
+            )
+            return int((await session.execute(q)).scalar_one())
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = make_producer(self._servers)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch of pending rows; returns how many were published."""
+        o = self._outbox
+        producer = await self._ensure_producer()
+        async with self._sessions() as session, session.begin():
+            q = (
+                select(o.c.id, o.c.topic, o.c.key, o.c.value)
+                .where(o.c.published_at.is_(None))
+                .order_by(o.c.id)
+                .limit(self._batch)
+            )
+            if not is_sqlite(self._engine):
+                q = q.with_for_update(skip_locked=True)
+            rows = (await session.execute(q)).all()
+            if not rows:
+                return 0
+            futures = [
+                await producer.send(r.topic, value=json_bytes(r.value), key=r.key.encode())
+                for r in rows
+            ]
+            await asyncio.gather(*futures)
+            await session.execute(
+                update(o)
+                .where(o.c.id.in_([r.id for r in rows]))
+                .values(published_at=datetime.now(UTC), attempts=o.c.attempts + 1)
+            )
+        self.published_total += len(rows)
+        return len(rows)
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                started = time.monotonic()
+                n = await self.publish_batch()
+                self.last_error = None
+                backoff = 0.2
+                if n:
+                    log.debug("outbox published %d in %.3fs", n, time.monotonic() - started)
+                    continue  # more may be waiting
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                except TimeoutError:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Broker or database unavailable: nothing is lost, rows stay pending.
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("outbox relay cannot publish yet: %s", self.last_error)
+                if self._producer is not None:
+                    try:
+                        await asyncio.wait_for(self._producer.stop(), 5)
+                    except Exception:
+                        pass
+                    self._producer = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,182 @@
+"""What every service process runs besides its own logic: the database engine, the outbox relay,
+the faust consumer, the clock (and its follower in manual mode), health and readiness.
+
+A service builds one :class:`ServiceRuntime` in its ``bootstrap()`` and starts/stops it from the
+FastAPI lifespan. Nothing here connects at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import faust
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinfang_shared import db, kafka
+from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_clock
+from xinfang_shared.consumer import EventProcessor, Handler, build_faust_app
+from xinfang_shared.outbox import OutboxRelay
+from xinfang_shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        *,
+        service: str,
+        settings: CommonSettings,
+        database_url: str,
+        metadata: MetaData,
+        outbox: Table,
+        processed: Table,
+        consumes: list[str] | None = None,
+        handlers: dict[str, Handler] | None = None,
+        clock: SystemClock | ManualClock | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.metadata = metadata
+        self.engine = db.create_engine(database_url)
+        self.sessions = db.sessionmaker(self.engine)
+        self.clock = clock or build_clock(settings.clock_mode)
+        self.outbox = outbox
+        self.relay = OutboxRelay(
+            engine=self.engine, sessions=self.sessions, outbox=outbox, servers=settings.bootstrap_list
+        )
+        self.processor: EventProcessor | None = None
+        self.faust_app: faust.App | None = None
+        if consumes:
+            self.processor = EventProcessor(
+                service=service,
+                sessions=self.sessions,
+                processed=processed,
+                outbox=outbox,
+                handlers=handlers or {},
+                clock=self.clock,
+                on_commit=self.relay.wake,
+            )
+            self.faust_app = build_faust_app(
+                service=service, settings=settings, topics=consumes, processor=self.processor
+            )
+        self._follower = (
+            ClockFollower(self.clock, settings.bootstrap_list)
+            if isinstance(self.clock, ManualClock)
+            else None
+        )
+        self._background: list[asyncio.Task[Any]] = []
+        self.started = False
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.metadata.create_all)
+
+    async def start(self) -> None:
+        await self.create_schema()
+        self.relay.start()
+        if self._follower:
+            self._follower.start()
+        if self.faust_app is not None:
+            # In the background: the HTTP API comes up (and intake accepts petitions) even
+            # while the broker is away; /readyz says whether the broker answers.
+            self._background.append(asyncio.create_task(self._start_consumer(), name="faust"))
+        self.started = True
+
+    async def _start_consumer(self) -> None:
+        assert self.faust_app is not None
+        await self.faust_app.start()
+
+    def add_task(self, coro_fn: Callable[[], Awaitable[Any]], name: str) -> None:
+        self._background.append(asyncio.create_task(coro_fn(), name=name))  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self.faust_app is not None:
+            try:
+                await asyncio.wait_for(self.faust_app.stop(), 15)
+            except Exception as exc:
+                log.warning("faust did not stop cleanly: %s", exc)
+        if self._follower:
+            await self._follower.stop()
+        await self.relay.stop()
+        await self.engine.dispose()
+        self.started = False
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "service": self.service,
+            "now": self.clock.now().isoformat(),
+            "clock_mode": self.settings.clock_mode.value,
+            "clock_offset_s": self.clock.offset.total_seconds(),
+        }
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        checks: dict[str, Any] = {}
+        ok = True
+        try:
+            await asyncio.wait_for(db.ping(self.engine), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            ok = False
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await kafka.ping(self.settings.bootstrap_list)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            ok = False
+            checks["broker"] = f"unreachable: {type(exc).__name__}"
+        if checks["database"] == "ok":
+            checks["outbox_pending"] = await self.relay.pending()
+        if self.relay.last_error:
+            checks["outbox_last_error"] = self.relay.last_error
+        if self.processor is not None:
+            checks["events_handled"] = self.processor.handled
+            checks["events_dead_lettered"] = self.processor.dead_lettered
+        return ok, checks
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    rt: ServiceRuntime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def get_session(rt: RuntimeDep) -> Any:
+    async with rt.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="进程存活 / liveness")
+    async def healthz(rt: RuntimeDep) -> dict[str, Any]:
+        return rt.health()
+
+    @router.get("/readyz", summary="依赖可达 / readiness (database and broker)")
+    async def readyz(rt: RuntimeDep) -> JSONResponse:
+        ok, checks = await rt.readiness()
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503
+        )
+
+    return router

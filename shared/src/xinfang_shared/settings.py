@@ -1,0 +1,74 @@
+"""Settings common to every service, read from environment variables (prefix ``XF_``).
+
+Defaults give the embedded setup: Tansu on 127.0.0.1:9092 and SQLite files under ``var/``.
+PostgreSQL and a real Kafka cluster are chosen by environment only, e.g.::
+
+    XF_KAFKA_BOOTSTRAP_SERVERS=kafka-1:9092,kafka-2:9092
+    XF_INTAKE_DATABASE_URL=postgresql+asyncpg://xinfang@db/xinfang_intake
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
+
+
+class ClockMode(StrEnum):
+    SYSTEM = "system"  # production: the wall clock
+    MANUAL = "manual"  # demo/test: wall clock plus an offset moved by `xf-clock advance`
+
+
+def default_sqlite_url(service: str) -> str:
+    return f"sqlite+aiosqlite:///{Path('var') / f'{service}.db'}"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XF_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_session_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Consumer-group session timeout. Tansu delays a group join by half of it.",
+    )
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    org_scope: str = Field(
+        default="339900",
+        description="Administrative-division code of the org subtree this deployment serves.",
+    )
+    clock_mode: ClockMode = ClockMode.SYSTEM
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+
+    @field_validator("org_scope")
+    @classmethod
+    def _org_code(cls, v: str) -> str:
+        if not _ORG_CODE.match(v):
+            raise ValueError("org_scope must be an administrative-division code of 6, 9 or 12 digits")
+        return v
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _servers(cls, v: str) -> str:
+        parts = [p.strip() for p in v.split(",") if p.strip()]
+        if not parts or any(":" not in p for p in parts):
+            raise ValueError("kafka_bootstrap_servers must be host:port[,host:port...]")
+        return ",".join(parts)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @property
+    def bootstrap_list(self) -> list[str]:
+        return self.kafka_bootstrap_servers.split(",")

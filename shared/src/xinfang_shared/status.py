@@ -1,0 +1,32 @@
+"""Case status vocabulary shared by the services that show or change a case's status."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    REGISTERED = "registered"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    NOT_ACCEPTED = "not_accepted"
+    IN_HANDLING = "in_handling"
+    EXTENDED = "extended"
+    REPLIED = "replied"
+    CLOSED = "closed"
+
+
+STATUS_LABELS: dict[str, str] = {
+    CaseStatus.REGISTERED: "已登记",
+    CaseStatus.ROUTED: "已转送责任单位",
+    CaseStatus.ACCEPTED: "已受理",
+    CaseStatus.NOT_ACCEPTED: "不予受理",
+    CaseStatus.IN_HANDLING: "办理中",
+    CaseStatus.EXTENDED: "已延期",
+    CaseStatus.REPLIED: "已出具处理意见",
+    CaseStatus.CLOSED: "已办结",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)

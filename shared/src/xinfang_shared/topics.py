@@ -1,0 +1,33 @@
+"""Every Kafka topic the system uses, with an explicit partition count.
+
+Event topics are keyed by case id. Each consuming service has its own dead-letter topic.
+``system.clock`` carries the manual clock's offset in demo/test mode (one partition: one order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xinfang_shared import events
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+
+
+CLOCK_TOPIC = "system.clock"
+SERVICES = ("intake", "routing", "supervision", "notify")
+
+
+def dlq_topic(service: str) -> str:
+    return f"dlq.{service}"
+
+
+def all_topics(partitions: int = 6) -> list[TopicSpec]:
+    names = sorted({model.TOPIC for model in events.EVENT_TYPES.values()})
+    specs = [TopicSpec(name, partitions) for name in names]
+    specs += [TopicSpec(dlq_topic(s), partitions) for s in SERVICES]
+    specs.append(TopicSpec(CLOCK_TOPIC, 1))
+    return specs
