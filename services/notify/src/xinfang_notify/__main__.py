@@ -7,8 +7,15 @@ from xinfang_shared.serve import serve
 
 def main() -> None:
     settings = NotifySettings()
-    serve(create_app(settings), service="notify", host=settings.http_host, port=settings.port,
-          log_level=settings.log_level)
+    app = create_app(settings)
+
+    def close_streams() -> None:
+        hub = getattr(app.state, "hub", None)
+        if hub is not None:
+            hub.close_all()
+
+    serve(app, service="notify", host=settings.http_host, port=settings.port,
+          log_level=settings.log_level, on_exit=close_streams)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,16 @@ class Hub:
                 sub.dropped = True
                 self._subscribers.discard(sub)
 
+    def close_all(self) -> None:
+        """End every live stream (on shutdown); clients reconnect elsewhere with Last-Event-ID."""
+        for sub in list(self._subscribers):
+            sub.dropped = True
+            try:
+                sub.queue.put_nowait({})
+            except asyncio.QueueFull:
+                pass
+        self._subscribers.clear()
+
     @property
     def clients(self) -> int:
         return len(self._subscribers)

@@ -61,6 +61,8 @@ async def stream(
                         return
                     yield ": keep-alive\n\n"
                     continue
+                if not item:
+                    return  # the hub was closed: shutting down
                 if item["seq"] <= last or (recipient and item["recipient"] != recipient):
                     continue
                 last = item["seq"]

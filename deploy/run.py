@@ -1,0 +1,221 @@
+"""The local process runner behind ``make run``: broker, four services, demo data.
+
+    python -m deploy.run            # fresh demo: embedded broker, SQLite under var/, manual clock
+    python -m deploy.run --keep     # keep var/*.db from the last run
+    python -m deploy.run --no-demo  # no demo petitions
+
+Everything is configured through the same XF_* environment variables as production; this
+runner only fills in the embedded defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy import broker
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004}
+DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
+
+
+@dataclass
+class Stack:
+    """A running set of processes; stops them all (services first, then the broker)."""
+
+    var: Path
+    env: dict[str, str]
+    ports: dict[str, int]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start_service(self, name: str) -> subprocess.Popen[bytes]:
+        log = open(self.var / "log" / f"{name}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"xinfang_{name}"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs[name] = proc
+        return proc
+
+    def stop_service(self, name: str, *, kill: bool = False, timeout: float = 20) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in [n for n in self.procs if n != "broker"]:
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.terminate()
+        for name in [n for n in list(self.procs) if n != "broker"]:
+            self.stop_service(name)
+        self.stop_service("broker")
+
+
+def get_json(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def wait_healthy(stack: Stack, names: list[str], timeout: float = 60.0, path: str = "/healthz") -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            proc = stack.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {stack.var}/log/{name}.log")
+            try:
+                get_json(stack.url(name) + path)
+                pending.remove(name)
+            except (OSError, ValueError):
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise TimeoutError(f"not healthy within {timeout}s: {pending}")
+
+
+def base_env(var: Path, broker_port: int, ports: dict[str, int], database_urls: dict[str, str] | None = None,
+             extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("XF_CLOCK_MODE", "manual")
+    # Tansu holds a consumer-group join for half the session timeout: keep it short locally.
+    env.setdefault("XF_KAFKA_SESSION_TIMEOUT_S", "2")
+    env.setdefault("XF_SWEEP_INTERVAL_S", "5")
+    env["XF_KAFKA_BOOTSTRAP_SERVERS"] = env.get("XF_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{broker_port}"
+    for name, port in ports.items():
+        env[f"XF_{name.upper()}_PORT"] = str(port)
+        url = (database_urls or {}).get(name) or env.get(f"XF_{name.upper()}_DATABASE_URL")
+        env[f"XF_{name.upper()}_DATABASE_URL"] = url or f"sqlite+aiosqlite:///{var / f'{name}.db'}"
+    env.update(extra or {})
+    return env
+
+
+def start_stack(
+    var: Path,
+    *,
+    broker_port: int = 9092,
+    ports: dict[str, int] | None = None,
+    database_urls: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    external_broker: bool = False,
+    partitions: int = 6,
+) -> Stack:
+    ports = ports or dict(SERVICES)
+    (var / "log").mkdir(parents=True, exist_ok=True)
+    env = base_env(var, broker_port, ports, database_urls, extra_env)
+    stack = Stack(var=var, env=env, ports=ports)
+    try:
+        if not external_broker:
+            stack.procs["broker"] = broker.launch(broker_port, partitions, var / "log" / "broker.log")
+        for name in ports:
+            stack.start_service(name)
+        wait_healthy(stack, list(ports))
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def load_demo(stack: Stack) -> list[dict[str, Any]]:
+    created = []
+    for body in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
+        status, doc = post_json(stack.url("intake") + "/api/v1/petitions", body)
+        if status != 201:
+            raise RuntimeError(f"demo petition refused ({status}): {doc}")
+        created.append(doc)
+    return created
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "cannot connect" while Tansu boots
+    p = argparse.ArgumentParser(description="run the whole 信访 platform locally")
+    p.add_argument("--keep", action="store_true", help="keep the SQLite databases of the last run")
+    p.add_argument("--no-demo", action="store_true", help="do not load demo petitions")
+    p.add_argument("--var", type=Path, default=ROOT / "var")
+    args = p.parse_args(argv)
+
+    external = bool(os.environ.get("XF_KAFKA_BOOTSTRAP_SERVERS"))
+    broker_port = int(os.environ.get("XF_BROKER_PORT", "9092"))
+    if not args.keep:
+        # Tansu keeps nothing across restarts, so a demo starts from empty databases too.
+        for f in args.var.glob("*.db*"):
+            f.unlink()
+        shutil.rmtree(args.var / "log", ignore_errors=True)
+    started = time.monotonic()
+    stack = start_stack(args.var, broker_port=broker_port, external_broker=external)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        demo = [] if args.no_demo else load_demo(stack)
+        print(f"\n信访平台已启动（{time.monotonic() - started:.1f} 秒）/ platform up\n")
+        for name in SERVICES:
+            print(f"  {name:<12} {stack.url(name)}   (API docs: {stack.url(name)}/docs)")
+        print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
+        print(f"  {'broker':<12} {stack.env['XF_KAFKA_BOOTSTRAP_SERVERS']}")
+        if demo:
+            print("\n演示信访件 / demo petitions (查询码 query codes):")
+            for d in demo:
+                print(f"  {d['case_number']}  查询码 {d['query_code']}  "
+                      f"{stack.url('intake')}/api/v1/petitions/{d['query_code']}")
+        print("\n时钟（演示模式）/ move the clock:  make clock-advance DAYS=12")
+        print(f"日志 / logs: {args.var / 'log'}   停止 / stop: Ctrl-C\n", flush=True)
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; see {args.var}/log/{name}.log", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

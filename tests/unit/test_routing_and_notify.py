@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+from xinfang_notify.hub import Hub
+from xinfang_notify.messages import compose
+from xinfang_routing.domain import decide
+from xinfang_shared.events import CollectiveAlert, DeadlineOverdue, DeadlineReminder, PetitionReceived
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def petition(office: str = "339922") -> PetitionReceived:
+    return PetitionReceived(
+        case_id="c-1", case_number=f"{office}-2026-000001", channel="letter", received_at=NOW,
+        receiving_office_code=office, receiving_office_name="x", anonymous=True, persons=1,
+        content="反映情况",
+    )
+
+
+def test_skeleton_routes_to_the_receiving_offices_petition_bureau() -> None:
+    d = decide(petition("339922"))
+    assert d.to_unit_name == "清河县信访局"
+    assert d.to_unit_code == "339922:xf"
+    d = decide(petition("339922101"))
+    assert d.to_unit_name == "清河镇信访办"
+    assert d.needs_manual_triage
+
+
+def deadline(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = dict(
+        case_id="c-1", case_number="339922-2026-000001", deadline_id="d-1", deadline_kind="acceptance_notice",
+        deadline_label="受理告知", unit_code="339922:xf", unit_name="清河县信访局", due_date=date(2026, 3, 16),
+    )
+    base.update(kw)
+    return base
+
+
+def test_reminder_message_is_chinese_with_case_deadline_and_days_left() -> None:
+    [m] = compose(DeadlineReminder.model_validate(deadline(days_left=3, days_before=3)))
+    assert m.recipient == "339922:xf" and m.level == "yellow"
+    assert "339922-2026-000001" in m.title and "还剩3天" in m.title
+    assert "2026年03月16日" in m.body
+
+
+def test_overdue_message_is_red() -> None:
+    [m] = compose(DeadlineOverdue.model_validate(deadline(days_left=-2, days_overdue=2)))
+    assert m.level == "red" and "超期" in m.title and "2天" in m.title
+
+
+def test_collective_alert_goes_to_office_leadership() -> None:
+    [m] = compose(
+        CollectiveAlert(
+            case_id="c", case_number="n", persons=7, threshold=5, receiving_office_code="339922",
+            receiving_office_name="清河县信访局", summary="征地补偿", raised_at=NOW,
+        )
+    )
+    assert m.recipient == "339922:leaders" and m.level == "urgent" and "7人" in m.title
+
+
+async def test_hub_fans_out_and_drops_slow_clients() -> None:
+    hub = Hub(queue_size=2)
+    fast, slow = hub.subscribe(), hub.subscribe()
+    hub.publish({"seq": 1})
+    assert (await fast.queue.get())["seq"] == 1
+    hub.publish({"seq": 2})
+    hub.publish({"seq": 3})  # slow now holds 1,2: full
+    assert slow.dropped and hub.clients == 1
+    assert not fast.dropped
+    await asyncio.sleep(0)
