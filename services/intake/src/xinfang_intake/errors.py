@@ -55,7 +55,8 @@ def describe(error: dict[str, Any]) -> dict[str, Any]:
             zh, en = zh_t, error["msg"]
     else:
         zh, en = "取值无效", error["msg"]
-    return {"field": _field(tuple(error.get("loc", ()))), "code": code, "message": zh, "message_en": en}
+    field = "body" if code == "json_invalid" else _field(tuple(error.get("loc", ())))
+    return {"field": field, "code": code, "message": zh, "message_en": en}
 
 
 def error_body(code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
