@@ -1,0 +1,129 @@
+"""End to end: the real broker and the four real services as separate processes, exactly as
+``make run`` starts them; one petition from registration to a deadline reminder on the SSE
+stream after the system clock moves 12 days."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.run import SERVICES, Stack, start_stack
+from tests.conftest import Databases, eventually, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
+    urls = {name: await databases.new(name) for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
+    started = time.monotonic()
+    s = await asyncio.to_thread(
+        start_stack,
+        tmp_path / "var",
+        broker_port=free_port(),
+        ports=ports,
+        database_urls=urls,
+        partitions=3,
+        extra_env={"XF_CLOCK_MODE": "manual", "XF_KAFKA_SESSION_TIMEOUT_S": "2"},
+    )
+    print(json.dumps({"stack_started_s": round(time.monotonic() - started, 2)}))
+    try:
+        yield s
+    finally:
+        procs = {n: p for n, p in s.procs.items() if n != "broker"}
+        await asyncio.to_thread(s.stop)
+        # graceful shutdown: on SIGTERM every service ran its shutdown and exited by itself
+        # (uvicorn re-raises the signal after a clean shutdown, hence -15 rather than 0)
+        for name, proc in procs.items():
+            log = (s.var / "log" / f"{name}.log").read_text()
+            assert proc.returncode in (0, -15), (name, proc.returncode, log[-2000:])
+            assert "Application shutdown complete." in log, (name, log[-2000:])
+
+
+async def _sse_frames(client: httpx.AsyncClient, url: str, sink: list[dict[str, Any]], ready: asyncio.Event) -> None:
+    async with client.stream("GET", url) as resp:
+        ready.set()
+        event = None
+        async for line in resp.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "notification":
+                sink.append(json.loads(line[6:]))
+
+
+async def test_one_petition_end_to_end(stack: Stack) -> None:
+    intake, supervision, notify = stack.url("intake"), stack.url("supervision"), stack.url("notify")
+    frames: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        for name in SERVICES:
+            ready = await client.get(stack.url(name) + "/readyz")
+            assert ready.status_code == 200, (name, ready.text)
+
+        sse_ready = asyncio.Event()
+        sse = asyncio.create_task(_sse_frames(client, notify + "/api/v1/stream", frames, sse_ready))
+        await asyncio.wait_for(sse_ready.wait(), 10)
+        t0 = time.monotonic()
+        resp = await client.post(
+            intake + "/api/v1/petitions",
+            json={
+                "channel": "letter",
+                "petitioners": [{"name": "李秀英", "phone": "0571-86001234"}],
+                "receiving_office_code": "339902",
+                "matter_location_code": "339902001001",
+                "content": "小区南侧工地夜间施工，噪声严重影响居民休息，请求依法查处。",
+            },
+        )
+        assert resp.status_code == 201, resp.text
+        created = resp.json()
+
+        async def status() -> dict[str, Any] | None:
+            doc = (await client.get(f"{intake}/api/v1/petitions/{created['query_code']}")).json()
+            return doc if doc["status"] == "routed" else None
+
+        # (a) the petitioner sees the case routed
+        routed = await eventually(status, timeout=30, what="status routed")
+        assert routed["status_label"] == "已转送责任单位"
+        assert routed["handling_unit"] == "临江区信访局"
+        assert [h["status"] for h in routed["history"]] == ["registered", "routed"]
+        t_routed = time.monotonic() - t0
+
+        # (b) supervision stored the statutory deadlines
+        async def deadlines() -> list[dict[str, Any]] | None:
+            r = await client.get(f"{supervision}/api/v1/cases/{created['case_id']}/deadlines")
+            return r.json() if r.status_code == 200 and len(r.json()) == 2 else None
+
+        stored = await eventually(deadlines, timeout=30, what="deadlines stored")
+        assert {d["kind"] for d in stored} == {"acceptance_notice", "handling"}
+        assert all(d["status"] == "open" and not d["notices"] for d in stored)
+        assert not [f for f in frames if f["case_id"] == created["case_id"]]
+
+        # (c) one command moves the clock of the whole system 12 days: a reminder arrives live
+        t1 = time.monotonic()
+        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "12d"]
+        for name in SERVICES:
+            cmd += ["--wait", stack.url(name) + "/healthz"]
+        out = await asyncio.to_thread(
+            subprocess.run, cmd, env=stack.env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert json.loads(out.stdout)["lagging"] == []
+
+        mine = await eventually(
+            lambda: [f for f in frames if f["case_id"] == created["case_id"]], timeout=30, what="SSE reminder"
+        )
+        t_reminder = time.monotonic() - t1
+        assert mine[0]["source_event_type"] == "deadline.reminder"
+        assert mine[0]["level"] == "yellow"
+        assert "还剩3天" in mine[0]["title"] and created["case_number"] in mine[0]["title"]
+        sse.cancel()
+        print(json.dumps({"routed_after_s": round(t_routed, 2), "reminder_after_clock_s": round(t_reminder, 2)}))
