@@ -37,9 +37,12 @@ def start_tansu(port: int, *, log: IO[bytes] | None = None) -> subprocess.Popen[
         [
             tansu_binary(),
             "broker",
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
         ],
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
@@ -68,7 +71,7 @@ async def prepare(servers: list[str], partitions: int, timeout: float = 30.0) ->
 
 def launch(port: int, partitions: int, log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """Start Tansu, wait for it and create the topics; returns the running process."""
-    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - lives as long as the broker
+    log = open(log_path, "ab") if log_path else None
     proc = start_tansu(port, log=log)
     try:
         asyncio.run(prepare([f"127.0.0.1:{port}"], partitions))
@@ -81,7 +84,9 @@ def launch(port: int, partitions: int, log_path: Path | None = None) -> subproce
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="embedded broker launcher (Tansu)")
     p.add_argument("--port", type=int, default=int(os.environ.get("XF_BROKER_PORT", "9092")))
-    p.add_argument("--partitions", type=int, default=int(os.environ.get("XF_TOPIC_PARTITIONS", "6")))
+    p.add_argument(
+        "--partitions", type=int, default=int(os.environ.get("XF_TOPIC_PARTITIONS", "6"))
+    )
     p.add_argument("--topics-only", action="store_true", help="only create topics on --bootstrap")
     p.add_argument("--bootstrap", default=None, help="host:port[,host:port] for --topics-only")
     args = p.parse_args(argv)
@@ -92,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     proc = launch(args.port, args.partitions)
-    print(json.dumps({"broker": f"127.0.0.1:{args.port}", "pid": proc.pid, "ready": True}), flush=True)
+    print(
+        json.dumps({"broker": f"127.0.0.1:{args.port}", "pid": proc.pid, "ready": True}), flush=True
+    )
 
     def stop(*_: object) -> None:
         proc.terminate()

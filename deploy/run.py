@@ -45,7 +45,7 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start_service(self, name: str) -> subprocess.Popen[bytes]:
-        log = open(self.var / "log" / f"{name}.log", "ab")  # noqa: SIM115
+        log = open(self.var / "log" / f"{name}.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", f"xinfang_{name}"],
             env=self.env,
@@ -87,7 +87,10 @@ def get_json(url: str, timeout: float = 2.0) -> Any:
 
 def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> tuple[int, Any]:
     req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -96,14 +99,18 @@ def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> tuple[in
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def wait_healthy(stack: Stack, names: list[str], timeout: float = 60.0, path: str = "/healthz") -> None:
+def wait_healthy(
+    stack: Stack, names: list[str], timeout: float = 60.0, path: str = "/healthz"
+) -> None:
     deadline = time.monotonic() + timeout
     pending = list(names)
     while pending and time.monotonic() < deadline:
         for name in list(pending):
             proc = stack.procs.get(name)
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {stack.var}/log/{name}.log")
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}; see {stack.var}/log/{name}.log"
+                )
             try:
                 get_json(stack.url(name) + path)
                 pending.remove(name)
@@ -114,14 +121,21 @@ def wait_healthy(stack: Stack, names: list[str], timeout: float = 60.0, path: st
         raise TimeoutError(f"not healthy within {timeout}s: {pending}")
 
 
-def base_env(var: Path, broker_port: int, ports: dict[str, int], database_urls: dict[str, str] | None = None,
-             extra: dict[str, str] | None = None) -> dict[str, str]:
+def base_env(
+    var: Path,
+    broker_port: int,
+    ports: dict[str, int],
+    database_urls: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("XF_CLOCK_MODE", "manual")
     # Tansu holds a consumer-group join for half the session timeout: keep it short locally.
     env.setdefault("XF_KAFKA_SESSION_TIMEOUT_S", "2")
     env.setdefault("XF_SWEEP_INTERVAL_S", "5")
-    env["XF_KAFKA_BOOTSTRAP_SERVERS"] = env.get("XF_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{broker_port}"
+    env["XF_KAFKA_BOOTSTRAP_SERVERS"] = (
+        env.get("XF_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{broker_port}"
+    )
     for name, port in ports.items():
         env[f"XF_{name.upper()}_PORT"] = str(port)
         url = (database_urls or {}).get(name) or env.get(f"XF_{name.upper()}_DATABASE_URL")
@@ -146,7 +160,9 @@ def start_stack(
     stack = Stack(var=var, env=env, ports=ports)
     try:
         if not external_broker:
-            stack.procs["broker"] = broker.launch(broker_port, partitions, var / "log" / "broker.log")
+            stack.procs["broker"] = broker.launch(
+                broker_port, partitions, var / "log" / "broker.log"
+            )
         for name in ports:
             stack.start_service(name)
         wait_healthy(stack, list(ports))
@@ -202,14 +218,19 @@ def main(argv: list[str] | None = None) -> int:
         if demo:
             print("\n演示信访件 / demo petitions (查询码 query codes):")
             for d in demo:
-                print(f"  {d['case_number']}  查询码 {d['query_code']}  "
-                      f"{stack.url('intake')}/api/v1/petitions/{d['query_code']}")
+                print(
+                    f"  {d['case_number']}  查询码 {d['query_code']}  "
+                    f"{stack.url('intake')}/api/v1/petitions/{d['query_code']}"
+                )
         print("\n时钟（演示模式）/ move the clock:  make clock-advance DAYS=12")
         print(f"日志 / logs: {args.var / 'log'}   停止 / stop: Ctrl-C\n", flush=True)
         while not stopping:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; see {args.var}/log/{name}.log", flush=True)
+                    print(
+                        f"{name} exited with {proc.returncode}; see {args.var}/log/{name}.log",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:

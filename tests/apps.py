@@ -13,5 +13,7 @@ from fastapi import FastAPI
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=20) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", timeout=20
+        ) as client:
             yield client

@@ -33,7 +33,7 @@ class TopicReader:
 
     async def _partitions(self, topic: str) -> set[int]:
         assert self._consumer is not None
-        await self._consumer._client.force_metadata_update()  # noqa: SLF001
+        await self._consumer._client.force_metadata_update()
         return self._consumer.partitions_for_topic(topic) or set()
 
     async def _pump(self) -> None:
@@ -47,7 +47,9 @@ class TopicReader:
         if self._consumer:
             await self._consumer.stop()
 
-    def events(self, *, type_: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+    def events(
+        self, *, type_: str | None = None, subject: str | None = None
+    ) -> list[dict[str, Any]]:
         out = []
         for m in self.messages:
             try:
@@ -80,8 +82,10 @@ async def end_offsets(servers: str, topic: str) -> int:
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
         if not parts:
-            await consumer._client.force_metadata_update()  # noqa: SLF001
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
+            await consumer._client.force_metadata_update()
+            parts = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()
+            ]
         return sum((await consumer.end_offsets(parts)).values())
     finally:
         await consumer.stop()

@@ -50,7 +50,9 @@ async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
             assert "Application shutdown complete." in log, (name, log[-2000:])
 
 
-async def _sse_frames(client: httpx.AsyncClient, url: str, sink: list[dict[str, Any]], ready: asyncio.Event) -> None:
+async def _sse_frames(
+    client: httpx.AsyncClient, url: str, sink: list[dict[str, Any]], ready: asyncio.Event
+) -> None:
     async with client.stream("GET", url) as resp:
         ready.set()
         event = None
@@ -119,11 +121,20 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
         assert json.loads(out.stdout)["lagging"] == []
 
         mine = await eventually(
-            lambda: [f for f in frames if f["case_id"] == created["case_id"]], timeout=30, what="SSE reminder"
+            lambda: [f for f in frames if f["case_id"] == created["case_id"]],
+            timeout=30,
+            what="SSE reminder",
         )
         t_reminder = time.monotonic() - t1
         assert mine[0]["source_event_type"] == "deadline.reminder"
         assert mine[0]["level"] == "yellow"
         assert "还剩3天" in mine[0]["title"] and created["case_number"] in mine[0]["title"]
         sse.cancel()
-        print(json.dumps({"routed_after_s": round(t_routed, 2), "reminder_after_clock_s": round(t_reminder, 2)}))
+        print(
+            json.dumps(
+                {
+                    "routed_after_s": round(t_routed, 2),
+                    "reminder_after_clock_s": round(t_reminder, 2),
+                }
+            )
+        )

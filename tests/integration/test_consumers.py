@@ -10,10 +10,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-
-from tests.apps import running
-from tests.conftest import Databases, eventually, free_port
-from tests.kafka_helpers import TopicReader, produce
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.main import create_app as notify_app
 from xinfang_routing.config import RoutingSettings
@@ -23,6 +19,10 @@ from xinfang_shared.events import CaseRouted, DeadlineReminder, PetitionReceived
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.main import create_app as supervision_app
 
+from tests.apps import running
+from tests.conftest import Databases, eventually, free_port
+from tests.kafka_helpers import TopicReader, produce
+
 
 def common(broker: str) -> dict[str, Any]:
     return {"kafka_bootstrap_servers": broker, "kafka_session_timeout_s": 2, "clock_mode": "manual"}
@@ -31,9 +31,15 @@ def common(broker: str) -> dict[str, Any]:
 def received(case_id: str, office: str = "339922") -> bytes:
     now = datetime.now(UTC)
     data = PetitionReceived(
-        case_id=case_id, case_number=f"{office}-2026-{uuid.uuid4().int % 10**6:06d}", channel="letter",
-        received_at=now, receiving_office_code=office, receiving_office_name="清河县信访局",
-        anonymous=True, persons=1, content="反映村道损坏无人维修",
+        case_id=case_id,
+        case_number=f"{office}-2026-{uuid.uuid4().int % 10**6:06d}",
+        channel="letter",
+        received_at=now,
+        receiving_office_code=office,
+        receiving_office_name="清河县信访局",
+        anonymous=True,
+        persons=1,
+        content="反映村道损坏无人维修",
     )
     return new_event(data=data, source="/test/intake", time=now).to_bytes()
 
@@ -41,7 +47,9 @@ def received(case_id: str, office: str = "339922") -> bytes:
 async def test_routing_routes_once_dead_letters_poison_and_keeps_going(
     broker: str, databases: Databases
 ) -> None:
-    settings = RoutingSettings(XF_ROUTING_DATABASE_URL=await databases.new("routing"), **common(broker))
+    settings = RoutingSettings(
+        XF_ROUTING_DATABASE_URL=await databases.new("routing"), **common(broker)
+    )
     app = routing_app(settings)
     case_a, case_b = str(uuid.uuid4()), str(uuid.uuid4())
     event_a = received(case_a)
@@ -67,9 +75,17 @@ async def test_routing_routes_once_dead_letters_poison_and_keeps_going(
 
 def routed_event(case_id: str, routed_at: datetime) -> bytes:
     data = CaseRouted(
-        case_id=case_id, case_number="339922-2026-000077", hop=1, action="直接办理",
-        from_unit_code="339922", from_unit_name="清河县信访局", to_unit_code="339922:xf",
-        to_unit_name="清河县信访局", reason="test", routed_at=routed_at, received_at=routed_at,
+        case_id=case_id,
+        case_number="339922-2026-000077",
+        hop=1,
+        action="直接办理",
+        from_unit_code="339922",
+        from_unit_name="清河县信访局",
+        to_unit_code="339922:xf",
+        to_unit_name="清河县信访局",
+        reason="test",
+        routed_at=routed_at,
+        received_at=routed_at,
     )
     return new_event(data=data, source="/test/routing", time=routed_at).to_bytes()
 
@@ -78,15 +94,21 @@ async def test_supervision_stores_deadlines_reminds_on_clock_and_survives_restar
     broker: str, databases: Databases
 ) -> None:
     url = await databases.new("supervision")
-    settings = SupervisionSettings(XF_SUPERVISION_DATABASE_URL=url, XF_SWEEP_INTERVAL_S=0.2, **common(broker))
+    settings = SupervisionSettings(
+        XF_SUPERVISION_DATABASE_URL=url, XF_SWEEP_INTERVAL_S=0.2, **common(broker)
+    )
     case_id = str(uuid.uuid4())
     routed_at = datetime.now(UTC)
     async with TopicReader(broker, "deadline.reminder", "deadline.overdue") as topic:
         app = supervision_app(settings)
         async with running(app) as client:
-            await produce(broker, "case.routed", routed_event(case_id, routed_at), key=case_id.encode())
+            await produce(
+                broker, "case.routed", routed_event(case_id, routed_at), key=case_id.encode()
+            )
             deadlines = await eventually(
-                lambda: _json(client, f"/api/v1/cases/{case_id}/deadlines"), timeout=30, what="deadlines"
+                lambda: _json(client, f"/api/v1/cases/{case_id}/deadlines"),
+                timeout=30,
+                what="deadlines",
             )
             by_kind = {d["kind"]: d for d in deadlines}
             start = routed_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
@@ -125,18 +147,31 @@ async def _json(client: httpx.AsyncClient, path: str) -> Any:
 def reminder_event(case_id: str) -> bytes:
     now = datetime.now(UTC)
     data = DeadlineReminder(
-        case_id=case_id, case_number="339922-2026-000099", deadline_id=str(uuid.uuid4()),
-        deadline_kind="acceptance_notice", deadline_label="受理告知", unit_code="339922:xf",
-        unit_name="清河县信访局", due_date=date.today() + timedelta(days=3), days_left=3, days_before=3,
+        case_id=case_id,
+        case_number="339922-2026-000099",
+        deadline_id=str(uuid.uuid4()),
+        deadline_kind="acceptance_notice",
+        deadline_label="受理告知",
+        unit_code="339922:xf",
+        unit_name="清河县信访局",
+        due_date=date.today() + timedelta(days=3),
+        days_left=3,
+        days_before=3,
     )
     return new_event(data=data, source="/test/supervision", time=now).to_bytes()
 
 
-async def test_notify_records_once_and_streams_live_over_sse(broker: str, databases: Databases) -> None:
+async def test_notify_records_once_and_streams_live_over_sse(
+    broker: str, databases: Databases
+) -> None:
     port = free_port()
-    settings = NotifySettings(XF_NOTIFY_DATABASE_URL=await databases.new("notify"), **common(broker))
+    settings = NotifySettings(
+        XF_NOTIFY_DATABASE_URL=await databases.new("notify"), **common(broker)
+    )
     app = notify_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"
     case_id = str(uuid.uuid4())
@@ -148,13 +183,17 @@ async def test_notify_records_once_and_streams_live_over_sse(broker: str, databa
                     assert stream.headers["content-type"].startswith("text/event-stream")
                     raw = reminder_event(case_id)
                     await produce(broker, "deadline.reminder", raw, key=case_id.encode())
-                    await produce(broker, "deadline.reminder", raw, key=case_id.encode())  # redelivered
+                    await produce(
+                        broker, "deadline.reminder", raw, key=case_id.encode()
+                    )  # redelivered
                     frame = await asyncio.wait_for(_next_notification(stream, case_id), 30)
                 assert frame["case_id"] == case_id
                 assert frame["title"].startswith("催办：339922-2026-000099")
                 assert frame["recipient"] == "339922:xf"
                 await eventually(lambda: sent.events(subject=case_id), what="notification.sent")
-                log = (await client.get("/api/v1/notifications", params={"case_id": case_id})).json()
+                log = (
+                    await client.get("/api/v1/notifications", params={"case_id": case_id})
+                ).json()
                 assert len(log) == 1  # once, although the event came twice
                 # a client that reconnects with Last-Event-ID gets what it missed
                 async with client.stream(

@@ -6,31 +6,40 @@ import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-
-from tests.conftest import Databases
 from xinfang_shared import db
 from xinfang_shared.clock import FixedClock
 from xinfang_shared.consumer import EventProcessor, HandlerContext, RawMessage
 from xinfang_shared.events import CaseStatusChanged, new_event
+
+from tests.conftest import Databases
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def make_schema() -> tuple[MetaData, Table, Table, Table]:
     md = MetaData()
-    effects = Table("effects", md, Column("id", Integer, primary_key=True), Column("case_id", String(36)))
+    effects = Table(
+        "effects", md, Column("id", Integer, primary_key=True), Column("case_id", String(36))
+    )
     outbox, processed = db.messaging_tables(md)
     return md, effects, outbox, processed
 
 
 def status_event(case_id: str = "case-1") -> bytes:
     data = CaseStatusChanged(
-        case_id=case_id, case_number="n", old_status=None, new_status="accepted", changed_at=NOW, actor="t"
+        case_id=case_id,
+        case_number="n",
+        old_status=None,
+        new_status="accepted",
+        changed_at=NOW,
+        actor="t",
     )
     return new_event(data=data, source="/test", time=NOW).to_bytes()
 
 
-async def setup(databases: Databases, handler_fails: int = 0) -> tuple[EventProcessor, object, Table, Table]:
+async def setup(
+    databases: Databases, handler_fails: int = 0
+) -> tuple[EventProcessor, object, Table, Table]:
     md, effects, outbox, processed = make_schema()
     engine = db.create_engine(await databases.new("processor"))
     async with engine.begin() as conn:
@@ -63,12 +72,16 @@ async def test_a_redelivered_event_has_its_effect_once(databases: Databases) -> 
     proc, engine, effects, _ = await setup(databases)
     raw = status_event()
     assert await proc.process(RawMessage("case.status_changed", 0, 1, b"case-1", raw)) == "handled"
-    assert await proc.process(RawMessage("case.status_changed", 0, 1, b"case-1", raw)) == "duplicate"
+    assert (
+        await proc.process(RawMessage("case.status_changed", 0, 1, b"case-1", raw)) == "duplicate"
+    )
     assert await count(engine, effects) == 1
     await engine.dispose()  # type: ignore[attr-defined]
 
 
-async def test_poison_message_goes_to_the_dead_letter_topic_with_the_error(databases: Databases) -> None:
+async def test_poison_message_goes_to_the_dead_letter_topic_with_the_error(
+    databases: Databases,
+) -> None:
     proc, engine, effects, outbox = await setup(databases)
     outcome = await proc.process(RawMessage("case.status_changed", 2, 7, b"k", b"{not json"))
     assert outcome == "dead-lettered"
@@ -76,11 +89,16 @@ async def test_poison_message_goes_to_the_dead_letter_topic_with_the_error(datab
         [row] = (await conn.execute(select(outbox))).all()
     assert row.topic == "dlq.test"
     value = row.value if isinstance(row.value, dict) else json.loads(row.value)
-    assert value["topic"] == "case.status_changed" and value["offset"] == 7 and value["partition"] == 2
+    assert (
+        value["topic"] == "case.status_changed" and value["offset"] == 7 and value["partition"] == 2
+    )
     assert value["value_text"] == "{not json" and "not JSON" in value["error"]
     assert await count(engine, effects) == 0
     # the partition moves on: the next good message is handled
-    assert await proc.process(RawMessage("case.status_changed", 2, 8, b"case-1", status_event())) == "handled"
+    assert (
+        await proc.process(RawMessage("case.status_changed", 2, 8, b"case-1", status_event()))
+        == "handled"
+    )
     await engine.dispose()  # type: ignore[attr-defined]
 
 
@@ -88,7 +106,9 @@ async def test_schema_violation_is_dead_lettered_not_retried(databases: Database
     proc, engine, _, outbox = await setup(databases)
     doc = json.loads(status_event())
     del doc["data"]["new_status"]
-    assert await proc.process(RawMessage("t", 0, 0, b"k", json.dumps(doc).encode())) == "dead-lettered"
+    assert (
+        await proc.process(RawMessage("t", 0, 0, b"k", json.dumps(doc).encode())) == "dead-lettered"
+    )
     assert await count(engine, outbox) == 1
     await engine.dispose()  # type: ignore[attr-defined]
 

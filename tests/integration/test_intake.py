@@ -7,14 +7,14 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from xinfang_intake.config import IntakeSettings
+from xinfang_intake.main import create_app
+from xinfang_intake.petitions.models import outbox, petitioners, petitions
 
 from deploy import broker as broker_launcher
 from tests.apps import running
 from tests.conftest import Databases, eventually, free_port
 from tests.kafka_helpers import TopicReader, end_offsets
-from xinfang_intake.config import IntakeSettings
-from xinfang_intake.main import create_app
-from xinfang_intake.petitions.models import outbox, petitioners, petitions
 
 VALID_ID = "11010519491231002X"
 
@@ -85,7 +85,9 @@ async def test_registered_petition_is_durable_published_and_visible_by_query_cod
         assert "petitioners" not in status and VALID_ID not in json.dumps(status)
 
 
-async def test_case_numbers_are_sequential_per_office_and_unique(broker: str, databases: Databases) -> None:
+async def test_case_numbers_are_sequential_per_office_and_unique(
+    broker: str, databases: Databases
+) -> None:
     settings = await intake_settings(databases, broker, XF_INTAKE_CASE_NUMBER_BLOCK=3)
     app = create_app(settings)
     async with running(app) as client:
@@ -93,13 +95,17 @@ async def test_case_numbers_are_sequential_per_office_and_unique(broker: str, da
         for _ in range(7):
             r = await client.post("/api/v1/petitions", json=petition())
             numbers.append(r.json()["case_number"])
-        other = (await client.post("/api/v1/petitions", json=petition(receiving_office_code="339902"))).json()
+        other = (
+            await client.post("/api/v1/petitions", json=petition(receiving_office_code="339902"))
+        ).json()
     assert len(set(numbers)) == 7
     assert [int(n.rsplit("-", 1)[1]) for n in numbers] == list(range(1, 8))
     assert other["case_number"].startswith("339902-") and other["case_number"].endswith("-000001")
 
 
-async def test_unknown_query_code_is_404_in_both_languages(broker: str, databases: Databases) -> None:
+async def test_unknown_query_code_is_404_in_both_languages(
+    broker: str, databases: Databases
+) -> None:
     app = create_app(await intake_settings(databases, broker))
     async with running(app) as client:
         r = await client.get("/api/v1/petitions/ZZZZZZZZZZ")
@@ -144,9 +150,7 @@ async def test_bad_input_is_refused_stores_nothing_and_publishes_nothing(
         # a good petition after the bad ones goes through, and is the only one published
         ok = await client.post("/api/v1/petitions", json=petition())
         assert ok.status_code == 201
-        assert await eventually(
-            lambda: _grew(broker, before), what="exactly one new message"
-        ) == 1
+        assert await eventually(lambda: _grew(broker, before), what="exactly one new message") == 1
     assert await counts(app) == (1, 1, 1)
 
 

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-
 from xinfang_shared.clock import ManualClock, SystemClock, build_clock, decode_offset, encode_offset
 from xinfang_shared.clock_cli import parse_duration
 from xinfang_shared.settings import ClockMode, CommonSettings
@@ -44,7 +43,11 @@ def test_offset_message_roundtrip_and_garbage() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12d", timedelta(days=12)), ("36h", timedelta(hours=36)), ("1d12h30m", timedelta(days=1, hours=12, minutes=30))],
+    [
+        ("12d", timedelta(days=12)),
+        ("36h", timedelta(hours=36)),
+        ("1d12h30m", timedelta(days=1, hours=12, minutes=30)),
+    ],
 )
 def test_duration_parsing(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -84,7 +87,11 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("var", "value"),
-    [("XF_KAFKA_BOOTSTRAP_SERVERS", "no-port"), ("XF_ORG_SCOPE", "12ab"), ("XF_CLOCK_MODE", "fast")],
+    [
+        ("XF_KAFKA_BOOTSTRAP_SERVERS", "no-port"),
+        ("XF_ORG_SCOPE", "12ab"),
+        ("XF_CLOCK_MODE", "fast"),
+    ],
 )
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     monkeypatch.setenv(var, value)
@@ -100,4 +107,3 @@ def test_service_database_urls_are_separate(monkeypatch: pytest.MonkeyPatch) -> 
     assert IntakeSettings().database_url.endswith("/xf_intake")
     assert NotifySettings().database_url.endswith("notify.db")
     assert IntakeSettings().port == 8001 and NotifySettings().port == 8004
-

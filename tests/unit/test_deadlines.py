@@ -20,7 +20,12 @@ def test_day_of_receipt_is_not_counted() -> None:
 
 def test_checkpoints_are_reminders_then_overdue() -> None:
     pts = checkpoints(DUE, R)
-    assert [d for d, _ in pts] == [date(2026, 3, 9), date(2026, 3, 13), date(2026, 3, 15), date(2026, 3, 17)]
+    assert [d for d, _ in pts] == [
+        date(2026, 3, 9),
+        date(2026, 3, 13),
+        date(2026, 3, 15),
+        date(2026, 3, 17),
+    ]
     assert [n.kind for _, n in pts] == ["reminder", "reminder", "reminder", "overdue"]
     assert [n.days_before for _, n in pts] == [7, 3, 1, None]
 

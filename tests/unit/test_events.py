@@ -4,7 +4,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-
 from xinfang_shared import events
 from xinfang_shared.events import BadEvent, CaseRouted, Envelope, decode, new_event
 

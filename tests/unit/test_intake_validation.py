@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-
 from xinfang_intake.errors import describe
 from xinfang_intake.petitions.numbering import format_case_number
 from xinfang_intake.petitions.schemas import Channel, PetitionCreate
@@ -57,7 +56,9 @@ def test_invalid_id_numbers_are_refused_with_a_reason(raw: str, code: str) -> No
     assert info.value.zh and info.value.en
 
 
-@pytest.mark.parametrize("raw", ["13800138000", "+86 138 0013 8000", "0571-86001234", "057186001234"])
+@pytest.mark.parametrize(
+    "raw", ["13800138000", "+86 138 0013 8000", "0571-86001234", "057186001234"]
+)
 def test_phone_numbers(raw: str) -> None:
     assert normalise_phone(raw)
 
@@ -77,7 +78,10 @@ def test_id_number_is_masked_and_hashed_with_salt() -> None:
 def test_channel_accepts_codes_and_chinese_labels() -> None:
     assert PetitionCreate.model_validate(body(channel="来访")).channel is Channel.VISIT
     assert PetitionCreate.model_validate(body(channel="网上信访")).channel is Channel.ONLINE
-    assert PetitionCreate.model_validate(body(channel="LEADER_MAILBOX")).channel is Channel.LEADER_MAILBOX
+    assert (
+        PetitionCreate.model_validate(body(channel="LEADER_MAILBOX")).channel
+        is Channel.LEADER_MAILBOX
+    )
 
 
 def test_wrong_channel_names_the_field_and_the_choices() -> None:
@@ -90,7 +94,12 @@ def test_missing_content_is_named_in_both_languages() -> None:
     doc = body()
     del doc["content"]
     [err] = errors_of(doc)
-    assert err == {"field": "content", "code": "missing", "message": "必填项缺失", "message_en": "field required"}
+    assert err == {
+        "field": "content",
+        "code": "missing",
+        "message": "必填项缺失",
+        "message_en": "field required",
+    }
 
 
 def test_invalid_id_number_points_at_the_petitioner() -> None:

@@ -6,15 +6,26 @@ from datetime import UTC, date, datetime
 from xinfang_notify.hub import Hub
 from xinfang_notify.messages import compose
 from xinfang_routing.domain import decide
-from xinfang_shared.events import CollectiveAlert, DeadlineOverdue, DeadlineReminder, PetitionReceived
+from xinfang_shared.events import (
+    CollectiveAlert,
+    DeadlineOverdue,
+    DeadlineReminder,
+    PetitionReceived,
+)
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def petition(office: str = "339922") -> PetitionReceived:
     return PetitionReceived(
-        case_id="c-1", case_number=f"{office}-2026-000001", channel="letter", received_at=NOW,
-        receiving_office_code=office, receiving_office_name="x", anonymous=True, persons=1,
+        case_id="c-1",
+        case_number=f"{office}-2026-000001",
+        channel="letter",
+        received_at=NOW,
+        receiving_office_code=office,
+        receiving_office_name="x",
+        anonymous=True,
+        persons=1,
         content="反映情况",
     )
 
@@ -30,8 +41,14 @@ def test_skeleton_routes_to_the_receiving_offices_petition_bureau() -> None:
 
 def deadline(**kw: object) -> dict[str, object]:
     base: dict[str, object] = dict(
-        case_id="c-1", case_number="339922-2026-000001", deadline_id="d-1", deadline_kind="acceptance_notice",
-        deadline_label="受理告知", unit_code="339922:xf", unit_name="清河县信访局", due_date=date(2026, 3, 16),
+        case_id="c-1",
+        case_number="339922-2026-000001",
+        deadline_id="d-1",
+        deadline_kind="acceptance_notice",
+        deadline_label="受理告知",
+        unit_code="339922:xf",
+        unit_name="清河县信访局",
+        due_date=date(2026, 3, 16),
     )
     base.update(kw)
     return base
@@ -52,8 +69,14 @@ def test_overdue_message_is_red() -> None:
 def test_collective_alert_goes_to_office_leadership() -> None:
     [m] = compose(
         CollectiveAlert(
-            case_id="c", case_number="n", persons=7, threshold=5, receiving_office_code="339922",
-            receiving_office_name="清河县信访局", summary="征地补偿", raised_at=NOW,
+            case_id="c",
+            case_number="n",
+            persons=7,
+            threshold=5,
+            receiving_office_code="339922",
+            receiving_office_name="清河县信访局",
+            summary="征地补偿",
+            raised_at=NOW,
         )
     )
     assert m.recipient == "339922:leaders" and m.level == "urgent" and "7人" in m.title

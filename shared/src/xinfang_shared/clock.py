@@ -65,7 +65,9 @@ class ManualClock:
         changed = offset != self._offset
         self._offset = offset
         if changed:
-            log.info("clock offset now %s", offset, extra={"clock_offset_s": offset.total_seconds()})
+            log.info(
+                "clock offset now %s", offset, extra={"clock_offset_s": offset.total_seconds()}
+            )
             for listener in self._listeners:
                 await listener()
         return True

@@ -1,8 +1,8 @@
 """``xf-clock``: move the manual clock of the whole running system (demo/test mode only).
 
-    xf-clock show
-    xf-clock advance 12d          # also 36h, 90m, 1d12h
-    xf-clock advance 12d --wait http://127.0.0.1:8003/healthz ...
+xf-clock show
+xf-clock advance 12d          # also 36h, 90m, 1d12h
+xf-clock advance 12d --wait http://127.0.0.1:8003/healthz ...
 """
 
 from __future__ import annotations
@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     new = current + args.duration
     asyncio.run(publish_offset(servers, new))
     laggards = wait_for(args.wait, new, args.timeout) if args.wait else []
-    print(json.dumps({"offset_seconds": new.total_seconds(), "offset": str(new), "lagging": laggards}))
+    print(
+        json.dumps({"offset_seconds": new.total_seconds(), "offset": str(new), "lagging": laggards})
+    )
     return 1 if laggards else 0
 
 

@@ -75,7 +75,9 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
-def dead_letter(msg: RawMessage, *, service: str, error: str, error_type: str, at: datetime) -> dict[str, Any]:
+def dead_letter(
+    msg: RawMessage, *, service: str, error: str, error_type: str, at: datetime
+) -> dict[str, Any]:
     value: dict[str, Any]
     try:
         value = {"value_text": (msg.value or b"").decode()}
@@ -145,17 +147,27 @@ class EventProcessor:
                 if _transient(exc):
                     log.warning(
                         "%s: database unavailable, retrying event %s in %.1fs: %s",
-                        self.service, envelope.id, backoff, exc,
+                        self.service,
+                        envelope.id,
+                        backoff,
+                        exc,
                     )
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff)
                     continue
                 attempts += 1
                 if attempts >= MAX_ATTEMPTS:
-                    log.error("%s: event %s failed %d times, dead-lettering", self.service, envelope.id, attempts)
+                    log.error(
+                        "%s: event %s failed %d times, dead-lettering",
+                        self.service,
+                        envelope.id,
+                        attempts,
+                    )
                     await self._dead_letter(msg, envelope, exc)
                     return "dead-lettered"
-                log.warning("%s: event %s failed (attempt %d): %r", self.service, envelope.id, attempts, exc)
+                log.warning(
+                    "%s: event %s failed (attempt %d): %r", self.service, envelope.id, attempts, exc
+                )
                 await asyncio.sleep(0.05 * attempts)
 
     async def _handle_once(self, envelope: Envelope, payload: EventData, handler: Handler) -> str:
@@ -176,10 +188,14 @@ class EventProcessor:
                 await result
         return "handled"
 
-    async def _dead_letter(self, msg: RawMessage, envelope: Envelope | None, exc: BaseException) -> None:
+    async def _dead_letter(
+        self, msg: RawMessage, envelope: Envelope | None, exc: BaseException
+    ) -> None:
         now = datetime.now(UTC)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        doc = dead_letter(msg, service=self.service, error=error, error_type=type(exc).__name__, at=now)
+        doc = dead_letter(
+            msg, service=self.service, error=error, error_type=type(exc).__name__, at=now
+        )
         backoff = 0.2
         while True:
             try:
@@ -207,7 +223,11 @@ class EventProcessor:
         self.dead_lettered += 1
         log.error(
             "%s: dead-lettered message %s[%d]@%d: %s",
-            self.service, msg.topic, msg.partition, msg.offset, error,
+            self.service,
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            error,
         )
         self._on_commit()
 

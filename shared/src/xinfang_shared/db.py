@@ -25,7 +25,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.types import TypeDecorator
 
 from xinfang_shared.events import Envelope
@@ -58,7 +63,9 @@ def normalise_url(url: str) -> str:
     elif u.drivername == "sqlite":
         u = u.set(drivername="sqlite+aiosqlite")
     if u.drivername not in {"postgresql+asyncpg", "sqlite+aiosqlite"}:
-        raise ValueError(f"unsupported database URL scheme {u.drivername!r}: use sqlite or postgresql")
+        raise ValueError(
+            f"unsupported database URL scheme {u.drivername!r}: use sqlite or postgresql"
+        )
     return u.render_as_string(hide_password=False)
 
 
@@ -78,7 +85,9 @@ def create_engine(url: str) -> AsyncEngine:
         def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable on commit barring power loss
+            cur.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # WAL + NORMAL: durable on commit barring power loss
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -101,7 +110,9 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     outbox = Table(
         "outbox",
         metadata,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column(
+            "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
         Column("event_id", String(64), nullable=False, unique=True),
         Column("topic", String(128), nullable=False),
         Column("key", String(128), nullable=False),
@@ -154,7 +165,9 @@ async def add_message(
 
 
 async def already_processed(session: AsyncSession, processed: Table, event_id: str) -> bool:
-    row = await session.execute(select(processed.c.event_id).where(processed.c.event_id == event_id))
+    row = await session.execute(
+        select(processed.c.event_id).where(processed.c.event_id == event_id)
+    )
     return row.first() is not None
 
 

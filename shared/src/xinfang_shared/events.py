@@ -188,7 +188,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    specversion: Literal["1.0"] = SPEC_VERSION
+    specversion: Literal["1.0"] = "1.0"
     id: str
     source: str
     type: str
@@ -231,7 +231,9 @@ class BadEvent(ValueError):
     """A message that can never be processed: it goes to the dead-letter topic."""
 
 
-def new_event(*, data: EventData, source: str, time: datetime, event_id: str | None = None) -> Envelope:
+def new_event(
+    *, data: EventData, source: str, time: datetime, event_id: str | None = None
+) -> Envelope:
     subject = getattr(data, "case_id", None)
     if not subject:
         raise ValueError("every event is about a case and carries case_id")

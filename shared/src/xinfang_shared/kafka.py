@@ -30,7 +30,9 @@ def json_bytes(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def create_topics(servers: list[str], specs: list[TopicSpec], *, timeout: float = 10) -> dict[str, str]:
+async def create_topics(
+    servers: list[str], specs: list[TopicSpec], *, timeout: float = 10
+) -> dict[str, str]:
     """Create every topic that does not exist yet; returns name -> created|exists."""
     admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=int(timeout * 1000))
     await admin.start()

@@ -16,7 +16,12 @@ class Level(StrEnum):
     VILLAGE = "village"
 
 
-LEVEL_LABELS = {Level.CITY: "市", Level.COUNTY: "县（区）", Level.TOWNSHIP: "乡镇（街道）", Level.VILLAGE: "村（社区）"}
+LEVEL_LABELS = {
+    Level.CITY: "市",
+    Level.COUNTY: "县（区）",
+    Level.TOWNSHIP: "乡镇（街道）",
+    Level.VILLAGE: "村（社区）",
+}
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,10 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         async with self._sessions() as session:
-            q = select(func.count()).select_from(self._outbox).where(
-                self._outbox.c.published_at.is_(None)
+            q = (
+                select(func.count())
+                .select_from(self._outbox)
+                .where(self._outbox.c.published_at.is_(None))
             )
             return int((await session.execute(q)).scalar_one())
 

@@ -49,7 +49,10 @@ class ServiceRuntime:
         self.clock = clock or build_clock(settings.clock_mode)
         self.outbox = outbox
         self.relay = OutboxRelay(
-            engine=self.engine, sessions=self.sessions, outbox=outbox, servers=settings.bootstrap_list
+            engine=self.engine,
+            sessions=self.sessions,
+            outbox=outbox,
+            servers=settings.bootstrap_list,
         )
         self.processor: EventProcessor | None = None
         self.faust_app: faust.App | None = None

@@ -50,7 +50,9 @@ class CommonSettings(BaseSettings):
     @classmethod
     def _org_code(cls, v: str) -> str:
         if not _ORG_CODE.match(v):
-            raise ValueError("org_scope must be an administrative-division code of 6, 9 or 12 digits")
+            raise ValueError(
+                "org_scope must be an administrative-division code of 6, 9 or 12 digits"
+            )
         return v
 
     @field_validator("kafka_bootstrap_servers")

@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from pydantic import Field
-
 from xinfang_shared.settings import CommonSettings, default_sqlite_url
 
 
 class IntakeSettings(CommonSettings):
     database_url: str = Field(
-        default_factory=lambda: default_sqlite_url("intake"), validation_alias="XF_INTAKE_DATABASE_URL"
+        default_factory=lambda: default_sqlite_url("intake"),
+        validation_alias="XF_INTAKE_DATABASE_URL",
     )
     port: int = Field(default=8001, ge=1, le=65535, validation_alias="XF_INTAKE_PORT")
     max_body_bytes: int = Field(
         default=1_000_000, ge=10_000, validation_alias="XF_INTAKE_MAX_BODY_BYTES"
     )
     collective_threshold: int = Field(default=5, ge=2, validation_alias="XF_COLLECTIVE_THRESHOLD")
-    case_number_block: int = Field(default=50, ge=1, le=10_000, validation_alias="XF_INTAKE_CASE_NUMBER_BLOCK")
+    case_number_block: int = Field(
+        default=50, ge=1, le=10_000, validation_alias="XF_INTAKE_CASE_NUMBER_BLOCK"
+    )
     id_hash_salt: str = Field(
         default="xinfang-demo-salt-change-me", min_length=8, validation_alias="XF_ID_HASH_SALT"
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from xinfang_intake.petitions import service
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import CaseRouted, CaseStatusChanged
+
+from xinfang_intake.petitions import service
 
 
 async def on_case_routed(ctx: HandlerContext) -> None:

@@ -11,8 +11,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _STANDARD: dict[str, tuple[str, str]] = {
     "missing": ("必填项缺失", "field required"),
-    "string_too_short": ("长度不足，至少 {min_length} 个字符", "too short: at least {min_length} characters"),
-    "string_too_long": ("长度超限，最多 {max_length} 个字符", "too long: at most {max_length} characters"),
+    "string_too_short": (
+        "长度不足，至少 {min_length} 个字符",
+        "too short: at least {min_length} characters",
+    ),
+    "string_too_long": (
+        "长度超限，最多 {max_length} 个字符",
+        "too long: at most {max_length} characters",
+    ),
     "too_long": ("条目过多，最多 {max_length} 项", "too many items: at most {max_length}"),
     "string_type": ("应为文本", "must be a string"),
     "int_type": ("应为整数", "must be an integer"),
@@ -24,7 +30,10 @@ _STANDARD: dict[str, tuple[str, str]] = {
     "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
     "datetime_parsing": ("时间格式无效，应为 ISO 8601", "invalid date-time, use ISO 8601"),
     "datetime_type": ("时间格式无效，应为 ISO 8601", "invalid date-time, use ISO 8601"),
-    "datetime_from_date_parsing": ("时间格式无效，应为 ISO 8601", "invalid date-time, use ISO 8601"),
+    "datetime_from_date_parsing": (
+        "时间格式无效，应为 ISO 8601",
+        "invalid date-time, use ISO 8601",
+    ),
     "list_type": ("应为数组", "must be a list"),
     "model_type": ("应为对象", "must be an object"),
     "model_attributes_type": ("应为对象", "must be an object"),
@@ -59,7 +68,9 @@ def describe(error: dict[str, Any]) -> dict[str, Any]:
     return {"field": field, "code": code, "message": zh, "message_en": en}
 
 
-def error_body(code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": zh, "message_en": en}
     if errors is not None:
         body["errors"] = errors
@@ -70,7 +81,9 @@ async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [describe(e) for e in exc.errors()]
     return JSONResponse(
-        error_body("validation_error", "提交的数据有误，请按提示修改", "the request is invalid", errors),
+        error_body(
+            "validation_error", "提交的数据有误，请按提示修改", "the request is invalid", errors
+        ),
         status_code=422,
     )
 

@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from xinfang_shared.runtime import ServiceRuntime, health_router
 
 from xinfang_intake import consumers, errors
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.petitions import models
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.views import router as petitions_router
-from xinfang_shared.runtime import ServiceRuntime, health_router
 
 
 @dataclass

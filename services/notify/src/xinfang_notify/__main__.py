@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from xinfang_shared.serve import serve
+
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.main import create_app
-from xinfang_shared.serve import serve
 
 
 def main() -> None:
@@ -14,8 +15,14 @@ def main() -> None:
         if hub is not None:
             hub.close_all()
 
-    serve(app, service="notify", host=settings.http_host, port=settings.port,
-          log_level=settings.log_level, on_exit=close_streams)
+    serve(
+        app,
+        service="notify",
+        host=settings.http_host,
+        port=settings.port,
+        log_level=settings.log_level,
+        on_exit=close_streams,
+    )
 
 
 if __name__ == "__main__":

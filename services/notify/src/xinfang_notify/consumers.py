@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from xinfang_notify import service
-from xinfang_notify.hub import Hub
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import CaseEscalated, CollectiveAlert, DeadlineOverdue, DeadlineReminder
+
+from xinfang_notify import service
+from xinfang_notify.hub import Hub
 
 CONSUMED = (DeadlineReminder, DeadlineOverdue, CaseEscalated, CollectiveAlert)
 TOPICS = [m.TOPIC for m in CONSUMED]

@@ -4,12 +4,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from xinfang_shared.runtime import ServiceRuntime, health_router
 
 from xinfang_notify import consumers, models
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.hub import Hub
 from xinfang_notify.views import router
-from xinfang_shared.runtime import ServiceRuntime, health_router
 
 
 def bootstrap(settings: NotifySettings) -> tuple[ServiceRuntime, Hub]:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
-
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()

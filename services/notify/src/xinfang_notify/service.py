@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from xinfang_shared.db import add_to_outbox
+from xinfang_shared.events import Envelope, EventData, NotificationSent, new_event
 
 from xinfang_notify.messages import compose
 from xinfang_notify.models import notifications, outbox
-from xinfang_shared.db import add_to_outbox
-from xinfang_shared.events import Envelope, EventData, NotificationSent, new_event
 
 DASHBOARD = "dashboard"
 SOURCE = "/xinfang/notify"
@@ -62,12 +62,22 @@ async def record_notifications(
             title=msg.title,
             sent_at=now,
         )
-        await add_to_outbox(session, outbox, new_event(data=sent, source=SOURCE, time=now), topic=sent.TOPIC, now=now)
+        await add_to_outbox(
+            session,
+            outbox,
+            new_event(data=sent, source=SOURCE, time=now),
+            topic=sent.TOPIC,
+            now=now,
+        )
     return stored
 
 
 async def list_notifications(
-    *, session: AsyncSession, after_seq: int = 0, case_id: str | None = None, recipient: str | None = None,
+    *,
+    session: AsyncSession,
+    after_seq: int = 0,
+    case_id: str | None = None,
+    recipient: str | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:
     q = select(notifications).where(notifications.c.seq > after_seq)

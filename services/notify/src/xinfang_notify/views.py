@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 from xinfang_notify import service
 from xinfang_notify.hub import Hub
-from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["notify 通知"])
 
@@ -31,7 +31,9 @@ async def stream(
     request: Request,
     rt: RuntimeDep,
     last_event_id: Annotated[str | None, Header()] = None,
-    since: Annotated[int | None, Query(ge=0, description="replay notifications after this id")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, description="replay notifications after this id")
+    ] = None,
     recipient: Annotated[str | None, Query(max_length=60)] = None,
 ) -> StreamingResponse:
     hub: Hub = request.app.state.hub

@@ -5,10 +5,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from xinfang_shared.runtime import ServiceRuntime, SessionDep, health_router
 
 from xinfang_routing import consumers, models, service
 from xinfang_routing.config import RoutingSettings
-from xinfang_shared.runtime import ServiceRuntime, SessionDep, health_router
 
 router = APIRouter(prefix="/api/v1", tags=["routing 分办"])
 

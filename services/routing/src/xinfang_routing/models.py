@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
-
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()

@@ -4,11 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from xinfang_shared.db import add_to_outbox
+from xinfang_shared.events import CaseRouted, PetitionReceived, new_event
 
 from xinfang_routing.domain import decide
 from xinfang_routing.models import hops, outbox
-from xinfang_shared.db import add_to_outbox
-from xinfang_shared.events import CaseRouted, PetitionReceived, new_event
 
 
 async def route_petition(
@@ -46,7 +46,11 @@ async def route_petition(
         )
     )
     await add_to_outbox(
-        session, outbox, new_event(data=routed, source=source, time=now), topic=routed.TOPIC, now=now
+        session,
+        outbox,
+        new_event(data=routed, source=source, time=now),
+        topic=routed.TOPIC,
+        now=now,
     )
     return routed
 

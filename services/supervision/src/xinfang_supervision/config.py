@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pydantic import Field, field_validator
-
 from xinfang_shared.settings import CommonSettings, default_sqlite_url
 
 

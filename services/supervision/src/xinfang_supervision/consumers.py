@@ -4,10 +4,13 @@ from collections.abc import Callable
 
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import CaseRouted
+
 from xinfang_supervision import service
 
 
-def handlers(*, reminder_days: tuple[int, ...], on_new_deadlines: Callable[[], None]) -> dict[str, Handler]:
+def handlers(
+    *, reminder_days: tuple[int, ...], on_new_deadlines: Callable[[], None]
+) -> dict[str, Handler]:
     async def on_case_routed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseRouted)
         created = await service.open_deadlines(

@@ -5,9 +5,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.runtime import ServiceRuntime, SessionDep, health_router
+
 from xinfang_supervision import consumers, models, service
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.sweeper import Sweeper

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, UniqueConstraint
-
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()

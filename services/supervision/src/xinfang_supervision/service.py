@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from xinfang_shared.db import add_to_outbox
 from xinfang_shared.events import CaseRouted, DeadlineOverdue, DeadlineReminder, new_event
 from xinfang_shared.timeutil import local_date
+
 from xinfang_supervision.deadlines import NATIONAL_DEFAULT, due_date, first_check, next_notice
 from xinfang_supervision.models import deadlines, notices, outbox
 
@@ -104,7 +104,11 @@ async def sweep_batch(
             envelope = new_event(data=data, source=source, time=now)
             await session.execute(
                 insert(notices).values(
-                    deadline_id=d.id, stage=notice.stage, kind=notice.kind, event_id=envelope.id, sent_at=now
+                    deadline_id=d.id,
+                    stage=notice.stage,
+                    kind=notice.kind,
+                    event_id=envelope.id,
+                    sent_at=now,
                 )
             )
             await add_to_outbox(session, outbox, envelope, topic=data.TOPIC, now=now)

@@ -9,10 +9,10 @@ import asyncio
 import logging
 
 from sqlalchemy.exc import IntegrityError
-
 from xinfang_shared.db import is_sqlite
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import local_date
+
 from xinfang_supervision import service
 from xinfang_supervision.config import SupervisionSettings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
-
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()

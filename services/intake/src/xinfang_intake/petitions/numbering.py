@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from xinfang_shared.timeutil import local_date
 
 from xinfang_intake.petitions.models import case_number_blocks
-from xinfang_shared.timeutil import local_date
 
 
 def format_case_number(office_code: str, year: int, seq: int) -> str:

@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from xinfang_shared import org
 
 from xinfang_intake.petitions.validation import InvalidValue, normalise_id_number, normalise_phone
-from xinfang_shared import org
 
 
 class Channel(StrEnum):
@@ -60,7 +60,9 @@ def _known_unit(value: str, *, field: str) -> str:
             f"{field} must be an administrative-division code of 6, 9 or 12 digits",
         )
     if org.get_unit(value) is None:
-        raise bilingual("org_code_unknown", f"未知的单位代码：{value}", f"unknown org unit code: {value}")
+        raise bilingual(
+            "org_code_unknown", f"未知的单位代码：{value}", f"unknown org unit code: {value}"
+        )
     return value
 
 
@@ -68,7 +70,9 @@ class PetitionerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[Text, Field(min_length=1, max_length=50, description="姓名")]
-    id_number: Annotated[Text | None, Field(default=None, description="公民身份号码（18位）")] = None
+    id_number: Annotated[Text | None, Field(default=None, description="公民身份号码（18位）")] = (
+        None
+    )
     phone: Annotated[Text | None, Field(default=None, max_length=30, description="联系电话")] = None
     email: EmailStr | None = None
     address: Annotated[Text | None, Field(default=None, max_length=200, description="住址")] = None
@@ -103,8 +107,12 @@ class PetitionCreate(BaseModel):
             "example": {
                 "channel": "visit",
                 "petitioners": [
-                    {"name": "张三", "id_number": "11010519491231002X", "phone": "13800138000",
-                     "address": "清河县清河镇东岗村3组"}
+                    {
+                        "name": "张三",
+                        "id_number": "11010519491231002X",
+                        "phone": "13800138000",
+                        "address": "清河县清河镇东岗村3组",
+                    }
                 ],
                 "persons": 1,
                 "receiving_office_code": "339922",
@@ -117,17 +125,23 @@ class PetitionCreate(BaseModel):
         },
     )
 
-    channel: Channel = Field(description="渠道：letter 来信 / visit 来访 / phone 来电 / online 网上信访 / leader_mailbox 领导信箱")
+    channel: Channel = Field(
+        description="渠道：letter 来信 / visit 来访 / phone 来电 / online 网上信访 / leader_mailbox 领导信箱"
+    )
     anonymous: bool = Field(default=False, description="匿名")
     petitioners: list[PetitionerCreate] = Field(default_factory=list, max_length=200)
     persons: int | None = Field(default=None, ge=1, le=100_000, description="人数")
     receiving_office_code: Text = Field(description="受理登记的信访部门所在单位代码")
     matter_location_code: Text | None = Field(default=None, description="问题发生地代码")
     matter_address: Annotated[Text | None, Field(default=None, max_length=300)] = None
-    category: Annotated[Text | None, Field(default=None, max_length=50, description="问题类别（可选）")] = None
+    category: Annotated[
+        Text | None, Field(default=None, max_length=50, description="问题类别（可选）")
+    ] = None
     title: Annotated[Text | None, Field(default=None, max_length=200)] = None
     content: Annotated[Text, Field(min_length=5, max_length=20_000, description="信访内容")]
-    received_at: datetime | None = Field(default=None, description="收到时间（带时区），缺省为当前时间")
+    received_at: datetime | None = Field(
+        default=None, description="收到时间（带时区），缺省为当前时间"
+    )
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -166,7 +180,9 @@ class PetitionCreate(BaseModel):
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
         if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-            raise bilingual("datetime_naive", "时间须带时区，例如 +08:00", "timestamp must carry a UTC offset")
+            raise bilingual(
+                "datetime_naive", "时间须带时区，例如 +08:00", "timestamp must carry a UTC offset"
+            )
         return v
 
     @model_validator(mode="after")

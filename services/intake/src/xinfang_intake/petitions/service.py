@@ -9,17 +9,6 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from xinfang_intake.petitions.models import history, outbox, petitioners, petitions
-from xinfang_intake.petitions.numbering import CaseNumberAllocator
-from xinfang_intake.petitions.schemas import (
-    CHANNEL_LABELS,
-    Channel,
-    HistoryEntry,
-    PetitionCreate,
-    PetitionStatusRead,
-)
-from xinfang_intake.petitions.validation import id_hash, mask_id_number
 from xinfang_shared import org
 from xinfang_shared.db import add_to_outbox
 from xinfang_shared.events import (
@@ -31,6 +20,17 @@ from xinfang_shared.events import (
     new_event,
 )
 from xinfang_shared.status import CaseStatus, status_label
+
+from xinfang_intake.petitions.models import history, outbox, petitioners, petitions
+from xinfang_intake.petitions.numbering import CaseNumberAllocator
+from xinfang_intake.petitions.schemas import (
+    CHANNEL_LABELS,
+    Channel,
+    HistoryEntry,
+    PetitionCreate,
+    PetitionStatusRead,
+)
+from xinfang_intake.petitions.validation import id_hash, mask_id_number
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 QUERY_CODE_LENGTH = 10
@@ -151,7 +151,11 @@ async def register_petition(
         collective=collective,
     )
     await add_to_outbox(
-        session, outbox, new_event(data=received, source=source, time=now), topic=received.TOPIC, now=now
+        session,
+        outbox,
+        new_event(data=received, source=source, time=now),
+        topic=received.TOPIC,
+        now=now,
     )
     if collective:
         alert = CollectiveAlert(
@@ -166,7 +170,11 @@ async def register_petition(
             raised_at=now,
         )
         await add_to_outbox(
-            session, outbox, new_event(data=alert, source=source, time=now), topic=alert.TOPIC, now=now
+            session,
+            outbox,
+            new_event(data=alert, source=source, time=now),
+            topic=alert.TOPIC,
+            now=now,
         )
     return Registered(case_id, case_number, query_code, received_at, collective)
 
@@ -181,7 +189,9 @@ async def get_status_by_query_code_or_raise(
         raise PetitionNotFound(query_code)
     entries = (
         await session.execute(
-            select(history).where(history.c.case_id == row.case_id).order_by(history.c.at, history.c.id)
+            select(history)
+            .where(history.c.case_id == row.case_id)
+            .order_by(history.c.at, history.c.id)
         )
     ).all()
     office = org.get_unit(row.receiving_office_code)
@@ -217,7 +227,9 @@ async def _move_status(
 
 async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
     exists = (
-        await session.execute(select(petitions.c.case_id).where(petitions.c.case_id == event.case_id))
+        await session.execute(
+            select(petitions.c.case_id).where(petitions.c.case_id == event.case_id)
+        )
     ).first()
     if exists is None:
         return  # a case registered by another level's intake
@@ -233,7 +245,9 @@ async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
 
 async def record_status_changed(*, session: AsyncSession, event: CaseStatusChanged) -> None:
     exists = (
-        await session.execute(select(petitions.c.case_id).where(petitions.c.case_id == event.case_id))
+        await session.execute(
+            select(petitions.c.case_id).where(petitions.c.case_id == event.case_id)
+        )
     ).first()
     if exists is None:
         return

@@ -35,10 +35,16 @@ def normalise_id_number(raw: str) -> str:
     except ValueError:
         born = None
     if born is None or born.year < 1900:
-        raise InvalidValue("id_number_birthdate", "身份证号码中的出生日期无效", "ID number has an invalid birth date")
+        raise InvalidValue(
+            "id_number_birthdate",
+            "身份证号码中的出生日期无效",
+            "ID number has an invalid birth date",
+        )
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
-        raise InvalidValue("id_number_checksum", "身份证号码校验位错误", "ID number check digit is wrong")
+        raise InvalidValue(
+            "id_number_checksum", "身份证号码校验位错误", "ID number check digit is wrong"
+        )
     return value
 
 

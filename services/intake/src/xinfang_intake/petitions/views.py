@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
+from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.status import CaseStatus, status_label
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
 from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated, PetitionStatusRead
-from xinfang_shared.runtime import RuntimeDep, SessionDep
-from xinfang_shared.status import CaseStatus, status_label
 
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
 
@@ -21,9 +21,14 @@ router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
     status_code=status.HTTP_201_CREATED,
     response_model=PetitionCreated,
     summary="登记信访事项 / register a petition",
-    responses={422: {"description": "字段校验失败 / invalid field"}, 413: {"description": "请求体过大"}},
+    responses={
+        422: {"description": "字段校验失败 / invalid field"},
+        413: {"description": "请求体过大"},
+    },
 )
-async def register(data: PetitionCreate, request: Request, rt: RuntimeDep, session: SessionDep) -> PetitionCreated:
+async def register(
+    data: PetitionCreate, request: Request, rt: RuntimeDep, session: SessionDep
+) -> PetitionCreated:
     ctx = request.app.state.intake
     now = rt.clock.now()
     async with session.begin():
@@ -59,9 +64,13 @@ async def by_query_code(
     query_code: Annotated[str, Path(min_length=4, max_length=16)], session: SessionDep
 ) -> PetitionStatusRead | JSONResponse:
     try:
-        return await service.get_status_by_query_code_or_raise(session=session, query_code=query_code)
+        return await service.get_status_by_query_code_or_raise(
+            session=session, query_code=query_code
+        )
     except service.PetitionNotFound:
         return JSONResponse(
-            error_body("not_found", "查询码不存在，请核对后重试", "no petition with this query code"),
+            error_body(
+                "not_found", "查询码不存在，请核对后重试", "no petition with this query code"
+            ),
             status_code=404,
         )
