@@ -8,7 +8,9 @@ RUN := $(UV) run --frozen
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
-		$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check uv || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --user uv || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages uv
 
 setup: bootstrap
 	@$(UV) sync --frozen --quiet
