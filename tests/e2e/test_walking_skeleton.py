@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -48,6 +50,38 @@ async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
             log = (s.var / "log" / f"{name}.log").read_text()
             assert proc.returncode in (0, -15), (name, proc.returncode, log[-2000:])
             assert "Application shutdown complete." in log, (name, log[-2000:])
+
+
+async def _dashboard_text(url: str, case_number: str, screenshot: Path) -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
+        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(url + "/")
+            item = page.locator("li.yellow", has_text=case_number)
+            await item.first.wait_for(timeout=15_000)
+            await page.screenshot(path=str(screenshot), full_page=True)
+            return await page.inner_text("body")
+        finally:
+            await browser.close()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 async def _sse_frames(
@@ -130,6 +164,10 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
         assert mine[0]["level"] == "yellow"
         assert "还剩3天" in mine[0]["title"] and created["case_number"] in mine[0]["title"]
         sse.cancel()
+
+        # (d) a person opens the dashboard in a real browser and sees the reminder live
+        text = await _dashboard_text(notify, created["case_number"], stack.var / "dashboard.png")
+        assert "催办" in text and "还剩3天" in text and "已连接" in text
         print(
             json.dumps(
                 {

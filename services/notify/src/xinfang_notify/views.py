@@ -115,7 +115,7 @@ es.addEventListener('notification', (e) => {
   li.innerHTML = '<div class="t"></div><div class="b"></div><div class="m"></div>';
   li.querySelector('.t').textContent = n.title;
   li.querySelector('.b').textContent = n.body;
-  li.querySelector('.m').textContent = n.case_number + ' · ' + n.recipient + ' · ' + new Date(n.created_at).toLocaleString('zh-CN');
+  li.querySelector('.m').textContent = n.case_number + ' · ' + n.recipient + ' · ' + new Date(n.created_at).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai'});
   list.prepend(li);
 });
 </script></body></html>"""
