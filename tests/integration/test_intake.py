@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.main import create_app
 from xinfang_intake.petitions.models import outbox, petitioners, petitions
+from xinfang_shared.events import CaseRouted, new_event
 
 from deploy import broker as broker_launcher
 from tests.apps import running
 from tests.conftest import Databases, eventually, free_port
-from tests.kafka_helpers import TopicReader, end_offsets
+from tests.kafka_helpers import TopicReader, produce
 
 VALID_ID = "11010519491231002X"
 
@@ -117,22 +120,23 @@ async def test_bad_input_is_refused_stores_nothing_and_publishes_nothing(
     broker: str, databases: Databases
 ) -> None:
     app = create_app(await intake_settings(databases, broker))
-    no_content = petition()
+    bad = f"BAD-{uuid.uuid4()}"  # marks every refused petition, to look for it on the broker
+    good = f"GOOD-{uuid.uuid4()}"
+    no_content = petition(title=bad)
     del no_content["content"]
     cases: list[tuple[str, dict[str, Any] | bytes, int, str]] = [
         ("missing content", no_content, 422, "content"),
-        ("wrong channel", petition(channel="carrier-pigeon"), 422, "channel"),
+        ("wrong channel", petition(channel="carrier-pigeon", title=bad), 422, "channel"),
         (
             "invalid ID number",
-            petition(petitioners=[{"name": "张三", "id_number": "110105194912310021"}]),
+            petition(petitioners=[{"name": "张三", "id_number": "110105194912310021"}], title=bad),
             422,
             "petitioners.0.id_number",
         ),
-        ("2 MB body", petition(content="访" * 700_000), 413, ""),
-        ("not JSON", b"{channel: visit", 422, "body"),
+        ("2 MB body", petition(content="访" * 700_000, title=bad), 413, ""),
+        ("not JSON", b"{channel: visit, title: " + bad.encode(), 422, "body"),
     ]
-    async with running(app) as client:
-        before = await end_offsets(broker, "petition.received")
+    async with TopicReader(broker, "petition.received") as topic, running(app) as client:
         for label, body, code, field in cases:
             if isinstance(body, bytes):
                 r = await client.post(
@@ -146,34 +150,54 @@ async def test_bad_input_is_refused_stores_nothing_and_publishes_nothing(
             if field:
                 assert any(e["field"].startswith(field) for e in doc["errors"]), (label, doc)
                 assert all(e["message"] and e["message_en"] for e in doc["errors"])
-        assert await counts(app) == (0, 0, 0)
-        # a good petition after the bad ones goes through, and is the only one published
-        ok = await client.post("/api/v1/petitions", json=petition())
+        assert await counts(app) == (0, 0, 0)  # nothing stored, nothing staged for the broker
+        # a good petition after the bad ones goes through; by the time it is on the broker,
+        # anything staged before it would be too (the relay publishes in commit order)
+        ok = await client.post("/api/v1/petitions", json=petition(title=good))
         assert ok.status_code == 201
-        assert await eventually(lambda: _grew(broker, before), what="exactly one new message") == 1
+        await eventually(
+            lambda: [e for e in topic.events() if e["data"].get("title") == good],
+            what="the good one",
+        )
+        assert not [m for m in topic.messages if bad.encode() in (m.value or b"")]
     assert await counts(app) == (1, 1, 1)
 
 
-async def _grew(broker: str, before: int) -> int:
-    return await end_offsets(broker, "petition.received") - before
+def _routed(reg: dict[str, Any]) -> bytes:
+    now = datetime.now(UTC)
+    data = CaseRouted(
+        case_id=reg["case_id"],
+        case_number=reg["case_number"],
+        hop=1,
+        action="直接办理",
+        from_unit_code="339922",
+        from_unit_name="清河县信访局",
+        to_unit_code="339922:xf",
+        to_unit_name="清河县信访局",
+        reason="test",
+        routed_at=now,
+        received_at=now,
+    )
+    return new_event(data=data, source="/test/routing", time=now).to_bytes()
 
 
 async def test_intake_accepts_while_the_broker_is_down_and_catches_up(databases: Databases) -> None:
     port = free_port()
     servers = f"127.0.0.1:{port}"
     app = create_app(await intake_settings(databases, servers))
-    async with running(app) as client:
-        ready = await client.get("/readyz")
-        assert ready.status_code == 503 and ready.json()["broker"].startswith("unreachable")
-        created = []
-        for _ in range(3):
-            r = await client.post("/api/v1/petitions", json=petition())
-            assert r.status_code == 201  # durable in the database, broker or not
-            created.append(r.json()["case_id"])
-        assert await app.state.runtime.relay.pending() == 3
+    proc = None
+    try:
+        async with running(app) as client:
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["broker"].startswith("unreachable")
+            created = []
+            for _ in range(3):
+                r = await client.post("/api/v1/petitions", json=petition())
+                assert r.status_code == 201  # durable in the database, broker or not
+                created.append(r.json()["case_id"])
+            assert await app.state.runtime.relay.pending() == 3
 
-        proc = await asyncio.to_thread(broker_launcher.launch, port, 3)  # the broker comes up
-        try:
+            proc = await asyncio.to_thread(broker_launcher.launch, port, 3)  # the broker comes up
             async with TopicReader(servers, "petition.received") as topic:
                 await eventually(
                     lambda: {e["subject"] for e in topic.events()} >= set(created),
@@ -182,6 +206,16 @@ async def test_intake_accepts_while_the_broker_is_down_and_catches_up(databases:
                 )
             assert await app.state.runtime.relay.pending() == 0
             assert (await client.get("/readyz")).status_code == 200
-        finally:
+            # its consumer, started while the broker was away, now follows the routing events
+            reg = (await client.post("/api/v1/petitions", json=petition())).json()
+            await produce(servers, "case.routed", _routed(reg), key=reg["case_id"].encode())
+
+            async def routed() -> bool:
+                r = await client.get(f"/api/v1/petitions/{reg['query_code']}")
+                return bool(r.json()["status"] == "routed")
+
+            await eventually(routed, timeout=30, what="status routed")
+    finally:
+        if proc is not None:  # the broker goes last, after the service stopped
             proc.terminate()
             proc.wait(10)

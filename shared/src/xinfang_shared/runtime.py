@@ -76,6 +76,7 @@ class ServiceRuntime:
         )
         self._background: list[asyncio.Task[Any]] = []
         self.started = False
+        self.consumer_state = "none" if self.faust_app is None else "stopped"
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
@@ -93,8 +94,21 @@ class ServiceRuntime:
         self.started = True
 
     async def _start_consumer(self) -> None:
+        """Start faust once the broker answers: faust does not recover from a broker that is
+        absent when it starts, so wait for it (intake keeps accepting meanwhile)."""
         assert self.faust_app is not None
+        self.consumer_state = "waiting for broker"
+        delay = 0.2
+        while True:
+            try:
+                await kafka.ping(self.settings.bootstrap_list)
+                break
+            except Exception:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.consumer_state = "starting"
         await self.faust_app.start()
+        self.consumer_state = "running"
 
     def add_task(self, coro_fn: Callable[[], Awaitable[Any]], name: str) -> None:
         self._background.append(asyncio.create_task(coro_fn(), name=name))  # type: ignore[arg-type]
@@ -147,6 +161,7 @@ class ServiceRuntime:
         if self.relay.last_error:
             checks["outbox_last_error"] = self.relay.last_error
         if self.processor is not None:
+            checks["consumer"] = self.consumer_state
             checks["events_handled"] = self.processor.handled
             checks["events_dead_lettered"] = self.processor.dead_lettered
         return ok, checks
