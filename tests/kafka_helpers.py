@@ -75,17 +75,3 @@ async def produce(servers: str, topic: str, value: bytes, key: bytes | None = No
     finally:
         await producer.stop()
 
-
-async def end_offsets(servers: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()
-            ]
-        return sum((await consumer.end_offsets(parts)).values())
-    finally:
-        await consumer.stop()

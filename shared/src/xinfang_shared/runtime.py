@@ -123,7 +123,7 @@ class ServiceRuntime:
                 pass
         if self.faust_app is not None:
             try:
-                await asyncio.wait_for(self.faust_app.stop(), 15)
+                await asyncio.wait_for(self.faust_app.stop(), 10)
             except Exception as exc:
                 log.warning("faust did not stop cleanly: %s", exc)
         if self._follower:
