@@ -74,4 +74,3 @@ async def produce(servers: str, topic: str, value: bytes, key: bytes | None = No
         await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
-
