@@ -5,38 +5,13 @@ from datetime import UTC, date, datetime
 
 from xinfang_notify.hub import Hub
 from xinfang_notify.messages import compose
-from xinfang_routing.domain import decide
 from xinfang_shared.events import (
     CollectiveAlert,
     DeadlineOverdue,
     DeadlineReminder,
-    PetitionReceived,
 )
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-def petition(office: str = "339922") -> PetitionReceived:
-    return PetitionReceived(
-        case_id="c-1",
-        case_number=f"{office}-2026-000001",
-        channel="letter",
-        received_at=NOW,
-        receiving_office_code=office,
-        receiving_office_name="x",
-        anonymous=True,
-        persons=1,
-        content="反映情况",
-    )
-
-
-def test_skeleton_routes_to_the_receiving_offices_petition_bureau() -> None:
-    d = decide(petition("339922"))
-    assert d.to_unit_name == "清河县信访局"
-    assert d.to_unit_code == "339922:xf"
-    d = decide(petition("339922101"))
-    assert d.to_unit_name == "清河镇信访办"
-    assert d.needs_manual_triage
 
 
 def deadline(**kw: object) -> dict[str, object]:

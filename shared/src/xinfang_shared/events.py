@@ -71,8 +71,8 @@ class CaseRouted(EventData):
     case_id: str
     case_number: str
     hop: int
-    action: Literal["转送", "交办", "直接办理"]
-    from_unit_code: str
+    action: Literal["转送", "交办", "直接办理", "退回", "改派"]
+    from_unit_code: str  # the sending office or department (department codes: <unit>-<short>)
     from_unit_name: str
     to_unit_code: str
     to_unit_name: str
@@ -80,6 +80,51 @@ class CaseRouted(EventData):
     routed_at: datetime
     received_at: datetime
     needs_manual_triage: bool = False
+    final: bool = True  # the last hop of this routing: the body that handles the case
+    transfer_due: date | None = None  # this hop's own transfer deadline
+    supervising_code: str | None = None  # the petition office that assigned it and supervises
+    category: str | None = None
+    category_name: str | None = None
+    kind: str | None = None  # 申诉求决 | 建议意见 | 检举控告
+    legal_channel: bool = False  # 涉法涉诉: handled by the court / 政法 channel (诉访分离)
+    confidential: bool = False  # 检举控告: never disclose the informant
+    skip_level: bool = False
+    actor: str = "routing"
+
+
+class CaseLinked(EventData):
+    """A repeat (重复信访) or 一信多投: the item joins an open case instead of starting one."""
+
+    TYPE: ClassVar[str] = "case.linked"
+    TOPIC: ClassVar[str] = "case.linked"
+
+    case_id: str  # the new item
+    case_number: str
+    linked_case_id: str  # the open case it joins
+    linked_case_number: str
+    match: Literal["重复信访", "一信多投"]
+    similarity: float
+    repeat_count: int  # arrivals of the linked case so far, the original included
+    receiving_office_code: str
+    holder_code: str | None = None
+    received_above: bool = False  # A19: pending at a lower level, not accepted again up here
+    linked_at: datetime
+
+
+class SkipLevelAlert(EventData):
+    """越级访: a visit received two or more levels above the responsible level."""
+
+    TYPE: ClassVar[str] = "alert.skip_level"
+    TOPIC: ClassVar[str] = "alert.skip_level"
+
+    case_id: str
+    case_number: str
+    receiving_office_code: str
+    receiving_office_name: str
+    responsible_code: str
+    responsible_name: str
+    levels_skipped: int
+    raised_at: datetime
 
 
 class CaseStatusChanged(EventData):
@@ -169,6 +214,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     for cls in (
         PetitionReceived,
         CaseRouted,
+        CaseLinked,
+        SkipLevelAlert,
         CaseStatusChanged,
         DeadlineReminder,
         DeadlineOverdue,

@@ -8,6 +8,7 @@ from enum import StrEnum
 class CaseStatus(StrEnum):
     REGISTERED = "registered"
     ROUTED = "routed"
+    LINKED = "linked"
     ACCEPTED = "accepted"
     NOT_ACCEPTED = "not_accepted"
     IN_HANDLING = "in_handling"
@@ -19,6 +20,7 @@ class CaseStatus(StrEnum):
 STATUS_LABELS: dict[str, str] = {
     CaseStatus.REGISTERED: "已登记",
     CaseStatus.ROUTED: "已转送责任单位",
+    CaseStatus.LINKED: "已并入原件办理",
     CaseStatus.ACCEPTED: "已受理",
     CaseStatus.NOT_ACCEPTED: "不予受理",
     CaseStatus.IN_HANDLING: "办理中",

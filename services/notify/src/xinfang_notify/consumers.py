@@ -1,12 +1,26 @@
 from __future__ import annotations
 
 from xinfang_shared.consumer import Handler, HandlerContext
-from xinfang_shared.events import CaseEscalated, CollectiveAlert, DeadlineOverdue, DeadlineReminder
+from xinfang_shared.events import (
+    CaseEscalated,
+    CaseLinked,
+    CollectiveAlert,
+    DeadlineOverdue,
+    DeadlineReminder,
+    SkipLevelAlert,
+)
 
 from xinfang_notify import service
 from xinfang_notify.hub import Hub
 
-CONSUMED = (DeadlineReminder, DeadlineOverdue, CaseEscalated, CollectiveAlert)
+CONSUMED = (
+    DeadlineReminder,
+    DeadlineOverdue,
+    CaseEscalated,
+    CollectiveAlert,
+    SkipLevelAlert,
+    CaseLinked,
+)
 TOPICS = [m.TOPIC for m in CONSUMED]
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from xinfang_shared.events import (
     CaseEscalated,
+    CaseLinked,
     CollectiveAlert,
     DeadlineOverdue,
     DeadlineReminder,
     EventData,
+    SkipLevelAlert,
 )
 
 
@@ -67,4 +69,33 @@ def compose(event: EventData) -> list[Message]:
                 ),
             )
         ]
+    if isinstance(event, SkipLevelAlert):
+        body = (
+            f"信访件 {event.case_number} 系越级走访（越{event.levels_skipped}级），由{event.receiving_office_name}"
+            f"登记，依属地管理应由{event.responsible_name}办理，请及时做好接谈和稳控工作。"
+        )
+        return [
+            Message(event.responsible_code, "red", f"越级访：{event.case_number}", body),
+            Message(event.receiving_office_code, "red", f"越级访：{event.case_number}", body),
+        ]
+    if isinstance(event, CaseLinked):
+        if event.received_above:
+            body = (
+                f"信访件 {event.case_number} 反映的事项正在下级办理（原件 {event.linked_case_number}），"
+                f"依《信访工作条例》第十九条不再重复受理，已并入原件督办，请知悉。"
+            )
+        else:
+            body = f"信访件 {event.case_number} 为{event.match}，已并入原件 {event.linked_case_number}（第{event.repeat_count}次反映）。"
+        msgs = [
+            Message(
+                event.receiving_office_code, "info", f"{event.match}：{event.case_number}", body
+            )
+        ]
+        if event.holder_code:
+            msgs.append(
+                Message(
+                    event.holder_code, "yellow", f"{event.match}：{event.linked_case_number}", body
+                )
+            )
+        return msgs
     return []

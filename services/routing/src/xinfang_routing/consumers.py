@@ -1,19 +1,29 @@
 from __future__ import annotations
 
+from sqlalchemy import update
 from xinfang_shared.consumer import Handler, HandlerContext
-from xinfang_shared.events import PetitionReceived
+from xinfang_shared.events import CaseStatusChanged, PetitionReceived
+from xinfang_shared.status import CaseStatus
 
 from xinfang_routing import service
+from xinfang_routing.models import cases
+from xinfang_routing.service import RoutingContext
 
-SOURCE = "/xinfang/routing"
-
-
-async def on_petition_received(ctx: HandlerContext) -> None:
-    assert isinstance(ctx.payload, PetitionReceived)
-    await service.route_petition(
-        session=ctx.session, petition=ctx.payload, now=ctx.now, source=SOURCE
-    )
+TOPICS = [PetitionReceived.TOPIC, CaseStatusChanged.TOPIC]
 
 
-HANDLERS: dict[str, Handler] = {PetitionReceived.TYPE: on_petition_received}
-TOPICS = [PetitionReceived.TOPIC]
+def handlers(ctx: RoutingContext) -> dict[str, Handler]:
+    async def on_petition_received(hc: HandlerContext) -> None:
+        assert isinstance(hc.payload, PetitionReceived)
+        await service.refresh_org_tree(session=hc.session, ctx=ctx)
+        await service.route_petition(session=hc.session, ctx=ctx, petition=hc.payload, now=hc.now)
+
+    async def on_status_changed(hc: HandlerContext) -> None:
+        # Routing only needs to know when a case is closed: a repeat of it is then a new case.
+        assert isinstance(hc.payload, CaseStatusChanged)
+        if hc.payload.new_status == CaseStatus.CLOSED:
+            await hc.session.execute(
+                update(cases).where(cases.c.case_id == hc.payload.case_id).values(status="closed")
+            )
+
+    return {PetitionReceived.TYPE: on_petition_received, CaseStatusChanged.TYPE: on_status_changed}

@@ -2,24 +2,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from xinfang_shared.runtime import ServiceRuntime, SessionDep, health_router
+from fastapi import FastAPI
+from xinfang_shared import org
+from xinfang_shared.runtime import ServiceRuntime, health_router
 
 from xinfang_routing import consumers, models, service
+from xinfang_routing.classifier import default_classifier
 from xinfang_routing.config import RoutingSettings
-
-router = APIRouter(prefix="/api/v1", tags=["routing 分办"])
-
-
-@router.get("/cases/{case_id}/hops", summary="分办记录 / routing hops of a case")
-async def case_hops(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
-    return await service.list_hops(session=session, case_id=case_id)
+from xinfang_routing.repeats import RepeatIndex
+from xinfang_routing.rules import default_rules
+from xinfang_routing.views import router
 
 
-def bootstrap(settings: RoutingSettings) -> ServiceRuntime:
-    return ServiceRuntime(
+def bootstrap(settings: RoutingSettings) -> tuple[ServiceRuntime, service.RoutingContext]:
+    ctx = service.RoutingContext(
+        rules=default_rules(),
+        classifier=default_classifier(),
+        index=RepeatIndex(threshold=settings.repeat_threshold),
+        tree=org.default_tree(),
+        id_salt=settings.id_hash_salt,
+        same_letter_threshold=settings.same_letter_threshold,
+    )
+    runtime = ServiceRuntime(
         service="routing",
         settings=settings,
         database_url=settings.database_url,
@@ -27,8 +32,25 @@ def bootstrap(settings: RoutingSettings) -> ServiceRuntime:
         outbox=models.outbox,
         processed=models.processed_events,
         consumes=consumers.TOPICS,
-        handlers=consumers.HANDLERS,
+        handlers=consumers.handlers(ctx),
     )
+    return runtime, ctx
+
+
+async def prepare(runtime: ServiceRuntime, ctx: service.RoutingContext) -> None:
+    """Load the stored org tree (storing the configured one on first start) and the index."""
+    await runtime.create_schema()
+    async with runtime.sessions() as session, session.begin():
+        found = await service.active_org_tree(session=session)
+        if found is None:
+            found = await service.store_org_tree(
+                session=session,
+                text=org.default_tree_text(),
+                actor="startup",
+                now=runtime.clock.now(),
+            )
+        ctx.tree, ctx.tree_version_id = found
+        await service.refresh_index(session=session, index=ctx.index)
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
@@ -36,14 +58,16 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = bootstrap(settings)
-        await app.state.runtime.start()
+        runtime, ctx = bootstrap(settings)
+        app.state.runtime, app.state.routing = runtime, ctx
+        await prepare(runtime, ctx)
+        await runtime.start()
         try:
             yield
         finally:
-            await app.state.runtime.stop()
+            await runtime.stop()
 
-    app = FastAPI(title="信访分办 Routing", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="信访分办 Routing", version="0.2.0", lifespan=lifespan)
     app.include_router(health_router())
     app.include_router(router)
     return app

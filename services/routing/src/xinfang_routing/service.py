@@ -1,60 +1,528 @@
+"""Routing service functions. They take the session and never commit: the caller does."""
+
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+import numpy as np
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from xinfang_shared import org
 from xinfang_shared.db import add_to_outbox
-from xinfang_shared.events import CaseRouted, PetitionReceived, new_event
+from xinfang_shared.events import (
+    CaseLinked,
+    CaseRouted,
+    EventData,
+    PetitionReceived,
+    SkipLevelAlert,
+    new_event,
+)
+from xinfang_shared.timeutil import local_date
 
-from xinfang_routing.domain import decide
-from xinfang_routing.models import hops, outbox
+from xinfang_routing.classifier import Classifier
+from xinfang_routing.decision import Decision, decide
+from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
+from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
+from xinfang_routing.rules import Rules
+from xinfang_routing.workdays import add_working_days
+
+SOURCE = "/xinfang/routing"
+
+
+@dataclass
+class RoutingContext:
+    """What a routing worker decides with: the org tree, the rules, the classifier and the
+    repeat index. The tree is swapped whole when a new version is loaded."""
+
+    rules: Rules
+    classifier: Classifier
+    index: RepeatIndex
+    tree: org.OrgTree
+    id_salt: str
+    same_letter_threshold: float = 0.6
+    tree_version_id: int = 0
+    stats: dict[str, int] = field(default_factory=lambda: {"routed": 0, "linked": 0})
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class Conflict(Exception):
+    """A request that contradicts the case's state: 409 with the reason in Chinese."""
+
+    def __init__(self, zh: str, en: str, **extra: Any) -> None:
+        super().__init__(en)
+        self.zh, self.en, self.extra = zh, en, extra
+
+
+# --- the org tree -------------------------------------------------------------------------
+
+
+async def store_org_tree(
+    *, session: AsyncSession, text: str, actor: str, now: datetime
+) -> tuple[org.OrgTree, int]:
+    """Validate and store a tree version (raises OrgTreeError, storing nothing)."""
+    tree = org.loads(text)
+    result = await session.execute(
+        insert(org_tree_versions)
+        .values(
+            version=tree.version,
+            source=text,
+            units=len(tree.units),
+            departments=len(tree.departments),
+            loaded_by=actor,
+            loaded_at=now,
+        )
+        .returning(org_tree_versions.c.id)
+    )
+    return tree, int(result.scalar_one())
+
+
+async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] | None:
+    row = (
+        await session.execute(
+            select(org_tree_versions).order_by(org_tree_versions.c.id.desc()).limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return org.loads(row.source), int(row.id)
+
+
+async def refresh_org_tree(*, session: AsyncSession, ctx: RoutingContext) -> None:
+    latest = (await session.execute(select(func.max(org_tree_versions.c.id)))).scalar_one()
+    if latest and latest != ctx.tree_version_id:
+        found = await active_org_tree(session=session)
+        if found:
+            ctx.tree, ctx.tree_version_id = found
+
+
+# --- the repeat index -------------------------------------------------------------------
+
+
+async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
+    """Add fingerprints written since the last refresh (by this or another replica)."""
+    rows = (
+        await session.execute(
+            select(
+                fingerprints.c.seq,
+                fingerprints.c.case_id,
+                fingerprints.c.root_case_id,
+                fingerprints.c.identity_keys,
+                fingerprints.c.signature,
+            )
+            .where(fingerprints.c.seq > index.last_seq)
+            .order_by(fingerprints.c.seq)
+        )
+    ).all()
+    for r in rows:
+        index.add(
+            case_id=r.case_id,
+            root_case_id=r.root_case_id,
+            keys=list(r.identity_keys),
+            sig=np.frombuffer(r.signature, dtype=np.uint32),
+        )
+        index.last_seq = r.seq
+    return len(rows)
+
+
+# --- routing a new petition -------------------------------------------------------------
+
+
+async def _emit(session: AsyncSession, data: EventData, now: datetime) -> None:
+    await add_to_outbox(
+        session, outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now
+    )
 
 
 async def route_petition(
-    *, session: AsyncSession, petition: PetitionReceived, now: datetime, source: str
-) -> CaseRouted:
-    decision = decide(petition)
-    routed = CaseRouted(
-        case_id=petition.case_id,
-        case_number=petition.case_number,
-        hop=1,
-        action=decision.action,  # type: ignore[arg-type]
-        from_unit_code=petition.receiving_office_code,
-        from_unit_name=petition.receiving_office_name,
-        to_unit_code=decision.to_unit_code,
-        to_unit_name=decision.to_unit_name,
-        reason=decision.reason,
-        routed_at=now,
-        received_at=petition.received_at,
-        needs_manual_triage=decision.needs_manual_triage,
-    )
+    *, session: AsyncSession, ctx: RoutingContext, petition: PetitionReceived, now: datetime
+) -> Decision | CaseLinked:
+    p = petition
+    keys = identity_keys(p.petitioners, ctx.id_salt) if not p.anonymous else []
+    sig = signature(f"{p.title or ''}{p.content}")
+    await refresh_index(session=session, index=ctx.index)
+    match = ctx.index.find(keys, sig) if keys else None
+    root = None
+    if match is not None:
+        root = (
+            await session.execute(select(cases).where(cases.c.case_id == match.root_case_id))
+        ).first()
+        if root is not None and root.status == "closed":
+            root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
     await session.execute(
-        insert(hops).values(
-            case_id=routed.case_id,
-            hop=routed.hop,
-            case_number=routed.case_number,
-            action=routed.action,
-            from_unit_code=routed.from_unit_code,
-            from_unit_name=routed.from_unit_name,
-            to_unit_code=routed.to_unit_code,
-            to_unit_name=routed.to_unit_name,
-            reason=routed.reason,
-            needs_manual_triage=routed.needs_manual_triage,
-            received_at=routed.received_at,
-            routed_at=routed.routed_at,
+        insert(fingerprints).values(
+            case_id=p.case_id,
+            root_case_id=root.case_id if root is not None else p.case_id,
+            identity_keys=keys,
+            signature=sig.tobytes(),
+            received_at=p.received_at,
         )
     )
-    await add_to_outbox(
+    if root is not None and match is not None:
+        return await _link(
+            session=session, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now
+        )
+    return await _route(session=session, ctx=ctx, p=p, now=now)
+
+
+async def _link(
+    *,
+    session: AsyncSession,
+    ctx: RoutingContext,
+    p: PetitionReceived,
+    root: Any,
+    similarity: float,
+    now: datetime,
+) -> CaseLinked:
+    tree = ctx.tree
+    same_letter = (
+        similarity >= ctx.same_letter_threshold
+        and p.receiving_office_code != root.receiving_office_code
+    )
+    recv = tree.unit(p.receiving_office_code)
+    resp = tree.unit(root.responsible_unit_code) if root.responsible_unit_code else None
+    above = bool(
+        recv and resp and recv.code != resp.code and tree.is_ancestor(recv.code, resp.code)
+    )
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == root.case_id)
+        .values(repeat_count=cases.c.repeat_count + 1)
+    )
+    await session.execute(
+        insert(cases).values(
+            case_id=p.case_id,
+            case_number=p.case_number,
+            receiving_office_code=p.receiving_office_code,
+            received_at=p.received_at,
+            channel=p.channel,
+            category=root.category,
+            category_source="linked",
+            kind=root.kind,
+            legal_channel=root.legal_channel,
+            confidential=root.confidential,
+            territory_code=root.territory_code,
+            responsible_unit_code=root.responsible_unit_code,
+            holder_code=root.holder_code,
+            holder_since=now,
+            supervising_code=root.supervising_code,
+            skip_level=False,
+            status="linked",
+            linked_to=root.case_id,
+            repeat_count=0,
+            decision={"linked_to": root.case_number, "similarity": round(similarity, 3)},
+        )
+    )
+    linked = CaseLinked(
+        case_id=p.case_id,
+        case_number=p.case_number,
+        linked_case_id=root.case_id,
+        linked_case_number=root.case_number,
+        match="一信多投" if same_letter else "重复信访",
+        similarity=round(similarity, 3),
+        repeat_count=root.repeat_count + 2,
+        receiving_office_code=p.receiving_office_code,
+        holder_code=root.holder_code,
+        received_above=above,
+        linked_at=now,
+    )
+    await _emit(session, linked, now)
+    ctx.stats["linked"] += 1
+    return linked
+
+
+async def _route(
+    *, session: AsyncSession, ctx: RoutingContext, p: PetitionReceived, now: datetime
+) -> Decision:
+    d = decide(p, tree=ctx.tree, rules=ctx.rules, classifier=ctx.classifier)
+    supervising = d.hops[0].from_code
+    await session.execute(
+        insert(cases).values(
+            case_id=p.case_id,
+            case_number=p.case_number,
+            receiving_office_code=p.receiving_office_code,
+            received_at=p.received_at,
+            channel=p.channel,
+            category=d.category,
+            category_source=d.category_source,
+            kind=d.kind,
+            legal_channel=d.channel,
+            confidential=d.confidential,
+            territory_code=d.territory_code,
+            responsible_unit_code=d.responsible_unit,
+            holder_code=d.responsible_department,
+            holder_since=now,
+            supervising_code=supervising,
+            skip_level=d.skip_level,
+            status="routed",
+            linked_to=None,
+            repeat_count=0,
+            decision={"reason": d.reason, "territory_source": d.territory_source},
+        )
+    )
+    for i, hop in enumerate(d.hops, start=1):
+        final = i == len(d.hops)
+        await _add_hop(
+            session,
+            p.case_id,
+            p.case_number,
+            hop=i,
+            action=hop.action,
+            from_code=hop.from_code,
+            from_name=hop.from_name,
+            to_code=hop.to_code,
+            to_name=hop.to_name,
+            reason=d.reason,
+            actor="routing",
+            manual=d.needs_manual_triage and final,
+            final=final,
+            transfer_due=hop.transfer_due,
+            received_at=p.received_at,
+            now=now,
+            extra={
+                "supervising_code": supervising,
+                "category": d.category,
+                "category_name": d.category_name,
+                "kind": d.kind,
+                "legal_channel": d.channel == "legal",
+                "confidential": d.confidential,
+                "skip_level": d.skip_level,
+            },
+        )
+    if d.skip_level:
+        recv = ctx.tree.unit(p.receiving_office_code)
+        await _emit(
+            session,
+            SkipLevelAlert(
+                case_id=p.case_id,
+                case_number=p.case_number,
+                receiving_office_code=p.receiving_office_code,
+                receiving_office_name=recv.petition_office_name
+                if recv
+                else p.receiving_office_name,
+                responsible_code=d.responsible_department,
+                responsible_name=d.responsible_name,
+                levels_skipped=d.levels_skipped,
+                raised_at=now,
+            ),
+            now,
+        )
+    ctx.stats["routed"] += 1
+    return d
+
+
+async def _add_hop(
+    session: AsyncSession,
+    case_id: str,
+    case_number: str,
+    *,
+    hop: int,
+    action: str,
+    from_code: str,
+    from_name: str,
+    to_code: str,
+    to_name: str,
+    reason: str,
+    actor: str,
+    manual: bool,
+    final: bool,
+    transfer_due: date | None,
+    received_at: datetime,
+    now: datetime,
+    extra: dict[str, Any],
+) -> CaseRouted:
+    await session.execute(
+        insert(hops).values(
+            case_id=case_id,
+            hop=hop,
+            case_number=case_number,
+            action=action,
+            from_unit_code=from_code,
+            from_unit_name=from_name,
+            to_unit_code=to_code,
+            to_unit_name=to_name,
+            reason=reason,
+            actor=actor,
+            needs_manual_triage=manual,
+            final=final,
+            transfer_due=transfer_due,
+            received_at=received_at,
+            routed_at=now,
+        )
+    )
+    routed = CaseRouted(
+        case_id=case_id,
+        case_number=case_number,
+        hop=hop,
+        action=action,  # type: ignore[arg-type]
+        from_unit_code=from_code,
+        from_unit_name=from_name,
+        to_unit_code=to_code,
+        to_unit_name=to_name,
+        reason=reason,
+        routed_at=now,
+        received_at=received_at,
+        needs_manual_triage=manual,
+        final=final,
+        transfer_due=transfer_due,
+        actor=actor,
+        **extra,
+    )
+    await _emit(session, routed, now)
+    return routed
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+async def get_case_or_raise(*, session: AsyncSession, case_id: str) -> Any:
+    row = (await session.execute(select(cases).where(cases.c.case_id == case_id))).first()
+    if row is None:
+        raise CaseNotFound(case_id)
+    return row
+
+
+async def _last_hop(session: AsyncSession, case_id: str) -> Any:
+    return (
+        await session.execute(
+            select(hops).where(hops.c.case_id == case_id).order_by(hops.c.hop.desc()).limit(1)
+        )
+    ).one()
+
+
+def _carry(case: Any) -> dict[str, Any]:
+    return {
+        "supervising_code": case.supervising_code,
+        "category": case.category,
+        "kind": case.kind,
+        "legal_channel": case.legal_channel == "legal",
+        "confidential": case.confidential,
+    }
+
+
+async def object_to_case(
+    *,
+    session: AsyncSession,
+    ctx: RoutingContext,
+    case_id: str,
+    department_code: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> CaseRouted:
+    """A23: the body a case was sent to objects that it is outside its remit, within the
+    working-day window; the case goes back to the office that sent it, for triage."""
+    case = await get_case_or_raise(session=session, case_id=case_id)
+    if case.status != "routed":
+        raise Conflict("该件已并案或办结，不能提出异议", "the case is linked or closed")
+    if case.holder_code != department_code:
+        raise Conflict("该件不在本单位办理，不能提出异议", "the case is not held by this body")
+    last = await _last_hop(session, case_id)
+    if last.from_unit_code == last.to_unit_code:
+        raise Conflict(
+            "本单位直接办理的事项不适用异议退回",
+            "a case the office handles itself cannot be objected to",
+        )
+    closes = add_working_days(local_date(case.holder_since), ctx.rules.objection_working_days)
+    if local_date(now) > closes:
+        raise Conflict(
+            f"异议期限已于{closes:%Y年%m月%d日}届满（收到之日起{ctx.rules.objection_working_days}个工作日）",
+            f"the objection window closed on {closes.isoformat()}",
+            window_closed_on=closes.isoformat(),
+        )
+    routed = await _add_hop(
         session,
-        outbox,
-        new_event(data=routed, source=source, time=now),
-        topic=routed.TOPIC,
+        case_id,
+        case.case_number,
+        hop=last.hop + 1,
+        action="退回",
+        from_code=last.to_unit_code,
+        from_name=last.to_unit_name,
+        to_code=last.from_unit_code,
+        to_name=last.from_unit_name,
+        reason=f"承办单位提出异议：{reason}",
+        actor=actor,
+        manual=True,
+        final=True,
+        transfer_due=None,
+        received_at=case.received_at,
         now=now,
+        extra=_carry(case),
+    )
+    back = ctx.tree.department(last.from_unit_code)
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            holder_code=last.from_unit_code,
+            holder_since=now,
+            responsible_unit_code=back.unit if back else case.responsible_unit_code,
+        )
     )
     return routed
 
 
-async def list_hops(*, session: AsyncSession, case_id: str) -> list[dict[str, object]]:
+async def reassign_case(
+    *,
+    session: AsyncSession,
+    ctx: RoutingContext,
+    case_id: str,
+    to_department_code: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> CaseRouted:
+    """A supervisor sends the case to another body (改派), with a full audit trail."""
+    case = await get_case_or_raise(session=session, case_id=case_id)
+    dept = ctx.tree.department(to_department_code)
+    if dept is None:
+        raise Conflict(
+            f"部门代码不存在：{to_department_code}", f"unknown department {to_department_code}"
+        )
+    if case.status != "routed":
+        raise Conflict("该件已并案或办结，不能改派", "the case is linked or closed")
+    if case.holder_code == dept.code:
+        raise Conflict("该件已在该单位办理", "the case is already held by that body")
+    last = await _last_hop(session, case_id)
+    days = ctx.rules.transfer_days_from(ctx.tree.units[dept.unit].level)
+    from datetime import timedelta
+
+    routed = await _add_hop(
+        session,
+        case_id,
+        case.case_number,
+        hop=last.hop + 1,
+        action="改派",
+        from_code=last.to_unit_code,
+        from_name=last.to_unit_name,
+        to_code=dept.code,
+        to_name=dept.name,
+        reason=f"改派：{reason}",
+        actor=actor,
+        manual=False,
+        final=True,
+        transfer_due=local_date(now) + timedelta(days=days),
+        received_at=case.received_at,
+        now=now,
+        extra=_carry(case),
+    )
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(holder_code=dept.code, holder_since=now, responsible_unit_code=dept.unit)
+    )
+    return routed
+
+
+async def list_hops(*, session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
     rows = await session.execute(select(hops).where(hops.c.case_id == case_id).order_by(hops.c.hop))
     return [dict(r._mapping) for r in rows]
+
+
+async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
+    case = await get_case_or_raise(session=session, case_id=case_id)
+    return {**dict(case._mapping), "hops": await list_hops(session=session, case_id=case_id)}

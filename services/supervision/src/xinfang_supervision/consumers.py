@@ -13,6 +13,8 @@ def handlers(
 ) -> dict[str, Handler]:
     async def on_case_routed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseRouted)
+        if not ctx.payload.final:
+            return  # an intermediate 交办 hop: the deadlines start at the body that handles it
         created = await service.open_deadlines(
             session=ctx.session, routed=ctx.payload, now=ctx.now, reminder_days=reminder_days
         )

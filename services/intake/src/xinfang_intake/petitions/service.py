@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
 from xinfang_shared.db import add_to_outbox
 from xinfang_shared.events import (
+    CaseLinked,
     CaseRouted,
     CaseStatusChanged,
     CollectiveAlert,
@@ -238,8 +239,37 @@ async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
         case_id=event.case_id,
         status=CaseStatus.ROUTED.value,
         at=event.routed_at,
-        note=f"{event.action}至{event.to_unit_name}",
+        note=_routed_note(event),
         handling_unit_name=event.to_unit_name,
+    )
+
+
+def _routed_note(event: CaseRouted) -> str:
+    note = f"{event.from_unit_name}{event.action}至{event.to_unit_name}"
+    if event.final and event.legal_channel:
+        note += "（涉法涉诉，依法导入诉讼程序办理）"
+    if event.final and event.needs_manual_triage:
+        note += "（待人工分办）"
+    if event.transfer_due and not event.final:
+        note += f"，转交期限{event.transfer_due:%Y年%m月%d日}"
+    return note
+
+
+async def record_linked(*, session: AsyncSession, event: CaseLinked) -> None:
+    exists = (
+        await session.execute(
+            select(petitions.c.case_id).where(petitions.c.case_id == event.case_id)
+        )
+    ).first()
+    if exists is None:
+        return
+    await _move_status(
+        session,
+        case_id=event.case_id,
+        status=CaseStatus.LINKED.value,
+        at=event.linked_at,
+        note=f"{event.match}，已并入信访件 {event.linked_case_number} 一并办理（第{event.repeat_count}次反映）",
+        handling_unit_name=None,
     )
 
 
