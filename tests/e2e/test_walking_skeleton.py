@@ -129,7 +129,9 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
         # (a) the petitioner sees the case routed
         routed = await eventually(status, timeout=30, what="status routed")
         assert routed["status_label"] == "已转送责任单位"
-        assert routed["handling_unit"] == "江临市生态环境局临江区分局"  # noise → ecology, county level
+        assert (
+            routed["handling_unit"] == "江临市生态环境局临江区分局"
+        )  # noise → ecology, county level
         assert [h["status"] for h in routed["history"]] == ["registered", "routed"]
         t_routed = time.monotonic() - t0
 

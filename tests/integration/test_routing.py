@@ -1,0 +1,279 @@
+"""The routing service on the real broker and database: jurisdiction, repeats, corrections,
+and the org tree loaded by the admin API and by the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from xinfang_intake.petitions.validation import id_hash, mask_id_number
+from xinfang_routing.config import RoutingSettings
+from xinfang_routing.main import create_app
+from xinfang_shared.events import PetitionerInfo, PetitionReceived, new_event
+from xinfang_shared.org import default_tree_text
+
+from tests.apps import running
+from tests.conftest import Databases, eventually
+from tests.kafka_helpers import TopicReader, produce
+
+SALT = "test-salt-123"
+
+
+def received(
+    content: str, *, office: str = "339922", person: dict[str, str] | None = None, **kw: Any
+) -> tuple[str, bytes]:
+    case_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    petitioners = []
+    if person:
+        petitioners = [
+            PetitionerInfo(
+                name=person["name"],
+                phone=person.get("phone"),
+                id_hash=id_hash(person["id"], SALT) if "id" in person else None,
+                id_number_masked=mask_id_number(person["id"]) if "id" in person else None,
+            )
+        ]
+    data = PetitionReceived(
+        case_id=case_id,
+        case_number=f"{office}-2026-{uuid.uuid4().int % 10**6:06d}",
+        channel=kw.pop("channel", "letter"),
+        received_at=now,
+        receiving_office_code=office,
+        receiving_office_name="x",
+        anonymous=not person,
+        petitioners=petitioners,
+        persons=1,
+        content=content,
+        **kw,
+    )
+    return case_id, new_event(data=data, source="/test/intake", time=now).to_bytes()
+
+
+async def routing(
+    databases: Databases, broker: str, url: str | None = None
+) -> tuple[Any, RoutingSettings]:
+    settings = RoutingSettings(
+        XF_ROUTING_DATABASE_URL=url or await databases.new("routing"),
+        XF_ID_HASH_SALT=SALT,
+        kafka_bootstrap_servers=broker,
+        kafka_session_timeout_s=2,
+        clock_mode="manual",
+    )
+    return create_app(settings), settings
+
+
+async def case(client: httpx.AsyncClient, case_id: str) -> dict[str, Any] | None:
+    r = await client.get(f"/api/v1/cases/{case_id}")
+    return r.json() if r.status_code == 200 else None
+
+
+async def test_jurisdiction_chain_skip_level_and_repeats(broker: str, databases: Databases) -> None:
+    app, _ = await routing(databases, broker)
+    villager = {"name": "周桂兰", "id": "33992219650704002X", "phone": "13957100123"}
+    first_id, first = received(
+        "柳塘乡荷花塘村的承包地去年被征收修路，每亩青苗补偿费至今没有兑现，村里说钱还没拨下来。",
+        office="339900",
+        person=villager,
+        channel="visit",
+        matter_address="清河县柳塘乡荷花塘村",
+    )
+    again_id, again = received(
+        "去年荷花塘村修路征收了我家承包地，青苗补偿费到现在一分没拿到，请求市里督促落实补偿。",
+        office="339900",
+        person=villager,
+    )
+    other_id, other = received(
+        "我家孩子在清河镇中心小学读书，学校每学期额外收取补课费和资料费，请求查处。",
+        office="339922",
+        person=villager,
+    )
+    anon_id, anon = received(
+        "柳塘乡荷花塘村的承包地去年被征收修路，每亩青苗补偿费至今没有兑现，村里说钱还没拨下来。",
+        office="339900",
+    )
+    topics = ("case.routed", "case.linked", "alert.skip_level")
+    async with TopicReader(broker, *topics) as topic, running(app) as client:
+        for cid, raw in [(first_id, first), (again_id, again), (other_id, other), (anon_id, anon)]:
+            await produce(broker, "petition.received", raw, key=cid.encode())
+            await eventually(lambda cid=cid: case(client, cid), timeout=30, what=f"case {cid}")
+
+        c1 = await case(client, first_id)
+        assert c1 is not None
+        assert c1["holder_code"] == "339922-zrzy" and c1["status"] == "routed"
+        assert [(h["action"], h["to_unit_code"]) for h in c1["hops"]] == [
+            ("交办", "339922-xfj"),
+            ("转送", "339922-zrzy"),
+        ]
+        assert c1["skip_level"] is False  # city → county: one level, not a skip-level visit
+        assert c1["repeat_count"] == 1
+
+        c2 = await case(client, again_id)
+        assert c2 is not None and c2["status"] == "linked" and c2["linked_to"] == first_id
+        [linked] = await eventually(lambda: topic.events(type_="case.linked", subject=again_id))
+        assert linked["data"]["repeat_count"] == 2 and linked["data"]["match"] == "重复信访"
+
+        # same petitioner, another matter: a case of its own; anonymous twin: never linked
+        assert (await case(client, other_id))["status"] == "routed"  # type: ignore[index]
+        assert (await case(client, anon_id))["status"] == "routed"  # type: ignore[index]
+        assert not topic.events(type_="case.linked", subject=other_id)
+        assert not topic.events(type_="case.linked", subject=anon_id)
+
+        routed = [e["data"] for e in topic.events(type_="case.routed", subject=first_id)]
+        assert [r["final"] for r in routed] == [False, True]
+        assert routed[-1]["supervising_code"] == "339900-xfj"  # the city keeps supervising
+        assert routed[0]["transfer_due"] and routed[-1]["category"] == "land_requisition"
+
+        skip_id, skip = received(
+            "石门村村委会把集体收益拿去分给村干部亲属，村务账目从不公开。",
+            office="339900",
+            channel="visit",
+            matter_location_code="339922103201",
+        )
+        await produce(broker, "petition.received", skip, key=skip_id.encode())
+        [alert] = await eventually(
+            lambda: topic.events(type_="alert.skip_level", subject=skip_id), timeout=30
+        )
+        assert alert["data"]["levels_skipped"] == 2
+
+
+async def test_objection_within_five_working_days_and_refused_after(
+    broker: str, databases: Databases
+) -> None:
+    app, _ = await routing(databases, broker)
+    cid, raw = received("清河县清河镇东岗村村民反映，邻村养猪场粪水直排河道，臭气熏天。")
+    cid2, raw2 = received("清河镇西岗村附近采石场粉尘污染严重，庄稼上落满灰。")
+    async with running(app) as client:
+        await produce(broker, "petition.received", raw, key=cid.encode())
+        await produce(broker, "petition.received", raw2, key=cid2.encode())
+        c = await eventually(lambda: case(client, cid), timeout=30)
+        await eventually(lambda: case(client, cid2), timeout=30)
+        assert c["holder_code"] == "339922-sthj"  # type: ignore[index]
+
+        wrong = await client.post(
+            f"/api/v1/cases/{cid}/objection",
+            json={"department_code": "339922-gaj", "reason": "不归我们", "actor": "张科长"},
+        )
+        assert (
+            wrong.status_code == 409
+            and wrong.json()["message"] == "该件不在本单位办理，不能提出异议"
+        )
+
+        ok = await client.post(
+            f"/api/v1/cases/{cid}/objection",
+            json={
+                "department_code": "339922-sthj",
+                "reason": "养殖污染属农业农村部门监管",
+                "actor": "李科长",
+            },
+        )
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["action"] == "退回" and ok.json()["to_unit_code"] == "339922-xfj"
+        again = await case(client, cid)
+        assert again["holder_code"] == "339922-xfj" and again["hops"][-1]["actor"] == "李科长"  # type: ignore[index]
+
+        # a supervisor reassigns it, with the audit trail
+        re = await client.post(
+            f"/api/v1/cases/{cid}/reassign",
+            json={
+                "to_department_code": "339922-nyncj",
+                "reason": "畜禽养殖污染由农业农村局牵头",
+                "actor": "王主任",
+            },
+        )
+        assert re.status_code == 200 and re.json()["action"] == "改派"
+        hops = (await client.get(f"/api/v1/cases/{cid}/hops")).json()
+        assert [h["action"] for h in hops] == ["转送", "退回", "改派"]
+        assert (
+            await client.post(
+                f"/api/v1/cases/{cid}/reassign",
+                json={"to_department_code": "339922-nope", "reason": "xx", "actor": "王"},
+            )
+        ).status_code == 409
+
+        # ten days later the window (5 working days) has closed
+        await app.state.runtime.clock.set_offset(timedelta(days=10))
+        late = await client.post(
+            f"/api/v1/cases/{cid2}/objection",
+            json={"department_code": "339922-sthj", "reason": "不归我们", "actor": "李科长"},
+        )
+        assert late.status_code == 409
+        assert "届满" in late.json()["message"] and late.json()["window_closed_on"]
+        assert (
+            await client.post(
+                "/api/v1/cases/nope/objection",
+                json={"department_code": "x-y", "reason": "xx", "actor": "a"},
+            )
+        ).status_code == 404
+
+
+async def test_org_tree_admin_api_and_cli_validate_and_keep_routed_cases(
+    broker: str, databases: Databases, tmp_path: Path
+) -> None:
+    url = await databases.new("routing")
+    app, settings = await routing(databases, broker, url)
+    cid, raw = received("清河县柳塘乡柳树湾村的山林被人砍伐，林权证上写得清清楚楚是我家的。")
+    async with running(app) as client:
+        await produce(broker, "petition.received", raw, key=cid.encode())
+        before = await eventually(lambda: case(client, cid), timeout=30)
+        assert before["holder_code"] == "339922-lyj"  # type: ignore[index]
+        v0 = (await client.get("/api/v1/admin/org-tree")).json()
+
+        bad = default_tree_text().replace('parent: "339922"', 'parent: "339977"', 1)
+        r = await client.put(
+            "/api/v1/admin/org-tree", content=bad, headers={"Content-Type": "application/yaml"}
+        )
+        assert r.status_code == 422 and any("339977" in p for p in r.json()["problems"])
+        assert (await client.get("/api/v1/admin/org-tree")).json() == v0  # nothing changed
+
+        # a new department: 清河县 gets a 退役军人事务局
+        extra = '  - code: "339922-tyjr"\n    unit: "339922"\n    name: 清河县退役军人事务局\n    kind: department\n    competences: [veterans]\n'
+        new = default_tree_text().replace("version: demo-2026.1", "version: demo-2026.2") + extra
+        r = await client.put(
+            "/api/v1/admin/org-tree", content=new, headers={"Content-Type": "application/yaml"}
+        )
+        assert r.status_code == 200 and r.json()["version"] == "demo-2026.2"
+        assert r.json()["departments"] == v0["departments"] + 1
+        # the case routed under the old tree keeps its route
+        assert (await case(client, cid))["hops"] == before["hops"]  # type: ignore[index]
+
+    # the CLI stores a version too; an invalid file is refused and changes nothing
+    env = {**settings_env(url)}
+    bad_file = tmp_path / "bad.yaml"
+    bad_file.write_text("units: []\n", encoding="utf-8")
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "xinfang_routing", "load-org", str(bad_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "没有任何单位" in out.stderr
+    good_file = tmp_path / "good.yaml"
+    good_file.write_text(
+        default_tree_text().replace("version: demo-2026.1", "version: demo-2026.3"),
+        encoding="utf-8",
+    )
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "xinfang_routing", "load-org", str(good_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    app2, _ = await routing(databases, broker, url)
+    async with running(app2) as client:
+        assert (await client.get("/api/v1/admin/org-tree")).json()["version"] == "demo-2026.3"
+
+
+def settings_env(url: str) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "XF_ROUTING_DATABASE_URL": url}
