@@ -217,7 +217,7 @@ async def test_org_tree_admin_api_and_cli_validate_and_keep_routed_cases(
     broker: str, databases: Databases, tmp_path: Path
 ) -> None:
     url = await databases.new("routing")
-    app, settings = await routing(databases, broker, url)
+    app, _ = await routing(databases, broker, url)
     cid, raw = received("清河县柳塘乡柳树湾村的山林被人砍伐，林权证上写得清清楚楚是我家的。")
     async with running(app) as client:
         await produce(broker, "petition.received", raw, key=cid.encode())
