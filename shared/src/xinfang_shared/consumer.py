@@ -27,12 +27,12 @@ from typing import Any
 
 import faust
 from pydantic import ValidationError
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xinfang_shared.clock import Clock
-from xinfang_shared.db import add_message, already_processed, mark_processed
+from xinfang_shared.db import UnitOfWork, add_message, already_processed, mark_processed
 from xinfang_shared.events import BadEvent, Envelope, EventData, UnknownEventType, decode
 from xinfang_shared.settings import CommonSettings
 from xinfang_shared.topics import dlq_topic
@@ -44,11 +44,15 @@ MAX_ATTEMPTS = 3
 
 @dataclass
 class HandlerContext:
-    session: AsyncSession
+    uow: UnitOfWork
     envelope: Envelope
     payload: EventData
     now: datetime
     _after_commit: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
 
     def after_commit(self, fn: Callable[[], Awaitable[None] | None]) -> None:
         """Run ``fn`` once the transaction has committed (e.g. push to live SSE clients)."""
@@ -109,6 +113,7 @@ class EventProcessor:
         handlers: dict[str, Handler],
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
+        on_rollback: Callable[[], None] = lambda: None,
         max_backoff: float = 5.0,
     ) -> None:
         self.service = service
@@ -118,6 +123,7 @@ class EventProcessor:
         self._handlers = handlers
         self._clock = clock
         self._on_commit = on_commit
+        self._on_rollback = on_rollback
         self._max_backoff = max_backoff
         self.dead_lettered = 0
         self.handled = 0
@@ -144,6 +150,7 @@ class EventProcessor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._on_rollback()
                 if _transient(exc):
                     log.warning(
                         "%s: database unavailable, retrying event %s in %.1fs: %s",
@@ -170,6 +177,72 @@ class EventProcessor:
                 )
                 await asyncio.sleep(0.05 * attempts)
 
+    async def process_batch(self, msgs: list[RawMessage]) -> None:
+        """Handle many messages in ONE transaction (the fast path under load). If anything in
+        the batch fails, it is rolled back and the messages are handled one by one, so a poison
+        message or a transient error is dealt with exactly as in :meth:`process`."""
+        if len(msgs) == 1:
+            await self.process(msgs[0])
+            return
+        work: list[tuple[RawMessage, Envelope, EventData, Handler]] = []
+        for msg in msgs:
+            try:
+                envelope = decode(msg.value)
+                handler = self._handlers.get(envelope.type)
+                if handler is None:
+                    continue
+                work.append((msg, envelope, envelope.payload(), handler))
+            except (BadEvent, UnknownEventType, ValidationError) as exc:
+                await self._dead_letter(msg, None, exc)
+        if not work:
+            return
+        contexts: list[HandlerContext] = []
+        try:
+            now = self._clock.now()
+            async with self._sessions() as session, session.begin():
+                uow = UnitOfWork(session)
+                ids = [env.id for _, env, _, _ in work]
+                done = set(
+                    (
+                        await session.execute(
+                            select(self._processed.c.event_id).where(
+                                self._processed.c.event_id.in_(ids)
+                            )
+                        )
+                    ).scalars()
+                )
+                for _msg, envelope, payload, handler in work:
+                    if envelope.id in done:
+                        self.skipped_duplicates += 1
+                        continue
+                    done.add(envelope.id)
+                    ctx = HandlerContext(uow=uow, envelope=envelope, payload=payload, now=now)
+                    await handler(ctx)
+                    contexts.append(ctx)
+                    uow.add(
+                        self._processed,
+                        {"event_id": envelope.id, "event_type": envelope.type, "processed_at": now},
+                    )
+                await uow.flush()
+        except asyncio.CancelledError:
+            self._on_rollback()
+            raise
+        except Exception as exc:
+            self._on_rollback()
+            log.warning(
+                "%s: batch of %d failed (%r); handling one by one", self.service, len(work), exc
+            )
+            for msg, *_ in work:
+                await self.process(msg)
+            return
+        self.handled += len(contexts)
+        self._on_commit()
+        for ctx in contexts:
+            for fn in ctx._after_commit:
+                result = fn()
+                if asyncio.iscoroutine(result):
+                    await result
+
     async def _handle_once(self, envelope: Envelope, payload: EventData, handler: Handler) -> str:
         now = self._clock.now()
         async with self._sessions() as session:
@@ -177,8 +250,10 @@ class EventProcessor:
                 if await already_processed(session, self._processed, envelope.id):
                     self.skipped_duplicates += 1
                     return "duplicate"
-                ctx = HandlerContext(session=session, envelope=envelope, payload=payload, now=now)
+                uow = UnitOfWork(session)
+                ctx = HandlerContext(uow=uow, envelope=envelope, payload=payload, now=now)
                 await handler(ctx)
+                await uow.flush()
                 await mark_processed(session, self._processed, envelope, now=now)
         self.handled += 1
         self._on_commit()
@@ -253,10 +328,18 @@ def build_faust_app(
     channel = app.topic(*topics, key_serializer="raw", value_serializer="raw")
 
     async def consume(stream: Any) -> None:
-        async for event in stream.events():
-            m = event.message
-            await processor.process(
-                RawMessage(m.topic, m.partition, m.offset, event.key, event.value)
+        # Up to `batch` events per transaction; a lone event waits at most `within` seconds.
+        # take_events acks the events only after the batch has been handled (at-least-once).
+        async for events in stream.take_events(
+            settings.consumer_batch, within=settings.consumer_batch_wait_s
+        ):
+            await processor.process_batch(
+                [
+                    RawMessage(
+                        e.message.topic, e.message.partition, e.message.offset, e.key, e.value
+                    )
+                    for e in events
+                ]
             )
 
     app.agent(channel, name=f"xinfang-{service}-events")(consume)

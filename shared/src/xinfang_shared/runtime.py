@@ -40,6 +40,7 @@ class ServiceRuntime:
         consumes: list[str] | None = None,
         handlers: dict[str, Handler] | None = None,
         clock: SystemClock | ManualClock | None = None,
+        on_rollback: Callable[[], None] = lambda: None,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -65,6 +66,7 @@ class ServiceRuntime:
                 handlers=handlers or {},
                 clock=self.clock,
                 on_commit=self.relay.wake,
+                on_rollback=on_rollback,
             )
             self.faust_app = build_faust_app(
                 service=service, settings=settings, topics=consumes, processor=self.processor

@@ -37,6 +37,8 @@ class CommonSettings(BaseSettings):
         gt=0,
         description="Consumer-group session timeout. Tansu delays a group join by half of it.",
     )
+    consumer_batch: int = Field(default=500, ge=1, le=10_000, description="events per transaction")
+    consumer_batch_wait_s: float = Field(default=0.01, gt=0, le=5)
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     org_scope: str = Field(
         default="339900",

@@ -16,7 +16,7 @@ def handlers(ctx: RoutingContext) -> dict[str, Handler]:
     async def on_petition_received(hc: HandlerContext) -> None:
         assert isinstance(hc.payload, PetitionReceived)
         await service.refresh_org_tree(session=hc.session, ctx=ctx)
-        await service.route_petition(session=hc.session, ctx=ctx, petition=hc.payload, now=hc.now)
+        await service.route_petition(uow=hc.uow, ctx=ctx, petition=hc.payload, now=hc.now)
 
     async def on_status_changed(hc: HandlerContext) -> None:
         # Routing only needs to know when a case is closed: a repeat of it is then a new case.

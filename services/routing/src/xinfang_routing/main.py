@@ -33,6 +33,7 @@ def bootstrap(settings: RoutingSettings) -> tuple[ServiceRuntime, service.Routin
         processed=models.processed_events,
         consumes=consumers.TOPICS,
         handlers=consumers.handlers(ctx),
+        on_rollback=ctx.index.invalidate,
     )
     return runtime, ctx
 

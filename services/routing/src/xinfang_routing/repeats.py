@@ -65,14 +65,28 @@ class Match:
 class RepeatIndex:
     threshold: float = 0.15
     by_key: dict[str, list[Entry]] = field(default_factory=dict)
+    known: set[str] = field(default_factory=set)
     last_seq: int = 0
-    size: int = 0
+    refreshed_at: float = 0.0  # monotonic time of the last refresh from the database
+
+    @property
+    def size(self) -> int:
+        return len(self.known)
 
     def add(self, *, case_id: str, root_case_id: str, keys: list[str], sig: np.ndarray) -> None:
+        if case_id in self.known:
+            return
+        self.known.add(case_id)
         entry = Entry(case_id, root_case_id, sig)
         for k in keys:
             self.by_key.setdefault(k, []).append(entry)
-        self.size += 1
+
+    def invalidate(self) -> None:
+        """Forget everything (after a rolled-back transaction): rebuilt from the database."""
+        self.by_key.clear()
+        self.known.clear()
+        self.last_seq = 0
+        self.refreshed_at = 0.0
 
     def find(self, keys: list[str], sig: np.ndarray) -> Match | None:
         best: Match | None = None

@@ -1,16 +1,19 @@
-"""Routing service functions. They take the session and never commit: the caller does."""
+"""Routing service functions. They take the session (or a unit of work) and never commit: the
+caller does."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
-from xinfang_shared.db import add_to_outbox
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
     CaseLinked,
     CaseRouted,
@@ -43,6 +46,8 @@ class RoutingContext:
     id_salt: str
     same_letter_threshold: float = 0.6
     tree_version_id: int = 0
+    tree_checked_at: float = 0.0
+    refresh_every_s: float = 1.0  # how stale another replica's view may be
     stats: dict[str, int] = field(default_factory=lambda: {"routed": 0, "linked": 0})
 
 
@@ -92,7 +97,14 @@ async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] |
     return org.loads(row.source), int(row.id)
 
 
-async def refresh_org_tree(*, session: AsyncSession, ctx: RoutingContext) -> None:
+async def refresh_org_tree(
+    *, session: AsyncSession, ctx: RoutingContext, force: bool = False
+) -> None:
+    """Pick up a tree version stored by the CLI or another replica (checked at most every
+    ``refresh_every_s``)."""
+    if not force and time.monotonic() - ctx.tree_checked_at < ctx.refresh_every_s:
+        return
+    ctx.tree_checked_at = time.monotonic()
     latest = (await session.execute(select(func.max(org_tree_versions.c.id)))).scalar_one()
     if latest and latest != ctx.tree_version_id:
         found = await active_org_tree(session=session)
@@ -105,6 +117,7 @@ async def refresh_org_tree(*, session: AsyncSession, ctx: RoutingContext) -> Non
 
 async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
     """Add fingerprints written since the last refresh (by this or another replica)."""
+    index.refreshed_at = time.monotonic()
     rows = (
         await session.execute(
             select(
@@ -132,46 +145,51 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
 # --- routing a new petition -------------------------------------------------------------
 
 
-async def _emit(session: AsyncSession, data: EventData, now: datetime) -> None:
-    await add_to_outbox(
-        session, outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now
-    )
+def _emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
+    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+
+
+async def _case_row(uow: UnitOfWork, case_id: str) -> Any:
+    """A case by id, including one staged earlier in the same (not yet flushed) batch."""
+    for row in reversed(uow.staged(cases)):
+        if row["case_id"] == case_id:
+            return SimpleNamespace(**row)
+    return (await uow.session.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
 
 async def route_petition(
-    *, session: AsyncSession, ctx: RoutingContext, petition: PetitionReceived, now: datetime
+    *, uow: UnitOfWork, ctx: RoutingContext, petition: PetitionReceived, now: datetime
 ) -> Decision | CaseLinked:
     p = petition
     keys = identity_keys(p.petitioners, ctx.id_salt) if not p.anonymous else []
     sig = signature(f"{p.title or ''}{p.content}")
-    await refresh_index(session=session, index=ctx.index)
+    if time.monotonic() - ctx.index.refreshed_at >= ctx.refresh_every_s:
+        await refresh_index(session=uow.session, index=ctx.index)
     match = ctx.index.find(keys, sig) if keys else None
-    root = None
-    if match is not None:
-        root = (
-            await session.execute(select(cases).where(cases.c.case_id == match.root_case_id))
-        ).first()
-        if root is not None and root.status == "closed":
-            root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
-    await session.execute(
-        insert(fingerprints).values(
-            case_id=p.case_id,
-            root_case_id=root.case_id if root is not None else p.case_id,
-            identity_keys=keys,
-            signature=sig.tobytes(),
-            received_at=p.received_at,
-        )
+    root = await _case_row(uow, match.root_case_id) if match is not None else None
+    if root is not None and root.status == "closed":
+        root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
+    root_id = root.case_id if root is not None else p.case_id
+    uow.add(
+        fingerprints,
+        {
+            "case_id": p.case_id,
+            "root_case_id": root_id,
+            "identity_keys": keys,
+            "signature": sig.tobytes(),
+            "received_at": p.received_at,
+        },
     )
+    # visible at once to the next item (same batch); forgotten if the transaction rolls back
+    ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig)
     if root is not None and match is not None:
-        return await _link(
-            session=session, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now
-        )
-    return await _route(session=session, ctx=ctx, p=p, now=now)
+        return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
+    return _route(uow=uow, ctx=ctx, p=p, now=now)
 
 
 async def _link(
     *,
-    session: AsyncSession,
+    uow: UnitOfWork,
     ctx: RoutingContext,
     p: PetitionReceived,
     root: Any,
@@ -188,34 +206,31 @@ async def _link(
     above = bool(
         recv and resp and recv.code != resp.code and tree.is_ancestor(recv.code, resp.code)
     )
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == root.case_id)
-        .values(repeat_count=cases.c.repeat_count + 1)
-    )
-    await session.execute(
-        insert(cases).values(
-            case_id=p.case_id,
-            case_number=p.case_number,
-            receiving_office_code=p.receiving_office_code,
-            received_at=p.received_at,
-            channel=p.channel,
-            category=root.category,
-            category_source="linked",
-            kind=root.kind,
-            legal_channel=root.legal_channel,
-            confidential=root.confidential,
-            territory_code=root.territory_code,
-            responsible_unit_code=root.responsible_unit_code,
-            holder_code=root.holder_code,
-            holder_since=now,
-            supervising_code=root.supervising_code,
-            skip_level=False,
-            status="linked",
-            linked_to=root.case_id,
-            repeat_count=0,
-            decision={"linked_to": root.case_number, "similarity": round(similarity, 3)},
-        )
+    count = await _bump_repeat_count(uow, root.case_id)
+    uow.add(
+        cases,
+        {
+            "case_id": p.case_id,
+            "case_number": p.case_number,
+            "receiving_office_code": p.receiving_office_code,
+            "received_at": p.received_at,
+            "channel": p.channel,
+            "category": root.category,
+            "category_source": "linked",
+            "kind": root.kind,
+            "legal_channel": root.legal_channel,
+            "confidential": root.confidential,
+            "territory_code": root.territory_code,
+            "responsible_unit_code": root.responsible_unit_code,
+            "holder_code": root.holder_code,
+            "holder_since": now,
+            "supervising_code": root.supervising_code,
+            "skip_level": False,
+            "status": "linked",
+            "linked_to": root.case_id,
+            "repeat_count": 0,
+            "decision": {"linked_to": root.case_number, "similarity": round(similarity, 3)},
+        },
     )
     linked = CaseLinked(
         case_id=p.case_id,
@@ -224,50 +239,64 @@ async def _link(
         linked_case_number=root.case_number,
         match="一信多投" if same_letter else "重复信访",
         similarity=round(similarity, 3),
-        repeat_count=root.repeat_count + 2,
+        repeat_count=count + 1,
         receiving_office_code=p.receiving_office_code,
         holder_code=root.holder_code,
         received_above=above,
         linked_at=now,
     )
-    await _emit(session, linked, now)
+    _emit(uow, linked, now)
     ctx.stats["linked"] += 1
     return linked
 
 
-async def _route(
-    *, session: AsyncSession, ctx: RoutingContext, p: PetitionReceived, now: datetime
-) -> Decision:
+async def _bump_repeat_count(uow: UnitOfWork, case_id: str) -> int:
+    """Count one more arrival on the original; returns the repeats before this one."""
+    for row in uow.staged(cases):
+        if row["case_id"] == case_id:  # the original is in this very batch
+            row["repeat_count"] += 1
+            return int(row["repeat_count"]) - 1
+    result = await uow.session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(repeat_count=cases.c.repeat_count + 1)
+        .returning(cases.c.repeat_count)
+    )
+    return int(result.scalar_one()) - 1
+
+
+def _route(*, uow: UnitOfWork, ctx: RoutingContext, p: PetitionReceived, now: datetime) -> Decision:
     d = decide(p, tree=ctx.tree, rules=ctx.rules, classifier=ctx.classifier)
     supervising = d.hops[0].from_code
-    await session.execute(
-        insert(cases).values(
-            case_id=p.case_id,
-            case_number=p.case_number,
-            receiving_office_code=p.receiving_office_code,
-            received_at=p.received_at,
-            channel=p.channel,
-            category=d.category,
-            category_source=d.category_source,
-            kind=d.kind,
-            legal_channel=d.channel,
-            confidential=d.confidential,
-            territory_code=d.territory_code,
-            responsible_unit_code=d.responsible_unit,
-            holder_code=d.responsible_department,
-            holder_since=now,
-            supervising_code=supervising,
-            skip_level=d.skip_level,
-            status="routed",
-            linked_to=None,
-            repeat_count=0,
-            decision={"reason": d.reason, "territory_source": d.territory_source},
-        )
+    uow.add(
+        cases,
+        {
+            "case_id": p.case_id,
+            "case_number": p.case_number,
+            "receiving_office_code": p.receiving_office_code,
+            "received_at": p.received_at,
+            "channel": p.channel,
+            "category": d.category,
+            "category_source": d.category_source,
+            "kind": d.kind,
+            "legal_channel": d.channel,
+            "confidential": d.confidential,
+            "territory_code": d.territory_code,
+            "responsible_unit_code": d.responsible_unit,
+            "holder_code": d.responsible_department,
+            "holder_since": now,
+            "supervising_code": supervising,
+            "skip_level": d.skip_level,
+            "status": "routed",
+            "linked_to": None,
+            "repeat_count": 1,
+            "decision": {"reason": d.reason, "territory_source": d.territory_source},
+        },
     )
     for i, hop in enumerate(d.hops, start=1):
         final = i == len(d.hops)
-        await _add_hop(
-            session,
+        _add_hop(
+            uow,
             p.case_id,
             p.case_number,
             hop=i,
@@ -295,8 +324,8 @@ async def _route(
         )
     if d.skip_level:
         recv = ctx.tree.unit(p.receiving_office_code)
-        await _emit(
-            session,
+        _emit(
+            uow,
             SkipLevelAlert(
                 case_id=p.case_id,
                 case_number=p.case_number,
@@ -315,8 +344,8 @@ async def _route(
     return d
 
 
-async def _add_hop(
-    session: AsyncSession,
+def _add_hop(
+    uow: UnitOfWork,
     case_id: str,
     case_number: str,
     *,
@@ -335,24 +364,25 @@ async def _add_hop(
     now: datetime,
     extra: dict[str, Any],
 ) -> CaseRouted:
-    await session.execute(
-        insert(hops).values(
-            case_id=case_id,
-            hop=hop,
-            case_number=case_number,
-            action=action,
-            from_unit_code=from_code,
-            from_unit_name=from_name,
-            to_unit_code=to_code,
-            to_unit_name=to_name,
-            reason=reason,
-            actor=actor,
-            needs_manual_triage=manual,
-            final=final,
-            transfer_due=transfer_due,
-            received_at=received_at,
-            routed_at=now,
-        )
+    uow.add(
+        hops,
+        {
+            "case_id": case_id,
+            "hop": hop,
+            "case_number": case_number,
+            "action": action,
+            "from_unit_code": from_code,
+            "from_unit_name": from_name,
+            "to_unit_code": to_code,
+            "to_unit_name": to_name,
+            "reason": reason,
+            "actor": actor,
+            "needs_manual_triage": manual,
+            "final": final,
+            "transfer_due": transfer_due,
+            "received_at": received_at,
+            "routed_at": now,
+        },
     )
     routed = CaseRouted(
         case_id=case_id,
@@ -372,7 +402,7 @@ async def _add_hop(
         actor=actor,
         **extra,
     )
-    await _emit(session, routed, now)
+    _emit(uow, routed, now)
     return routed
 
 
@@ -406,7 +436,7 @@ def _carry(case: Any) -> dict[str, Any]:
 
 async def object_to_case(
     *,
-    session: AsyncSession,
+    uow: UnitOfWork,
     ctx: RoutingContext,
     case_id: str,
     department_code: str,
@@ -416,6 +446,7 @@ async def object_to_case(
 ) -> CaseRouted:
     """A23: the body a case was sent to objects that it is outside its remit, within the
     working-day window; the case goes back to the office that sent it, for triage."""
+    session = uow.session
     case = await get_case_or_raise(session=session, case_id=case_id)
     if case.status != "routed":
         raise Conflict("该件已并案或办结，不能提出异议", "the case is linked or closed")
@@ -434,8 +465,8 @@ async def object_to_case(
             f"the objection window closed on {closes.isoformat()}",
             window_closed_on=closes.isoformat(),
         )
-    routed = await _add_hop(
-        session,
+    routed = _add_hop(
+        uow,
         case_id,
         case.case_number,
         hop=last.hop + 1,
@@ -468,7 +499,7 @@ async def object_to_case(
 
 async def reassign_case(
     *,
-    session: AsyncSession,
+    uow: UnitOfWork,
     ctx: RoutingContext,
     case_id: str,
     to_department_code: str,
@@ -477,6 +508,7 @@ async def reassign_case(
     now: datetime,
 ) -> CaseRouted:
     """A supervisor sends the case to another body (改派), with a full audit trail."""
+    session = uow.session
     case = await get_case_or_raise(session=session, case_id=case_id)
     dept = ctx.tree.department(to_department_code)
     if dept is None:
@@ -489,10 +521,8 @@ async def reassign_case(
         raise Conflict("该件已在该单位办理", "the case is already held by that body")
     last = await _last_hop(session, case_id)
     days = ctx.rules.transfer_days_from(ctx.tree.units[dept.unit].level)
-    from datetime import timedelta
-
-    routed = await _add_hop(
-        session,
+    routed = _add_hop(
+        uow,
         case_id,
         case.case_number,
         hop=last.hop + 1,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from xinfang_shared import org
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 from xinfang_routing import service
@@ -60,7 +61,9 @@ class ReassignCreate(BaseModel):
 async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: Any) -> Any:
     try:
         async with session.begin():
-            routed = await fn(session=session, ctx=_ctx(request), now=rt.clock.now(), **kwargs)
+            uow = UnitOfWork(session)
+            routed = await fn(uow=uow, ctx=_ctx(request), now=rt.clock.now(), **kwargs)
+            await uow.flush()
     except service.CaseNotFound:
         return _not_found()
     except service.Conflict as exc:

@@ -1,0 +1,169 @@
+"""Routing benchmark: prints JSON.
+
+1. The decision itself (classify + resolve territory + rules + repeat check) with 100,000 prior
+   cases in the repeat index: median and p99 per item.
+2. Throughput of one routing worker (the real service process) on the real broker: N
+   petition.received events are waiting on the topic; the time from the first to the last
+   case routed.
+
+    uv run python -m bench.routing_bench [--prior 100000] [--events 20000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from xinfang_routing.classifier import default_classifier
+from xinfang_routing.decision import decide
+from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
+from xinfang_routing.rules import default_rules
+from xinfang_shared import org
+from xinfang_shared.events import new_event
+
+from bench.petitions import make
+from deploy import broker as launcher
+from tests.conftest import free_port
+
+
+def decision_latency(prior: int, samples: int) -> dict[str, float]:
+    rng = random.Random(1)
+    tree, rules, clf = org.default_tree(), default_rules(), default_classifier()
+    index = RepeatIndex()
+    for i in range(prior):
+        p = make(rng)
+        index.add(
+            case_id=p.case_id,
+            root_case_id=p.case_id,
+            keys=identity_keys(p.petitioners, "s"),
+            sig=signature(p.content),
+        )
+        if i % 20000 == 0:
+            print(f"indexed {i}", file=sys.stderr)
+    timings = []
+    for _ in range(samples):
+        p = make(rng)
+        t = time.perf_counter()
+        keys = identity_keys(p.petitioners, "s")
+        sig = signature(f"{p.title or ''}{p.content}")
+        match = index.find(keys, sig)
+        if match is None:
+            decide(p, tree=tree, rules=rules, classifier=clf)
+        timings.append((time.perf_counter() - t) * 1000)
+    timings.sort()
+    return {
+        "prior_cases_in_index": prior,
+        "samples": samples,
+        "median_ms": round(statistics.median(timings), 4),
+        "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+    }
+
+
+async def _produce(servers: str, n: int) -> None:
+    rng = random.Random(2)
+    producer = AIOKafkaProducer(bootstrap_servers=servers, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        futures = []
+        for _ in range(n):
+            p = make(rng)
+            env = new_event(data=p, source="/bench", time=p.received_at)
+            futures.append(await producer.send("petition.received", env.to_bytes(), key=env.key))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _count_routed(servers: str, n: int, timeout: float) -> tuple[float, float, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        parts = [
+            TopicPartition(t, p)
+            for t in ("case.routed", "case.linked")
+            for p in consumer.partitions_for_topic(t) or ()
+        ]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        seen: set[bytes] = set()
+        first = last = 0.0
+        deadline = time.monotonic() + timeout
+        while len(seen) < n and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for msgs in batch.values():
+                for m in msgs:
+                    if m.key not in seen:
+                        seen.add(m.key)
+                        now = time.monotonic()
+                        first = first or now
+                        last = now
+        return first, last, len(seen)
+    finally:
+        await consumer.stop()
+
+
+def worker_throughput(events: int, database_url: str | None) -> dict[str, object]:
+    port = free_port()
+    servers = f"127.0.0.1:{port}"
+    proc = launcher.launch(port, 6)
+    tmp = Path(tempfile.mkdtemp())
+    url = database_url or f"sqlite+aiosqlite:///{tmp / 'routing.db'}"
+    try:
+        asyncio.run(_produce(servers, events))
+        env = {
+            **os.environ,
+            "XF_KAFKA_BOOTSTRAP_SERVERS": servers,
+            "XF_ROUTING_DATABASE_URL": url,
+            "XF_ROUTING_PORT": str(free_port()),
+            "XF_KAFKA_SESSION_TIMEOUT_S": "2",
+            "XF_LOG_LEVEL": "WARNING",
+        }
+        log = open(tmp / "routing.log", "wb")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "xinfang_routing"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            first, last, n = asyncio.run(_count_routed(servers, events, timeout=600))
+        finally:
+            worker.terminate()
+            worker.wait(30)
+        elapsed = last - first
+        return {
+            "events": events,
+            "routed_or_linked": n,
+            "database": url.split(":", 1)[0],
+            "seconds": round(elapsed, 2),
+            "items_per_s": round(n / elapsed, 1) if elapsed else None,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--prior", type=int, default=100_000)
+    ap.add_argument("--samples", type=int, default=5_000)
+    ap.add_argument("--events", type=int, default=20_000)
+    ap.add_argument("--database-url", default=None)
+    ap.add_argument("--skip-throughput", action="store_true")
+    args = ap.parse_args()
+    result: dict[str, object] = {"decision": decision_latency(args.prior, args.samples)}
+    if not args.skip_throughput:
+        result["worker"] = worker_throughput(args.events, args.database_url)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
