@@ -112,7 +112,7 @@ async def test_jurisdiction_chain_skip_level_and_repeats(broker: str, databases:
             ("转送", "339922-zrzy"),
         ]
         assert c1["skip_level"] is False  # city → county: one level, not a skip-level visit
-        assert c1["repeat_count"] == 1
+        assert c1["repeat_count"] == 2  # arrivals: the original and one repeat
 
         c2 = await case(client, again_id)
         assert c2 is not None and c2["status"] == "linked" and c2["linked_to"] == first_id

@@ -84,6 +84,8 @@ fingerprints = Table(
     Column("root_case_id", String(36), nullable=False),  # the original this item belongs to
     Column("identity_keys", JSON, nullable=False),  # salted identity keys
     Column("signature", LargeBinary, nullable=False),  # MinHash of the text
+    Column("category", String(40), nullable=True),  # the matter: category + responsible body
+    Column("department", String(30), nullable=True),
     Column("received_at", AwareDateTime(), nullable=False),
 )
 

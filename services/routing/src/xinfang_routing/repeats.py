@@ -1,6 +1,9 @@
 """Repeat petitions (重复信访) and 一信多投: the same petitioner — matched on the salted hash of
-the ID number, or on name + phone — with a similar matter (MinHash over character bigrams,
-datasketch). Anonymous items carry no identity key and are never linked.
+the ID number, or on name + phone — about the same matter. The same matter is either the same
+subject category going to the same responsible body, or a near-duplicate text (MinHash over
+character bigrams, datasketch) — a petitioner who writes again rarely uses the same words, so
+text alone misses most repeats (measured on the labelled set). Anonymous items carry no
+identity key and are never linked.
 
 The index lives in memory for speed and is rebuilt from the database at start and refreshed
 from it (rows written by other replicas) before use.
@@ -52,6 +55,7 @@ class Entry:
     case_id: str
     root_case_id: str
     signature: np.ndarray
+    matter: tuple[str, str] | None  # (category, responsible department), None if unknown
 
 
 @dataclass
@@ -63,7 +67,7 @@ class Match:
 
 @dataclass
 class RepeatIndex:
-    threshold: float = 0.15
+    threshold: float = 0.3  # MinHash similarity that makes a text a near-duplicate
     by_key: dict[str, list[Entry]] = field(default_factory=dict)
     known: set[str] = field(default_factory=set)
     last_seq: int = 0
@@ -73,11 +77,19 @@ class RepeatIndex:
     def size(self) -> int:
         return len(self.known)
 
-    def add(self, *, case_id: str, root_case_id: str, keys: list[str], sig: np.ndarray) -> None:
+    def add(
+        self,
+        *,
+        case_id: str,
+        root_case_id: str,
+        keys: list[str],
+        sig: np.ndarray,
+        matter: tuple[str, str] | None = None,
+    ) -> None:
         if case_id in self.known:
             return
         self.known.add(case_id)
-        entry = Entry(case_id, root_case_id, sig)
+        entry = Entry(case_id, root_case_id, sig, matter)
         for k in keys:
             self.by_key.setdefault(k, []).append(entry)
 
@@ -88,8 +100,12 @@ class RepeatIndex:
         self.last_seq = 0
         self.refreshed_at = 0.0
 
-    def find(self, keys: list[str], sig: np.ndarray) -> Match | None:
+    def find(
+        self, keys: list[str], sig: np.ndarray, matter: tuple[str, str] | None = None
+    ) -> Match | None:
+        """The best earlier item of the same petitioner about the same matter, if any."""
         best: Match | None = None
+        best_rank = (False, 0.0)
         seen: set[str] = set()
         for k in keys:
             for e in self.by_key.get(k, ()):
@@ -97,6 +113,10 @@ class RepeatIndex:
                     continue
                 seen.add(e.case_id)
                 s = similarity(sig, e.signature)
-                if s >= self.threshold and (best is None or s > best.similarity):
-                    best = Match(e.root_case_id, e.case_id, s)
+                same_matter = matter is not None and e.matter == matter
+                if not (same_matter or s >= self.threshold):
+                    continue
+                rank = (same_matter, s)
+                if best is None or rank > best_rank:
+                    best, best_rank = Match(e.root_case_id, e.case_id, s), rank
         return best

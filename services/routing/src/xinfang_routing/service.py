@@ -126,6 +126,8 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
                 fingerprints.c.root_case_id,
                 fingerprints.c.identity_keys,
                 fingerprints.c.signature,
+                fingerprints.c.category,
+                fingerprints.c.department,
             )
             .where(fingerprints.c.seq > index.last_seq)
             .order_by(fingerprints.c.seq)
@@ -137,6 +139,7 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
             root_case_id=r.root_case_id,
             keys=list(r.identity_keys),
             sig=np.frombuffer(r.signature, dtype=np.uint32),
+            matter=(r.category, r.department) if r.category and r.department else None,
         )
         index.last_seq = r.seq
     return len(rows)
@@ -163,13 +166,17 @@ async def route_petition(
     p = petition
     keys = identity_keys(p.petitioners, ctx.id_salt) if not p.anonymous else []
     sig = signature(f"{p.title or ''}{p.content}")
+    decision = decide(p, tree=ctx.tree, rules=ctx.rules, classifier=ctx.classifier)
+    matter = (decision.category, decision.responsible_department) if decision.category else None
     if time.monotonic() - ctx.index.refreshed_at >= ctx.refresh_every_s:
         await refresh_index(session=uow.session, index=ctx.index)
-    match = ctx.index.find(keys, sig) if keys else None
+    match = ctx.index.find(keys, sig, matter) if keys else None
     root = await _case_row(uow, match.root_case_id) if match is not None else None
     if root is not None and root.status == "closed":
         root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
     root_id = root.case_id if root is not None else p.case_id
+    if root is not None:
+        matter = (root.category, root.holder_code) if root.category else None
     uow.add(
         fingerprints,
         {
@@ -177,14 +184,16 @@ async def route_petition(
             "root_case_id": root_id,
             "identity_keys": keys,
             "signature": sig.tobytes(),
+            "category": matter[0] if matter else None,
+            "department": matter[1] if matter else None,
             "received_at": p.received_at,
         },
     )
     # visible at once to the next item (same batch); forgotten if the transaction rolls back
-    ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig)
+    ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig, matter=matter)
     if root is not None and match is not None:
         return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
-    return _route(uow=uow, ctx=ctx, p=p, now=now)
+    return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now)
 
 
 async def _link(
@@ -265,8 +274,9 @@ async def _bump_repeat_count(uow: UnitOfWork, case_id: str) -> int:
     return int(result.scalar_one()) - 1
 
 
-def _route(*, uow: UnitOfWork, ctx: RoutingContext, p: PetitionReceived, now: datetime) -> Decision:
-    d = decide(p, tree=ctx.tree, rules=ctx.rules, classifier=ctx.classifier)
+def _route(
+    *, uow: UnitOfWork, ctx: RoutingContext, p: PetitionReceived, d: Decision, now: datetime
+) -> Decision:
     supervising = d.hops[0].from_code
     uow.add(
         cases,
