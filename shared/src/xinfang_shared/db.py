@@ -6,12 +6,12 @@ Service functions never commit: the caller owns the transaction (``async with se
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     event,
     insert,
     select,
@@ -116,7 +117,7 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("event_id", String(64), nullable=False, unique=True),
         Column("topic", String(128), nullable=False),
         Column("key", String(128), nullable=False),
-        Column("value", JSON, nullable=False),
+        Column("value", Text, nullable=False),  # the message as JSON text, sent as is
         Column("created_at", AwareDateTime(), nullable=False),
         Column("published_at", AwareDateTime(), nullable=True, index=True),
         Column("attempts", Integer, nullable=False, server_default="0"),
@@ -153,7 +154,7 @@ class UnitOfWork:
                 "event_id": envelope.id,
                 "topic": topic,
                 "key": envelope.subject,
-                "value": envelope.model_dump(mode="json"),
+                "value": envelope.model_dump_json(),
                 "created_at": now,
             },
         )
@@ -175,7 +176,7 @@ async def add_to_outbox(
         message_id=envelope.id,
         topic=topic,
         key=envelope.subject,
-        value=envelope.model_dump(mode="json"),
+        value=envelope.model_dump_json(),
         now=now,
     )
 
@@ -187,10 +188,12 @@ async def add_message(
     message_id: str,
     topic: str,
     key: str,
-    value: dict[str, Any],
+    value: str | dict[str, Any],
     now: datetime,
 ) -> None:
     """Stage any JSON message (an event, a dead letter) for the relay."""
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False)
     # parameters apart from the statement: compiled once, cached (a hot path under load)
     await session.execute(
         insert(outbox),

@@ -17,7 +17,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from xinfang_shared.db import is_sqlite
-from xinfang_shared.kafka import json_bytes, make_producer
+from xinfang_shared.kafka import make_producer
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             futures = [
-                await producer.send(r.topic, value=json_bytes(r.value), key=r.key.encode())
+                await producer.send(r.topic, value=r.value.encode(), key=r.key.encode())
                 for r in rows
             ]
             await asyncio.gather(*futures)
