@@ -23,8 +23,11 @@ DATA = Path(__file__).parent / "data" / "labelled_petitions.yaml"
 SALT = "labelled-set-salt"
 
 
-def load() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+HOLDOUT = Path(__file__).parent / "data" / "holdout_petitions.yaml"
+
+
+def load(path: Path = DATA) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return items
 
 
@@ -93,7 +96,7 @@ class Report:
         }
 
 
-async def evaluate(database_url: str) -> Report:
+async def evaluate(database_url: str, path: Path = DATA) -> Report:
     engine = db.create_engine(database_url)
     async with engine.begin() as conn:
         await conn.run_sync(models.metadata.create_all)
@@ -104,7 +107,7 @@ async def evaluate(database_url: str) -> Report:
         tree=org.default_tree(),
         id_salt=SALT,
     )
-    items = load()
+    items = load(path)
     by_id = {i["id"]: i for i in items}
     case_of = {to_event(i, datetime.now(UTC)).case_id: i["id"] for i in items}
     report = Report()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import Databases
-from tests.labelled import evaluate, load
+from tests.labelled import HOLDOUT, evaluate, load
 
 
 def test_the_labelled_set_is_large_and_covers_every_category() -> None:
@@ -26,3 +26,13 @@ async def test_routing_meets_the_bars_on_the_labelled_set(databases: Databases) 
     assert report.accusations_confidential == report.accusations_total > 0
     assert report.repeats_linked_right == report.repeats_total, report.missed_links
     assert report.false_links == []  # no non-repeat linked
+
+
+async def test_routing_generalises_to_the_held_out_set(databases: Databases) -> None:
+    """76 petitions written independently of the classifier's keywords, never used to tune it."""
+    report = await evaluate(await databases.new("routing"), HOLDOUT)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    assert report.total == 76
+    assert report.department_right / report.total >= 0.90, report.wrong_department
+    assert report.legal_right == report.legal_total > 0
+    assert report.accusations_confidential == report.accusations_total > 0

@@ -23,13 +23,13 @@ from xinfang_shared.events import (
     new_event,
 )
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.workdays import add_working_days
 
 from xinfang_routing.classifier import Classifier
 from xinfang_routing.decision import Decision, decide
 from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
 from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import Rules
-from xinfang_routing.workdays import add_working_days
 
 SOURCE = "/xinfang/routing"
 

@@ -1,11 +1,64 @@
-"""Supervision's tables: deadlines (the statutory clock of each case) and notices sent."""
+"""Supervision's tables: the case lifecycle (state and history), deadlines and the notices sent
+for them, and 督办 orders."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()
+
+cases = Table(
+    "sup_cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("case_number", String(40), nullable=False),
+    Column("profile", String(30), nullable=False),  # the rule profile the case was opened under
+    Column("status", String(30), nullable=False),
+    Column("unit_code", String(30), nullable=False),  # the body handling it
+    Column("unit_name", String(100), nullable=False),
+    Column("supervising_code", String(30), nullable=True),
+    Column("category", String(40), nullable=True),
+    Column("received_at", AwareDateTime(), nullable=False),
+    Column("routed_at", AwareDateTime(), nullable=False),
+    Column("accepted_at", AwareDateTime(), nullable=True),
+    Column("replied_at", AwareDateTime(), nullable=True),
+    Column("reply_outcome", String(20), nullable=True),
+    Column("review_answered_at", AwareDateTime(), nullable=True),
+    Column("extension_days", Integer, nullable=False, server_default="0"),
+    Column("leader", String(60), nullable=True),  # 包案领导
+    Column("repeat_count", Integer, nullable=False, server_default="1"),
+    Column("escalations", Integer, nullable=False, server_default="0"),
+    Column("backlog", Boolean, nullable=False, server_default="0"),  # 积案
+    Column("backlog_reasons", JSON, nullable=True),
+    Column("updated_at", AwareDateTime(), nullable=False),
+)
+
+history = Table(
+    "sup_case_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("from_state", String(30), nullable=True),
+    Column("to_state", String(30), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+)
 
 deadlines = Table(
     "deadlines",
@@ -16,12 +69,16 @@ deadlines = Table(
     Column("kind", String(40), nullable=False),
     Column("label", String(100), nullable=False),
     Column("basis", String(100), nullable=False),
-    Column("unit_code", String(20), nullable=False),
+    Column("unit_code", String(30), nullable=False),
     Column("unit_name", String(100), nullable=False),
+    Column(
+        "supervisor_code", String(30), nullable=True
+    ),  # who watches it now (moves up on escalation)
     Column("start_date", Date, nullable=False),
     Column("due_date", Date, nullable=False),
     Column("status", String(20), nullable=False),  # open | met | cancelled
-    Column("stage_done", Integer, nullable=False),  # last checkpoint notified, -1 none
+    Column("met_at", AwareDateTime(), nullable=True),
+    Column("stage_done", Integer, nullable=False),  # last checkpoint acted on, -1 none
     Column("next_check", Date, nullable=True),  # the date the sweep must look again
     Column("created_at", AwareDateTime(), nullable=False),
     UniqueConstraint("case_id", "kind", name="uq_deadline_case_kind"),
@@ -38,6 +95,20 @@ notices = Table(
     Column("event_id", String(36), nullable=False),
     Column("sent_at", AwareDateTime(), nullable=False),
     UniqueConstraint("deadline_id", "stage", name="uq_notice_deadline_stage"),
+)
+
+orders = Table(
+    "supervision_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("deadline_id", String(36), nullable=False),
+    Column("issued_by", String(30), nullable=False),
+    Column("issued_to", String(30), nullable=False),
+    Column("issued_at", AwareDateTime(), nullable=False),
+    Column("feedback_due", Date, nullable=False),
+    Column("feedback_at", AwareDateTime(), nullable=True),
+    Column("feedback", Text, nullable=True),
 )
 
 outbox, processed_events = messaging_tables(metadata)
