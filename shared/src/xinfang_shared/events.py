@@ -127,6 +127,15 @@ class SkipLevelAlert(EventData):
     raised_at: datetime
 
 
+class DeadlineSummary(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: str
+    label: str
+    due_date: date
+    status: str  # open | met | cancelled
+
+
 class CaseStatusChanged(EventData):
     TYPE: ClassVar[str] = "case.status_changed"
     TOPIC: ClassVar[str] = "case.status_changed"
@@ -138,6 +147,9 @@ class CaseStatusChanged(EventData):
     changed_at: datetime
     actor: str
     note: str | None = None
+    status_label: str | None = None
+    deadlines: list[DeadlineSummary] = Field(default_factory=list)
+    next_step: str | None = None  # what happens next, in Chinese, for the petitioner
 
 
 class DeadlineData(EventData):
@@ -150,6 +162,8 @@ class DeadlineData(EventData):
     unit_name: str
     due_date: date
     days_left: int
+    supervisor_code: str | None = None
+    leader: str | None = None  # 包案领导: told of every reminder and escalation
 
 
 class DeadlineReminder(DeadlineData):
@@ -178,6 +192,31 @@ class CaseEscalated(EventData):
     to_unit_code: str
     reason: str
     escalated_at: datetime
+    to_unit_name: str | None = None
+    handling_unit_code: str | None = None
+    handling_unit_name: str | None = None
+    escalation: int = 1  # how many levels it has gone up
+    leader: str | None = None
+
+
+class SupervisionOrderIssued(EventData):
+    """督办: an overdue case gets a supervision order from the level above, requiring feedback."""
+
+    TYPE: ClassVar[str] = "case.supervision_order"
+    TOPIC: ClassVar[str] = "case.supervision_order"
+
+    case_id: str
+    case_number: str
+    order_id: str
+    issued_by: str
+    issued_by_name: str
+    issued_to: str
+    issued_to_name: str
+    deadline_label: str
+    due_date: date
+    feedback_due: date
+    issued_at: datetime
+    leader: str | None = None
 
 
 class CollectiveAlert(EventData):
@@ -220,6 +259,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         DeadlineReminder,
         DeadlineOverdue,
         CaseEscalated,
+        SupervisionOrderIssued,
         CollectiveAlert,
         NotificationSent,
     )

@@ -30,5 +30,18 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
+STATUS_LABELS.update(
+    {
+        "not_accepted": "不予受理",
+        "extended": "已延期办理",
+        "review_requested": "复查中",
+        "review_answered": "已出具复查意见",
+        "rereview_requested": "复核中",
+        "final": "已终结",
+        "accepted": "已受理，办理中",
+    }
+)
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)

@@ -12,6 +12,7 @@ from xinfang_shared.events import (
     DeadlineReminder,
     EventData,
     SkipLevelAlert,
+    SupervisionOrderIssued,
 )
 
 
@@ -24,6 +25,16 @@ class Message:
 
 
 def compose(event: EventData) -> list[Message]:
+    """Who is told what; the 包案领导 named on a case gets every reminder and escalation too."""
+    msgs = _compose(event)
+    leader = getattr(event, "leader", None)
+    if leader and msgs:
+        first = msgs[0]
+        msgs.append(Message(f"leader:{leader}", first.level, f"【包案】{first.title}", first.body))
+    return msgs
+
+
+def _compose(event: EventData) -> list[Message]:
     if isinstance(event, DeadlineReminder):
         return [
             Message(
@@ -49,13 +60,25 @@ def compose(event: EventData) -> list[Message]:
             )
         ]
     if isinstance(event, CaseEscalated):
-        return [
-            Message(
-                recipient=event.to_unit_code,
-                level="red",
-                title=f"提级督办：{event.case_number}",
-                body=f"信访件 {event.case_number} 已由 {event.from_unit_code} 提级至本级督办。原因：{event.reason}",
+        body = (
+            f"信访件 {event.case_number}（承办单位：{event.handling_unit_name or event.from_unit_code}）"
+            f"已提级至{event.to_unit_name or event.to_unit_code}督办（第{event.escalation}次）。原因：{event.reason}"
+        )
+        msgs = [Message(event.to_unit_code, "red", f"提级督办：{event.case_number}", body)]
+        if event.handling_unit_code:
+            msgs.append(
+                Message(event.handling_unit_code, "red", f"提级督办：{event.case_number}", body)
             )
+        return msgs
+    if isinstance(event, SupervisionOrderIssued):
+        body = (
+            f"{event.issued_to_name}：信访件 {event.case_number} 的{event.deadline_label}已于"
+            f"{event.due_date:%Y年%m月%d日}到期未办结。{event.issued_by_name}现予督办，请于"
+            f"{event.feedback_due:%Y年%m月%d日}前书面反馈办理情况。"
+        )
+        return [
+            Message(event.issued_to, "red", f"督办：{event.case_number}", body),
+            Message(event.issued_by, "info", f"已发督办单：{event.case_number}", body),
         ]
     if isinstance(event, CollectiveAlert):
         return [

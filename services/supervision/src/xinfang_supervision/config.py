@@ -11,8 +11,12 @@ class SupervisionSettings(CommonSettings):
     )
     port: int = Field(default=8003, ge=1, le=65535, validation_alias="XF_SUPERVISION_PORT")
     sweep_interval_s: float = Field(default=30.0, gt=0, validation_alias="XF_SWEEP_INTERVAL_S")
-    sweep_batch: int = Field(default=1000, ge=1, validation_alias="XF_SWEEP_BATCH")
+    sweep_batch: int = Field(default=2000, ge=1, validation_alias="XF_SWEEP_BATCH")
     reminder_days: tuple[int, ...] = Field(default=(7, 3, 1), validation_alias="XF_REMINDER_DAYS")
+    deadline_profile: str = Field(default="national", validation_alias="XF_DEADLINE_PROFILE")
+    escalation_grace_days: int = Field(default=7, ge=1, validation_alias="XF_ESCALATION_GRACE_DAYS")
+    max_escalations: int = Field(default=3, ge=0, le=10, validation_alias="XF_MAX_ESCALATIONS")
+    backlog_after_days: int = Field(default=90, ge=1, validation_alias="XF_BACKLOG_AFTER_DAYS")
 
     @field_validator("reminder_days", mode="before")
     @classmethod
@@ -27,3 +31,12 @@ class SupervisionSettings(CommonSettings):
         if any(d <= 0 for d in v) or len(set(v)) != len(v):
             raise ValueError("reminder_days must be distinct positive day counts, e.g. 7,3,1")
         return tuple(sorted(v, reverse=True))
+
+    @field_validator("deadline_profile")
+    @classmethod
+    def _profile(cls, v: str) -> str:
+        from xinfang_supervision.profiles import default_profiles
+
+        if v not in default_profiles():
+            raise ValueError(f"unknown deadline profile {v!r}; known: {sorted(default_profiles())}")
+        return v

@@ -3,25 +3,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xinfang_shared.consumer import Handler, HandlerContext
-from xinfang_shared.events import CaseRouted
+from xinfang_shared.events import CaseLinked, CaseRouted
 
 from xinfang_supervision import service
 
+TOPICS = [CaseRouted.TOPIC, CaseLinked.TOPIC]
+
 
 def handlers(
-    *, reminder_days: tuple[int, ...], on_new_deadlines: Callable[[], None]
+    sc: service.SupervisionContext, *, on_new_deadlines: Callable[[], None]
 ) -> dict[str, Handler]:
     async def on_case_routed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseRouted)
         if not ctx.payload.final:
             return  # an intermediate 交办 hop: the deadlines start at the body that handles it
-        created = await service.open_deadlines(
-            session=ctx.session, routed=ctx.payload, now=ctx.now, reminder_days=reminder_days
-        )
-        if created:
-            ctx.after_commit(on_new_deadlines)
+        await service.on_routed(uow=ctx.uow, sc=sc, routed=ctx.payload, now=ctx.now)
+        ctx.after_commit(on_new_deadlines)
 
-    return {CaseRouted.TYPE: on_case_routed}
+    async def on_case_linked(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, CaseLinked)
+        await service.on_linked(uow=ctx.uow, sc=sc, linked=ctx.payload, now=ctx.now)
 
-
-TOPICS = [CaseRouted.TOPIC]
+    return {CaseRouted.TYPE: on_case_routed, CaseLinked.TYPE: on_case_linked}

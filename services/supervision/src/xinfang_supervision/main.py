@@ -2,22 +2,179 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from xinfang_shared import org
 from xinfang_shared.clock import ManualClock
-from xinfang_shared.runtime import ServiceRuntime, SessionDep, health_router
+from xinfang_shared.db import UnitOfWork
+from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
+from xinfang_shared.timeutil import local_date
 
 from xinfang_supervision import consumers, models, service
 from xinfang_supervision.config import SupervisionSettings
+from xinfang_supervision.lifecycle import Action
+from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
 
 router = APIRouter(prefix="/api/v1", tags=["supervision 督办"])
 
 
+def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": zh, "message_en": en, **extra}, status_code=status
+    )
+
+
+class ActionRequest(BaseModel):
+    """One step of the lifecycle. Which fields are required depends on the action."""
+
+    actor: str = Field(min_length=1, max_length=60, description="经办人")
+    reason: str | None = Field(default=None, max_length=2000, description="理由（不予受理、延期）")
+    approver: str | None = Field(default=None, max_length=60, description="批准人（延期）")
+    days: int | None = Field(default=None, description="延长天数")
+    outcome: str | None = Field(
+        default=None, max_length=200, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
+    )
+    facts: str | None = Field(default=None, max_length=5000, description="查明的事实")
+    reasons: str | None = Field(default=None, max_length=5000, description="理由")
+    legal_basis: str | None = Field(default=None, max_length=2000, description="法律依据")
+    text: str | None = Field(default=None, max_length=10000)
+
+
+async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwargs: Any) -> Any:
+    try:
+        async with session.begin():
+            uow = UnitOfWork(session)
+            result = await fn(uow=uow, now=rt.clock.now(), **kwargs)
+            await uow.flush()
+    except service.CaseNotFound:
+        return _error(404, "not_found", "案件不存在", "no such case")
+    except service.Refused as exc:
+        return _error(exc.status, "refused", exc.zh, exc.en, **exc.extra)
+    rt.relay.wake()
+    request.app.state.sweeper.kick()
+    return result
+
+
+@router.get("/cases/{case_id}", summary="案件办理情况 / case state, deadlines, history, orders")
+async def get_case(case_id: str, session: SessionDep) -> Any:
+    try:
+        return await service.case_view(session=session, case_id=case_id)
+    except service.CaseNotFound:
+        return _error(404, "not_found", "案件不存在", "no such case")
+
+
 @router.get("/cases/{case_id}/deadlines", summary="案件期限 / deadlines of a case")
 async def case_deadlines(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
     return await service.list_deadlines(session=session, case_id=case_id)
+
+
+@router.post(
+    "/cases/{case_id}/actions/{action}",
+    summary="办理环节 / a lifecycle step (accept, decline, extend, reply, close, request_review, answer_review, request_rereview, answer_rereview)",
+)
+async def act(
+    case_id: str,
+    action: Action,
+    body: ActionRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+) -> Any:
+    return await _do(
+        request,
+        rt,
+        session,
+        service.transition,
+        sc=request.app.state.supervision,
+        case_id=case_id,
+        action=action,
+        req=body.model_dump(exclude_none=True),
+    )
+
+
+class HearingRequest(BaseModel):
+    actor: str = Field(min_length=1, max_length=60)
+    days: int
+
+
+@router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
+async def hearing(
+    case_id: str, body: HearingRequest, request: Request, rt: RuntimeDep, session: SessionDep
+) -> Any:
+    return await _do(
+        request,
+        rt,
+        session,
+        service.add_hearing_days,
+        case_id=case_id,
+        days=body.days,
+        actor=body.actor,
+    )
+
+
+class LeaderRequest(BaseModel):
+    actor: str = Field(min_length=1, max_length=60)
+    leader: str = Field(min_length=1, max_length=60, description="包案领导姓名")
+
+
+@router.post("/cases/{case_id}/leader", summary="确定包案领导 / name the leader in charge")
+async def leader(
+    case_id: str, body: LeaderRequest, request: Request, rt: RuntimeDep, session: SessionDep
+) -> Any:
+    return await _do(
+        request,
+        rt,
+        session,
+        service.name_leader,
+        case_id=case_id,
+        leader=body.leader,
+        actor=body.actor,
+    )
+
+
+class FeedbackRequest(BaseModel):
+    actor: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=2, max_length=10000, description="书面反馈")
+
+
+@router.post("/orders/{order_id}/feedback", summary="督办反馈 / written feedback on a 督办 order")
+async def feedback(
+    order_id: str, body: FeedbackRequest, request: Request, rt: RuntimeDep, session: SessionDep
+) -> Any:
+    return await _do(
+        request,
+        rt,
+        session,
+        service.order_feedback,
+        order_id=order_id,
+        text=body.text,
+        actor=body.actor,
+    )
+
+
+@router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
+async def overdue(
+    rt: RuntimeDep, session: SessionDep, as_of: Annotated[date | None, Query()] = None
+) -> dict[str, Any]:
+    today = as_of or local_date(rt.clock.now())
+    year, week, _ = today.isocalendar()
+    units = await service.overdue_report(session=session, today=today)
+    return {
+        "title": f"{year}年第{week}周信访事项超期情况通报",
+        "as_of": today.isoformat(),
+        "units": units,
+        "total_overdue": sum(len(u["overdue"]) for u in units),
+    }
+
+
+@router.get("/backlog", summary="积案 / backlog cases")
+async def backlog(session: SessionDep) -> list[dict[str, Any]]:
+    return await service.backlog_cases(session=session)
 
 
 @router.post("/sweep", summary="立即检查到期事项 / run a deadline sweep now")
@@ -26,7 +183,18 @@ async def sweep_now(request: Request) -> dict[str, int]:
     return {"examined": await sweeper.sweep_once()}
 
 
-def bootstrap(settings: SupervisionSettings) -> tuple[ServiceRuntime, Sweeper]:
+def bootstrap(
+    settings: SupervisionSettings,
+) -> tuple[ServiceRuntime, Sweeper, service.SupervisionContext]:
+    sc = service.SupervisionContext(
+        profiles=default_profiles(),
+        profile=settings.deadline_profile,
+        tree=org.default_tree(),
+        reminder_days=settings.reminder_days,
+        grace_days=settings.escalation_grace_days,
+        max_escalations=settings.max_escalations,
+        backlog_after_days=settings.backlog_after_days,
+    )
     sweeper_ref: list[Sweeper] = []
     runtime = ServiceRuntime(
         service="supervision",
@@ -36,15 +204,13 @@ def bootstrap(settings: SupervisionSettings) -> tuple[ServiceRuntime, Sweeper]:
         outbox=models.outbox,
         processed=models.processed_events,
         consumes=consumers.TOPICS,
-        handlers=consumers.handlers(
-            reminder_days=settings.reminder_days, on_new_deadlines=lambda: sweeper_ref[0].kick()
-        ),
+        handlers=consumers.handlers(sc, on_new_deadlines=lambda: sweeper_ref[0].kick()),
     )
-    sweeper = Sweeper(runtime, settings)
+    sweeper = Sweeper(runtime, settings, sc)
     sweeper_ref.append(sweeper)
     if isinstance(runtime.clock, ManualClock):
         runtime.clock.on_change(sweeper.kick_async)
-    return runtime, sweeper
+    return runtime, sweeper, sc
 
 
 def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
@@ -52,8 +218,8 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, sweeper = bootstrap(settings)
-        app.state.runtime, app.state.sweeper = runtime, sweeper
+        runtime, sweeper, sc = bootstrap(settings)
+        app.state.runtime, app.state.sweeper, app.state.supervision = runtime, sweeper, sc
         await runtime.start()
         runtime.add_task(sweeper.run, "deadline-sweeper")
         try:
@@ -61,7 +227,7 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="信访督办 Supervision", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="信访督办 Supervision", version="0.3.0", lifespan=lifespan)
     app.include_router(health_router())
     app.include_router(router)
     return app

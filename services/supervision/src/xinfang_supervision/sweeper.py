@@ -1,6 +1,7 @@
 """The deadline sweep: runs every ``sweep_interval_s``, at once when the clock moves (manual
 mode) and when new deadlines arrive. Deadlines live in the database, so a restart loses nothing;
-the unique (deadline, stage) notice row means a second replica never sends a notice twice.
+the unique (deadline, stage) notice row means a second replica never sends a notice twice, and
+on PostgreSQL replicas split the due rows between them (FOR UPDATE SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import asyncio
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from xinfang_shared.db import is_sqlite
+from xinfang_shared.db import UnitOfWork, is_sqlite
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import local_date
 
@@ -17,14 +18,17 @@ from xinfang_supervision import service
 from xinfang_supervision.config import SupervisionSettings
 
 log = logging.getLogger(__name__)
-SOURCE = "/xinfang/supervision"
 
 
 class Sweeper:
-    def __init__(self, runtime: ServiceRuntime, settings: SupervisionSettings) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime, settings: SupervisionSettings, sc: service.SupervisionContext
+    ) -> None:
         self._rt = runtime
         self._settings = settings
+        self._sc = sc
         self._kick = asyncio.Event()
+        self._lock = asyncio.Lock()
         self.sweeps = 0
         self.last_examined = 0
 
@@ -35,26 +39,33 @@ class Sweeper:
         self._kick.set()
 
     async def sweep_once(self) -> int:
-        """Sweep everything due now; returns the number of deadlines examined."""
+        """Act on everything due now (a deadline may take several steps after a clock jump);
+        returns the number of deadline rows examined."""
         rt = self._rt
         total = 0
-        while True:
-            now = rt.clock.now()
+        async with self._lock:
+            for _ in range(100):
+                now = rt.clock.now()
+                async with rt.sessions() as session, session.begin():
+                    uow = UnitOfWork(session)
+                    n = await service.sweep_batch(
+                        uow=uow,
+                        sc=self._sc,
+                        today=local_date(now),
+                        now=now,
+                        batch=self._settings.sweep_batch,
+                        skip_locked=not is_sqlite(rt.engine),
+                    )
+                    await uow.flush()
+                total += n
+                if n:
+                    rt.relay.wake()
+                else:
+                    break
             async with rt.sessions() as session, session.begin():
-                n = await service.sweep_batch(
-                    session=session,
-                    today=local_date(now),
-                    now=now,
-                    source=SOURCE,
-                    reminder_days=self._settings.reminder_days,
-                    batch=self._settings.sweep_batch,
-                    skip_locked=not is_sqlite(rt.engine),
+                await service.mark_old_cases_backlog(
+                    session=session, sc=self._sc, now=rt.clock.now()
                 )
-            total += n
-            if n:
-                rt.relay.wake()
-            if n < self._settings.sweep_batch:
-                break
         self.sweeps += 1
         self.last_examined = total
         return total

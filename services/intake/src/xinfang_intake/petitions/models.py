@@ -28,6 +28,8 @@ petitions = Table(
     Column("status", String(30), nullable=False),
     Column("status_at", AwareDateTime(), nullable=False),
     Column("handling_unit_name", String(100), nullable=True),
+    Column("deadlines", JSON, nullable=True),  # as last announced by supervision
+    Column("next_step", String(300), nullable=True),
 )
 
 petitioners = Table(

@@ -228,6 +228,13 @@ class HistoryEntry(BaseModel):
     note: str | None = None
 
 
+class DeadlineRead(BaseModel):
+    label: str
+    due_date: str
+    status: str
+    status_label: str
+
+
 class PetitionStatusRead(BaseModel):
     """What the petitioner sees with the query code: no personal data."""
 
@@ -239,4 +246,6 @@ class PetitionStatusRead(BaseModel):
     status: str
     status_label: str
     handling_unit: str | None
+    deadlines: list[DeadlineRead] = Field(default_factory=list, description="办理期限")
+    next_step: str | None = Field(default=None, description="下一步")
     history: list[HistoryEntry]

@@ -27,6 +27,7 @@ from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.schemas import (
     CHANNEL_LABELS,
     Channel,
+    DeadlineRead,
     HistoryEntry,
     PetitionCreate,
     PetitionStatusRead,
@@ -205,6 +206,18 @@ async def get_status_by_query_code_or_raise(
         status=row.status,
         status_label=status_label(row.status),
         handling_unit=row.handling_unit_name,
+        deadlines=[
+            DeadlineRead(
+                label=d["label"],
+                due_date=d["due_date"],
+                status=d["status"],
+                status_label={"open": "办理中", "met": "已按期完成", "cancelled": "已撤销"}.get(
+                    d["status"], d["status"]
+                ),
+            )
+            for d in (row.deadlines or [])
+        ],
+        next_step=row.next_step,
         history=[
             HistoryEntry(at=e.at, status=e.status, status_label=status_label(e.status), note=e.note)
             for e in entries
@@ -287,4 +300,6 @@ async def record_status_changed(*, session: AsyncSession, event: CaseStatusChang
         status=event.new_status,
         at=event.changed_at,
         note=event.note or status_label(event.new_status),
+        deadlines=[d.model_dump(mode="json") for d in event.deadlines],
+        next_step=event.next_step,
     )
