@@ -1,0 +1,380 @@
+"""The case lifecycle under the law, deadlines, 督办 and escalation: the supervision service
+on the real broker and database, driven by the manual clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from xinfang_intake.config import IntakeSettings
+from xinfang_intake.main import create_app as intake_app
+from xinfang_shared.events import CaseLinked, CaseRouted, new_event
+from xinfang_shared.timeutil import local_date
+from xinfang_supervision.config import SupervisionSettings
+from xinfang_supervision.main import create_app
+
+from tests.apps import running
+from tests.conftest import Databases, eventually
+from tests.kafka_helpers import TopicReader, produce
+
+
+def routed(case_id: str, *, to: str, to_name: str, supervising: str, at: datetime) -> bytes:
+    data = CaseRouted(
+        case_id=case_id,
+        case_number=f"N-{case_id[:8]}",
+        hop=1,
+        action="转送",
+        from_unit_code=supervising,
+        from_unit_name="x",
+        to_unit_code=to,
+        to_unit_name=to_name,
+        reason="test",
+        routed_at=at,
+        received_at=at,
+        final=True,
+        supervising_code=supervising,
+        category="village_affairs",
+    )
+    return new_event(data=data, source="/test/routing", time=at).to_bytes()
+
+
+async def supervision(databases: Databases, broker: str, **extra: Any) -> Any:
+    settings = SupervisionSettings(
+        XF_SUPERVISION_DATABASE_URL=await databases.new("supervision"),
+        XF_SWEEP_INTERVAL_S=0.2,
+        kafka_bootstrap_servers=broker,
+        kafka_session_timeout_s=2,
+        clock_mode="manual",
+        **extra,
+    )
+    return create_app(settings)
+
+
+async def act(client: httpx.AsyncClient, case_id: str, action: str, **body: Any) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/cases/{case_id}/actions/{action}", json={"actor": "经办人", **body}
+    )
+
+
+async def case_of(client: httpx.AsyncClient, case_id: str) -> dict[str, Any] | None:
+    r = await client.get(f"/api/v1/cases/{case_id}")
+    return r.json() if r.status_code == 200 else None
+
+
+async def test_full_path_to_final_with_windows_and_invalid_transitions(
+    broker: str, databases: Databases
+) -> None:
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with TopicReader(broker, "case.status_changed") as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zrzy",
+                to_name="清河县自然资源和规划局",
+                supervising="339922-xfj",
+                at=clock.now(),
+            ),
+            key=cid.encode(),
+        )
+        c = await eventually(lambda: case_of(client, cid), timeout=30, what="case opened")
+        assert c["status"] == "routed" and [d["kind"] for d in c["deadlines"]] == [
+            "acceptance_notice"
+        ]
+
+        # invalid transitions: 409 with the reason in Chinese, nothing changes
+        r = await act(
+            client, cid, "reply", outcome="予以支持", facts="f", reasons="r", legal_basis="l"
+        )
+        assert r.status_code == 409 and "不能出具处理意见书" in r.json()["message"]
+        r = await act(client, cid, "request_review")
+        assert r.status_code == 409
+        assert (await case_of(client, cid))["status"] == "routed"  # type: ignore[index]
+
+        assert (await act(client, cid, "accept")).status_code == 200
+        c = await case_of(client, cid)
+        kinds = {d["kind"]: d for d in c["deadlines"]}  # type: ignore[index]
+        assert (
+            kinds["acceptance_notice"]["status"] == "met" and kinds["handling"]["status"] == "open"
+        )
+        handling_due = date.fromisoformat(kinds["handling"]["due_date"])
+
+        # extension: once, ≤ 30 days, with reason and approver
+        assert (
+            await act(client, cid, "extend", days=31, reason="案情复杂", approver="张局长")
+        ).status_code == 422
+        assert (
+            await act(client, cid, "extend", days=20)
+        ).status_code == 422  # no reason / approver
+        r = await act(client, cid, "extend", days=20, reason="需现场勘测", approver="张局长")
+        assert r.status_code == 200
+        new_due = date.fromisoformat(
+            {d["kind"]: d for d in r.json()["deadlines"]}["handling"]["due_date"]
+        )
+        assert new_due >= handling_due + timedelta(days=20)
+        again = await act(client, cid, "extend", days=5, reason="再延", approver="张局长")
+        assert again.status_code == 409 and again.json()["message"] == "办理期限只能延长一次"
+
+        assert (
+            await act(client, cid, "reply", outcome="同意", facts="f", reasons="r", legal_basis="l")
+        ).status_code == 422
+        r = await act(
+            client,
+            cid,
+            "reply",
+            outcome="作出解释说明",
+            facts="补偿标准符合规定",
+            reasons="已按标准发放",
+            legal_basis="《土地管理法》第四十八条",
+        )
+        assert r.status_code == 200 and r.json()["status"] == "replied"
+
+        # review within 30 days, then answered; re-review; a hearing does not count; final
+        await clock.set_offset(timedelta(days=10))
+        assert (await act(client, cid, "request_review")).status_code == 200
+        assert (
+            await act(client, cid, "answer_review", outcome="维持原处理意见")
+        ).status_code == 200
+        assert (await act(client, cid, "request_rereview")).status_code == 200
+        before = {d["kind"]: d for d in (await case_of(client, cid))["deadlines"]}[
+            "rereview_answer"
+        ]  # type: ignore[index]
+        r = await client.post(f"/api/v1/cases/{cid}/hearing", json={"actor": "复核办", "days": 10})
+        assert r.status_code == 200
+        after = {d["kind"]: d for d in r.json()["deadlines"]}["rereview_answer"]
+        assert date.fromisoformat(after["due_date"]) == date.fromisoformat(
+            before["due_date"]
+        ) + timedelta(days=10)
+        r = await act(client, cid, "answer_rereview", outcome="维持复查意见")
+        assert r.status_code == 200 and r.json()["status"] == "final"
+        r = await act(client, cid, "request_review")
+        assert r.status_code == 409 and "不再受理" in r.json()["message"]
+
+        # every transition is in the history with who and when, and was announced
+        c = await case_of(client, cid)
+        actions = [h["action"] for h in c["history"]]  # type: ignore[index]
+        assert actions == [
+            "routed",
+            "accept",
+            "extend",
+            "reply",
+            "request_review",
+            "answer_review",
+            "request_rereview",
+            "hearing",
+            "answer_rereview",
+        ]
+        assert all(h["actor"] and h["at"] for h in c["history"])  # type: ignore[index]
+        changed = await eventually(
+            lambda: [e for e in topic.events(subject=cid) if e["data"]["new_status"] == "final"]
+        )
+        assert "不再受理" in changed[0]["data"]["next_step"]
+
+
+async def test_a_late_review_request_is_refused_with_the_closing_date(
+    broker: str, databases: Databases
+) -> None:
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(cid, to="339922-zrzy", to_name="x", supervising="339922-xfj", at=clock.now()),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+        await act(client, cid, "accept")
+        await act(client, cid, "reply", outcome="不予支持", facts="f", reasons="r", legal_basis="l")
+        replied = local_date(clock.now())
+        await act(client, cid, "close")
+        await clock.set_offset(timedelta(days=45))
+        r = await act(client, cid, "request_review")
+        assert r.status_code == 409
+        closed_on = date.fromisoformat(r.json()["window_closed_on"])
+        assert closed_on >= replied + timedelta(days=30)
+        assert f"{closed_on:%Y年%m月%d日}" in r.json()["message"]
+
+
+async def test_overdue_township_case_is_supervised_by_the_county_then_escalated_to_the_city(
+    broker: str, databases: Databases
+) -> None:
+    app = await supervision(databases, broker, XF_ESCALATION_GRACE_DAYS=5)
+    cid = str(uuid.uuid4())
+    topics = ("deadline.reminder", "deadline.overdue", "case.supervision_order", "case.escalated")
+    async with TopicReader(broker, *topics) as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922102-zf",
+                to_name="柳塘乡人民政府",
+                supervising="339922102-xfb",
+                at=clock.now(),
+            ),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+        r = await client.post(
+            f"/api/v1/cases/{cid}/leader", json={"actor": "县信访局", "leader": "李副县长"}
+        )
+        assert r.status_code == 200
+        due = date.fromisoformat((await case_of(client, cid))["deadlines"][0]["due_date"])  # type: ignore[index]
+        start = local_date(clock.now())
+
+        # one day past due: overdue and a 督办 order from the county petition bureau
+        await clock.set_offset(timedelta(days=(due - start).days + 1))
+        [order] = await eventually(
+            lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
+        )
+        assert (
+            order["data"]["issued_by"] == "339922-xfj"
+            and order["data"]["issued_to"] == "339922102-zf"
+        )
+        assert order["data"]["leader"] == "李副县长"
+        assert topic.events(type_="deadline.overdue", subject=cid)
+        assert not topic.events(type_="case.escalated", subject=cid)
+
+        # still overdue after the grace: escalated to the city
+        await clock.set_offset(timedelta(days=(due - start).days + 1 + 5))
+        [esc] = await eventually(
+            lambda: topic.events(type_="case.escalated", subject=cid), timeout=30
+        )
+        assert (
+            esc["data"]["from_unit_code"] == "339922-xfj"
+            and esc["data"]["to_unit_code"] == "339900-xfj"
+        )
+        assert esc["data"]["leader"] == "李副县长"
+        # the city is the top of this tree: no further escalation, however late
+        await clock.set_offset(timedelta(days=(due - start).days + 40))
+        await client.post("/api/v1/sweep")
+        assert len(topic.events(type_="case.escalated", subject=cid)) == 1
+        c = await case_of(client, cid)
+        assert c["deadlines"][0]["supervisor_code"] == "339900-xfj"  # type: ignore[index]
+        assert [o["issued_by"] for o in c["orders"]] == ["339922-xfj"]  # type: ignore[index]
+
+        # written feedback on the order is recorded
+        fb = await client.post(
+            f"/api/v1/orders/{c['orders'][0]['id']}/feedback",  # type: ignore[index]
+            json={"actor": "柳塘乡", "text": "已约谈村委会，正在核实"},
+        )
+        assert (
+            fb.status_code == 200 and fb.json()["orders"][0]["feedback"] == "已约谈村委会，正在核实"
+        )
+
+        report = (await client.get("/api/v1/reports/overdue")).json()
+        assert "周信访事项超期情况通报" in report["title"]
+        [unit] = [u for u in report["units"] if u["unit_code"] == "339922102-zf"]
+        assert any(o["case_id"] == cid for o in unit["overdue"])
+
+
+async def test_backlog_by_repeats_and_by_age(broker: str, databases: Databases) -> None:
+    app = await supervision(databases, broker, XF_BACKLOG_AFTER_DAYS=30)
+    old, rep = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running(app) as client:
+        clock = app.state.runtime.clock
+        for cid in (old, rep):
+            await produce(
+                broker,
+                "case.routed",
+                routed(
+                    cid, to="339922-zrzy", to_name="x", supervising="339922-xfj", at=clock.now()
+                ),
+                key=cid.encode(),
+            )
+            await eventually(lambda cid=cid: case_of(client, cid), timeout=30)
+        for n in (2, 3):
+            now = clock.now()
+            linked = CaseLinked(
+                case_id=str(uuid.uuid4()),
+                case_number="x",
+                linked_case_id=rep,
+                linked_case_number="y",
+                match="重复信访",
+                similarity=0.5,
+                repeat_count=n,
+                receiving_office_code="339922",
+                linked_at=now,
+            )
+            await produce(
+                broker,
+                "case.linked",
+                new_event(data=linked, source="/t", time=now).to_bytes(),
+                key=rep.encode(),
+            )
+        c = await eventually(lambda: _backlog(client, rep), timeout=30)
+        assert c["repeat_count"] == 3 and "重复信访3次" in c["backlog_reasons"]
+        await act(client, old, "accept")
+        await clock.set_offset(timedelta(days=31))
+        await client.post("/api/v1/sweep")
+        c = await eventually(lambda: _backlog(client, old), timeout=30)
+        assert any("超过30日" in r for r in c["backlog_reasons"])
+        assert {x["case_id"] for x in (await client.get("/api/v1/backlog")).json()} >= {old, rep}
+
+
+async def _backlog(client: httpx.AsyncClient, cid: str) -> dict[str, Any] | None:
+    c = await case_of(client, cid)
+    return c if c and c["backlog"] else None
+
+
+async def test_the_petitioner_sees_each_deadline_and_what_happens_next(
+    broker: str, databases: Databases
+) -> None:
+    sup = await supervision(databases, broker)
+    intake = intake_app(
+        IntakeSettings(
+            XF_INTAKE_DATABASE_URL=await databases.new("intake"),
+            kafka_bootstrap_servers=broker,
+            kafka_session_timeout_s=2,
+        )
+    )
+    async with running(intake) as ic, running(sup) as sc:
+        reg = (
+            await ic.post(
+                "/api/v1/petitions",
+                json={
+                    "channel": "letter",
+                    "petitioners": [{"name": "王五", "phone": "13900000000"}],
+                    "receiving_office_code": "339922",
+                    "content": "反映村里修路占地未补偿的问题。",
+                },
+            )
+        ).json()
+        cid = reg["case_id"]
+        now = datetime.now(UTC)
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zrzy",
+                to_name="清河县自然资源和规划局",
+                supervising="339922-xfj",
+                at=now,
+            ),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(sc, cid), timeout=30)
+        await act(sc, cid, "accept")
+
+        async def status() -> dict[str, Any] | None:
+            doc = (await ic.get(f"/api/v1/petitions/{reg['query_code']}")).json()
+            return doc if doc["status"] == "accepted" else None
+
+        doc = await eventually(status, timeout=30, what="accepted on the petitioner's page")
+        assert doc["status_label"] == "已受理，办理中"
+        labels = {d["label"]: d for d in doc["deadlines"]}
+        assert labels["受理告知（书面告知是否受理）"]["status_label"] == "已按期完成"
+        assert labels["办理答复（出具信访处理意见书）"]["status_label"] == "办理中"
+        assert (
+            doc["next_step"].startswith("清河县自然资源和规划局应于")
+            and "出具信访处理意见书" in doc["next_step"]
+        )
