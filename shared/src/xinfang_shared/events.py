@@ -150,6 +150,7 @@ class CaseStatusChanged(EventData):
     status_label: str | None = None
     deadlines: list[DeadlineSummary] = Field(default_factory=list)
     next_step: str | None = None  # what happens next, in Chinese, for the petitioner
+    handling_unit_name: str | None = None
 
 
 class DeadlineData(EventData):

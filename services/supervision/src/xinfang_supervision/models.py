@@ -92,7 +92,7 @@ notices = Table(
     Column("deadline_id", String(36), nullable=False),
     Column("stage", Integer, nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("event_id", String(36), nullable=False),
+    Column("event_id", String(64), nullable=False),
     Column("sent_at", AwareDateTime(), nullable=False),
     UniqueConstraint("deadline_id", "stage", name="uq_notice_deadline_stage"),
 )

@@ -223,6 +223,7 @@ async def _announce(
             note=note,
             deadlines=summaries,
             next_step=next_step(sc, case, state, open_dues),
+            handling_unit_name=case.unit_name,
         ),
         now,
     )
@@ -776,7 +777,7 @@ async def _act(
     current = d.supervisor_code or office_above(sc.tree, d.unit_code)
     up = office_above(sc.tree, current)
     if up is None:
-        return f"top-{uuid.uuid4()}", None  # already at the top of this deployment's tree
+        return str(uuid.uuid4()), None  # already at the top of this tree: nothing to send
     count = int(d.escalations or 0) + 1
     data = CaseEscalated(
         case_id=d.case_id,

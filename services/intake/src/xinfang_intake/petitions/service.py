@@ -226,11 +226,21 @@ async def get_status_by_query_code_or_raise(
 
 
 async def _move_status(
-    session: AsyncSession, *, case_id: str, status: str, at: datetime, note: str, **extra: object
+    session: AsyncSession,
+    *,
+    case_id: str,
+    status: str,
+    at: datetime,
+    note: str,
+    add_history: bool = True,
+    **extra: object,
 ) -> bool:
     """Record a status change; the current status only moves to a newer one (events of one
     case may arrive from different topics out of order, the history keeps them all)."""
-    await session.execute(insert(history).values(case_id=case_id, at=at, status=status, note=note))
+    if add_history:
+        await session.execute(
+            insert(history).values(case_id=case_id, at=at, status=status, note=note)
+        )
     result = await session.execute(
         update(petitions)
         .where(petitions.c.case_id == case_id, petitions.c.status_at <= at)
@@ -300,6 +310,10 @@ async def record_status_changed(*, session: AsyncSession, event: CaseStatusChang
         status=event.new_status,
         at=event.changed_at,
         note=event.note or status_label(event.new_status),
+        # supervision's first announcement (old_status None) only brings the deadlines: the
+        # routing itself is already in the history from case.routed
+        add_history=event.old_status is not None,
         deadlines=[d.model_dump(mode="json") for d in event.deadlines],
         next_step=event.next_step,
+        **({"handling_unit_name": event.handling_unit_name} if event.handling_unit_name else {}),
     )
