@@ -3,11 +3,13 @@ on the real broker and database, driven by the manual clock."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.main import create_app as intake_app
 from xinfang_shared.events import CaseLinked, CaseRouted, new_event
@@ -378,3 +380,115 @@ async def test_the_petitioner_sees_each_deadline_and_what_happens_next(
             doc["next_step"].startswith("清河县自然资源和规划局应于")
             and "出具信访处理意见书" in doc["next_step"]
         )
+
+
+# Each row of the deadline table that supervision tracks, driven by the manual clock: the case is
+# brought to the state where the limit runs, then the clock moves to 3 days before the due date
+# (a yellow reminder for that deadline) and to the day after it (red: overdue and a 督办 order).
+ROWS = {
+    "acceptance_notice": [],
+    "handling": ["accept"],
+    "review_answer": ["accept", "reply", "request_review"],
+    "rereview_answer": ["accept", "reply", "request_review", "answer_review", "request_rereview"],
+}
+BODIES: dict[str, dict[str, Any]] = {
+    "reply": {"outcome": "予以支持", "facts": "f", "reasons": "r", "legal_basis": "l"},
+    "answer_review": {"outcome": "维持"},
+}
+
+
+@pytest.mark.parametrize("kind", list(ROWS))
+async def test_each_tracked_limit_reminds_then_goes_overdue_on_the_manual_clock(
+    broker: str, databases: Databases, kind: str
+) -> None:
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with (
+        TopicReader(
+            broker, "deadline.reminder", "deadline.overdue", "case.supervision_order"
+        ) as topic,
+        running(app) as client,
+    ):
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(cid, to="339922-zrzy", to_name="x", supervising="339900-xfj", at=clock.now()),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+        for action in ROWS[kind]:
+            assert (await act(client, cid, action, **BODIES.get(action, {}))).status_code == 200, (
+                action
+            )
+        c = await case_of(client, cid)
+        [row] = [d for d in c["deadlines"] if d["kind"] == kind]  # type: ignore[index]
+        assert row["status"] == "open"
+        due, start = date.fromisoformat(row["due_date"]), local_date(clock.now())
+        profile_days = app.state.supervision.profiles["national"][kind].days
+        assert due >= start + timedelta(days=profile_days)  # the law's days, pushed past holidays
+
+        await clock.set_offset(timedelta(days=(due - start).days - 3))
+        reminder = await eventually(
+            lambda: [
+                e
+                for e in topic.events(type_="deadline.reminder", subject=cid)
+                if e["data"]["deadline_kind"] == kind
+            ],
+            timeout=30,
+            what=f"{kind} reminder",
+        )
+        assert reminder[-1]["data"]["days_left"] == 3
+        await clock.set_offset(timedelta(days=(due - start).days + 1))
+        overdue = await eventually(
+            lambda: [
+                e
+                for e in topic.events(type_="deadline.overdue", subject=cid)
+                if e["data"]["deadline_kind"] == kind
+            ],
+            timeout=30,
+            what=f"{kind} overdue",
+        )
+        assert overdue[0]["data"]["days_overdue"] == 1
+        [order] = await eventually(
+            lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
+        )
+        assert order["data"]["issued_by"] == "339900-xfj"  # the city assigned it and supervises it
+
+
+async def test_two_replicas_sweeping_together_send_each_notice_once(
+    broker: str, databases: Databases
+) -> None:
+    url = await databases.new("supervision")
+    settings = SupervisionSettings(
+        XF_SUPERVISION_DATABASE_URL=url,
+        XF_SWEEP_INTERVAL_S=0.05,
+        kafka_bootstrap_servers=broker,
+        kafka_session_timeout_s=2,
+        clock_mode="manual",
+    )
+    a, b = create_app(settings), create_app(settings)
+    ids = [str(uuid.uuid4()) for _ in range(20)]
+    async with TopicReader(broker, "deadline.overdue") as topic, running(a) as ca, running(b) as cb:
+        for cid in ids:
+            await produce(
+                broker,
+                "case.routed",
+                routed(
+                    cid,
+                    to="339922-zrzy",
+                    to_name="x",
+                    supervising="339922-xfj",
+                    at=a.state.runtime.clock.now(),
+                ),
+                key=cid.encode(),
+            )
+        for cid in ids:
+            await eventually(lambda cid=cid: case_of(ca, cid), timeout=30)
+        for app in (a, b):
+            await app.state.runtime.clock.set_offset(timedelta(days=40))
+        await asyncio.gather(*(c.post("/api/v1/sweep") for c in (ca, cb, ca, cb)))
+        await eventually(lambda: {e["subject"] for e in topic.events()} >= set(ids), timeout=30)
+        await asyncio.sleep(1)
+        counts = [len(topic.events(subject=cid)) for cid in ids]
+        assert counts == [1] * len(ids)

@@ -67,3 +67,41 @@ async def test_hub_fans_out_and_drops_slow_clients() -> None:
     assert slow.dropped and hub.clients == 1
     assert not fast.dropped
     await asyncio.sleep(0)
+
+
+def test_the_leader_in_charge_gets_every_reminder_and_escalation() -> None:
+    from xinfang_shared.events import CaseEscalated, SupervisionOrderIssued
+
+    msgs = compose(
+        DeadlineReminder.model_validate(deadline(days_left=3, days_before=3, leader="李副县长"))
+    )
+    assert [m.recipient for m in msgs] == ["339922:xf", "leader:李副县长"]
+    assert msgs[1].title.startswith("【包案】催办")
+    esc = CaseEscalated(
+        case_id="c",
+        case_number="n",
+        from_unit_code="339922-xfj",
+        to_unit_code="339900-xfj",
+        to_unit_name="江临市信访局",
+        handling_unit_code="339922102-zf",
+        handling_unit_name="柳塘乡人民政府",
+        reason="超期",
+        escalated_at=NOW,
+        leader="李副县长",
+    )
+    assert {m.recipient for m in compose(esc)} == {"339900-xfj", "339922102-zf", "leader:李副县长"}
+    order = SupervisionOrderIssued(
+        case_id="c",
+        case_number="n",
+        order_id="o",
+        issued_by="339922-xfj",
+        issued_by_name="清河县信访局",
+        issued_to="339922102-zf",
+        issued_to_name="柳塘乡人民政府",
+        deadline_label="受理告知",
+        due_date=date(2026, 3, 16),
+        feedback_due=date(2026, 4, 16),
+        issued_at=NOW,
+    )
+    [to_unit, to_issuer] = compose(order)
+    assert to_unit.recipient == "339922102-zf" and "2026年04月16日前书面反馈" in to_unit.body

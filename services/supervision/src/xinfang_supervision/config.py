@@ -11,7 +11,7 @@ class SupervisionSettings(CommonSettings):
     )
     port: int = Field(default=8003, ge=1, le=65535, validation_alias="XF_SUPERVISION_PORT")
     sweep_interval_s: float = Field(default=30.0, gt=0, validation_alias="XF_SWEEP_INTERVAL_S")
-    sweep_batch: int = Field(default=2000, ge=1, validation_alias="XF_SWEEP_BATCH")
+    sweep_batch: int = Field(default=5000, ge=1, validation_alias="XF_SWEEP_BATCH")
     reminder_days: tuple[int, ...] = Field(default=(7, 3, 1), validation_alias="XF_REMINDER_DAYS")
     deadline_profile: str = Field(default="national", validation_alias="XF_DEADLINE_PROFILE")
     escalation_grace_days: int = Field(default=7, ge=1, validation_alias="XF_ESCALATION_GRACE_DAYS")

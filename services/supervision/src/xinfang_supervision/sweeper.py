@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from xinfang_shared.db import UnitOfWork, is_sqlite
@@ -31,6 +32,7 @@ class Sweeper:
         self._lock = asyncio.Lock()
         self.sweeps = 0
         self.last_examined = 0
+        self._backlog_checked: date | None = None
 
     def kick(self) -> None:
         self._kick.set()
@@ -46,17 +48,23 @@ class Sweeper:
         async with self._lock:
             for _ in range(100):
                 now = rt.clock.now()
-                async with rt.sessions() as session, session.begin():
-                    uow = UnitOfWork(session)
-                    n = await service.sweep_batch(
-                        uow=uow,
-                        sc=self._sc,
-                        today=local_date(now),
-                        now=now,
-                        batch=self._settings.sweep_batch,
-                        skip_locked=not is_sqlite(rt.engine),
-                    )
-                    await uow.flush()
+                try:
+                    async with rt.sessions() as session, session.begin():
+                        uow = UnitOfWork(session)
+                        n = await service.sweep_batch(
+                            uow=uow,
+                            sc=self._sc,
+                            today=local_date(now),
+                            now=now,
+                            batch=self._settings.sweep_batch,
+                            skip_locked=not is_sqlite(rt.engine),
+                        )
+                        await uow.flush()
+                except IntegrityError:
+                    # another replica acted on the same deadlines first (SQLite has no SKIP
+                    # LOCKED): this batch is rolled back whole, nothing was sent twice; look again
+                    log.info("another replica swept the same deadlines; looking again")
+                    continue
                 total += n
                 if n:
                     rt.relay.wake()
@@ -78,9 +86,6 @@ class Sweeper:
                     log.info("sweep examined %d deadlines", n)
             except asyncio.CancelledError:
                 raise
-            except IntegrityError:
-                log.info("another replica swept the same deadlines; retrying")
-                continue
             except Exception as exc:
                 log.warning("sweep failed, will retry: %s", exc)
             self._kick.clear()
