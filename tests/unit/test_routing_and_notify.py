@@ -104,4 +104,5 @@ def test_the_leader_in_charge_gets_every_reminder_and_escalation() -> None:
         issued_at=NOW,
     )
     [to_unit, to_issuer] = compose(order)
+    assert to_issuer.recipient == "339922-xfj"
     assert to_unit.recipient == "339922102-zf" and "2026年04月16日前书面反馈" in to_unit.body
