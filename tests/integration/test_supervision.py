@@ -22,12 +22,23 @@ from tests.conftest import Databases, eventually
 from tests.kafka_helpers import TopicReader, produce
 
 
-def routed(case_id: str, *, to: str, to_name: str, supervising: str, at: datetime) -> bytes:
+def routed(
+    case_id: str,
+    *,
+    to: str,
+    to_name: str,
+    supervising: str,
+    at: datetime,
+    manual: bool = False,
+    action: str = "转送",
+    hop: int = 1,
+) -> bytes:
     data = CaseRouted(
         case_id=case_id,
         case_number=f"N-{case_id[:8]}",
-        hop=1,
-        action="转送",
+        hop=hop,
+        action=action,  # type: ignore[arg-type]
+        needs_manual_triage=manual,
         from_unit_code=supervising,
         from_unit_name="x",
         to_unit_code=to,
@@ -456,6 +467,66 @@ async def test_each_tracked_limit_reminds_then_goes_overdue_on_the_manual_clock(
         assert order["data"]["issued_by"] == "339900-xfj"  # the city assigned it and supervises it
 
 
+async def test_an_item_for_manual_triage_has_the_a22_deadline_until_it_is_sent_on(
+    broker: str, databases: Databases
+) -> None:
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-xfj",
+                to_name="清河县信访局",
+                supervising="339922-xfj",
+                at=clock.now(),
+                manual=True,
+                action="直接办理",
+            ),
+            key=cid.encode(),
+        )
+        c = await eventually(lambda: case_of(client, cid), timeout=30)
+        [triage] = c["deadlines"]
+        assert triage["kind"] == "triage" and triage["unit_code"] == "339922-xfj"
+        assert date.fromisoformat(triage["due_date"]) >= local_date(clock.now()) + timedelta(
+            days=15
+        )
+        # the office triages it by hand: 改派 to the competent department
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zjj",
+                to_name="清河县住房和城乡建设局",
+                supervising="339922-xfj",
+                at=clock.now(),
+                action="改派",
+                hop=2,
+            ),
+            key=cid.encode(),
+        )
+
+        async def sent_on() -> dict[str, Any] | None:
+            c = await case_of(client, cid)
+            return c if c and len(c["deadlines"]) == 2 else None
+
+        c = await eventually(sent_on, timeout=30)
+        kinds = {d["kind"]: d for d in c["deadlines"]}
+        assert kinds["triage"]["status"] == "met"
+        assert (
+            kinds["acceptance_notice"]["status"] == "open"
+            and kinds["acceptance_notice"]["unit_code"] == "339922-zjj"
+        )
+        assert c["unit_code"] == "339922-zjj"
+
+
+# Last in this module on purpose: two faust apps of one consumer group in one process (the
+# test's two replicas) leave the group in a state where a third in-process app of that group
+# cannot join for minutes. Real replicas are separate processes.
 async def test_two_replicas_sweeping_together_send_each_notice_once(
     broker: str, databases: Databases
 ) -> None:

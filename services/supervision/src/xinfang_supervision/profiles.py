@@ -11,6 +11,7 @@ import yaml
 from xinfang_shared.workdays import add_working_days, next_workday_on_or_after
 
 KINDS = (
+    "triage",
     "acceptance_notice",
     "handling",
     "max_extension",

@@ -174,6 +174,8 @@ def next_step(sc: SupervisionContext, case: Any, state: State, open_dues: dict[s
     def d(day: date | None) -> str:
         return f"{day:%Y年%m月%d日}" if day else ""
 
+    if state is State.ROUTED and "triage" in open_dues:
+        return f"{case.unit_name}正在分办，应于{d(open_dues.get('triage'))}前转送、交办或直接办理"
     if state is State.ROUTED:
         return f"{case.unit_name}应于{d(open_dues.get('acceptance_notice'))}前书面告知是否受理"
     if state in (State.ACCEPTED, State.EXTENDED):
@@ -273,11 +275,33 @@ async def on_routed(
             .where(cases.c.case_id == routed.case_id)
             .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name, updated_at=now)
         )
-        await session.execute(
-            update(deadlines)
-            .where(deadlines.c.case_id == routed.case_id, deadlines.c.status == "open")
-            .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name)
-        )
+        triage_open = (
+            await session.execute(
+                select(deadlines.c.id).where(
+                    deadlines.c.case_id == routed.case_id,
+                    deadlines.c.kind == "triage",
+                    deadlines.c.status == "open",
+                )
+            )
+        ).first()
+        if triage_open is not None and not routed.needs_manual_triage:
+            # triaged by hand and sent on: A22 met; the receiving body's 15 days start now
+            await _close_deadline(session, routed.case_id, "triage", now)
+            _add_deadline(
+                uow,
+                sc,
+                existing,
+                kind="acceptance_notice",
+                start=local_date(routed.routed_at),
+                unit_code=routed.to_unit_code,
+                now=now,
+            )
+        else:
+            await session.execute(
+                update(deadlines)
+                .where(deadlines.c.case_id == routed.case_id, deadlines.c.status == "open")
+                .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name)
+            )
         _history(
             uow,
             routed.case_id,
@@ -287,6 +311,15 @@ async def on_routed(
             frm=existing.status,
             to=existing.status,
             note=f"{routed.action}至{routed.to_unit_name}：{routed.reason}",
+        )
+        await _announce(
+            uow,
+            sc,
+            routed.case_id,
+            existing.status,
+            routed.actor,
+            f"{routed.action}至{routed.to_unit_name}",
+            now,
         )
         return
     row = {
@@ -314,15 +347,28 @@ async def on_routed(
     }
     uow.add(cases, row)
     case = _Row(row)
-    _add_deadline(
-        uow,
-        sc,
-        case,
-        kind="acceptance_notice",
-        start=local_date(routed.routed_at),
-        unit_code=routed.to_unit_code,
-        now=now,
-    )
+    if routed.needs_manual_triage:
+        # no rule decided who handles it: the petition office must triage it by hand within
+        # A22's 15 days from receipt; reminders, 督办 and escalation apply as to any deadline
+        _add_deadline(
+            uow,
+            sc,
+            case,
+            kind="triage",
+            start=local_date(routed.received_at),
+            unit_code=routed.to_unit_code,
+            now=now,
+        )
+    else:
+        _add_deadline(
+            uow,
+            sc,
+            case,
+            kind="acceptance_notice",
+            start=local_date(routed.routed_at),
+            unit_code=routed.to_unit_code,
+            now=now,
+        )
     _history(
         uow,
         routed.case_id,
@@ -415,6 +461,8 @@ async def transition(
     _require(req, "actor")
     values: dict[str, Any] = {"status": new.value, "updated_at": now}
     note = ""
+    if action in (Action.ACCEPT, Action.DECLINE):
+        await _close_deadline(session, case_id, "triage", now)  # handled where it was triaged
     if action is Action.ACCEPT:
         await _close_deadline(session, case_id, "acceptance_notice", now)
         _add_deadline(
