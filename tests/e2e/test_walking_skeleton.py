@@ -74,6 +74,25 @@ async def _dashboard_text(url: str, case_number: str, screenshot: Path) -> str:
             await browser.close()
 
 
+async def _page_text(url: str, screenshot: Path) -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
+        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(url)
+            await page.screenshot(path=str(screenshot), full_page=True)
+            return await page.inner_text("body")
+        finally:
+            await browser.close()
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -180,6 +199,11 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
         # (d) a person opens the dashboard in a real browser and sees the reminder live
         text = await _dashboard_text(notify, created["case_number"], stack.var / "dashboard.png")
         assert "催办" in text and f"还剩{days_left}天" in text and "已连接" in text
+
+        # (e) the petitioner opens the status page with the query code
+        page = await _page_text(f"{intake}/cx/{created['query_code']}", stack.var / "status.png")
+        assert created["case_number"] in page and "办理期限" in page
+        assert "受理告知" in page and "下一步" in page and "书面告知是否受理" in page
         print(
             json.dumps(
                 {

@@ -385,8 +385,8 @@ async def test_the_petitioner_sees_each_deadline_and_what_happens_next(
         doc = await eventually(status, timeout=30, what="accepted on the petitioner's page")
         assert doc["status_label"] == "已受理，办理中"
         labels = {d["label"]: d for d in doc["deadlines"]}
-        assert labels["受理告知（书面告知是否受理）"]["status_label"] == "已按期完成"
-        assert labels["办理答复（出具信访处理意见书）"]["status_label"] == "办理中"
+        assert labels["受理告知（书面告知是否受理）"]["status_label"] == "已完成"
+        assert labels["办理答复（出具信访处理意见书）"]["status_label"] == "进行中"
         assert (
             doc["next_step"].startswith("清河县自然资源和规划局应于")
             and "出具信访处理意见书" in doc["next_step"]

@@ -13,6 +13,7 @@ from xinfang_intake import consumers, errors
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.petitions import models
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
+from xinfang_intake.petitions.pages import router as pages_router
 from xinfang_intake.petitions.views import router as petitions_router
 
 
@@ -66,4 +67,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
     app.include_router(health_router())
     app.include_router(petitions_router)
+    app.include_router(pages_router)
     return app

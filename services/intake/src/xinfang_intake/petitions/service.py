@@ -211,7 +211,7 @@ async def get_status_by_query_code_or_raise(
                 label=d["label"],
                 due_date=d["due_date"],
                 status=d["status"],
-                status_label={"open": "办理中", "met": "已按期完成", "cancelled": "已撤销"}.get(
+                status_label={"open": "进行中", "met": "已完成", "cancelled": "已撤销"}.get(
                     d["status"], d["status"]
                 ),
             )
