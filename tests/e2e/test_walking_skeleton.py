@@ -53,28 +53,11 @@ async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
             assert "Application shutdown complete." in log, (name, log[-2000:])
 
 
-async def _dashboard_text(url: str, case_number: str, screenshot: Path) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
-        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(url + "/")
-            item = page.locator("li.yellow", has_text=case_number)
-            await item.first.wait_for(timeout=15_000)
-            await page.screenshot(path=str(screenshot), full_page=True)
-            return await page.inner_text("body")
-        finally:
-            await browser.close()
-
-
-async def _page_text(url: str, screenshot: Path) -> str:
+async def _browser_text(
+    url: str, screenshot: Path, *, wait_for: tuple[str, str] | None = None
+) -> str:
+    """Open ``url`` in headless Chromium, optionally wait for an element (selector, text),
+    screenshot it and return the page's text."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("CI"):
@@ -87,6 +70,8 @@ async def _page_text(url: str, screenshot: Path) -> str:
         try:
             page = await browser.new_page()
             await page.goto(url)
+            if wait_for:
+                await page.locator(wait_for[0], has_text=wait_for[1]).first.wait_for(timeout=15_000)
             await page.screenshot(path=str(screenshot), full_page=True)
             return await page.inner_text("body")
         finally:
@@ -197,11 +182,15 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
         sse.cancel()
 
         # (d) a person opens the dashboard in a real browser and sees the reminder live
-        text = await _dashboard_text(notify, created["case_number"], stack.var / "dashboard.png")
+        text = await _browser_text(
+            notify + "/",
+            stack.var / "dashboard.png",
+            wait_for=("li.yellow", created["case_number"]),
+        )
         assert "催办" in text and f"还剩{days_left}天" in text and "已连接" in text
 
         # (e) the petitioner opens the status page with the query code
-        page = await _page_text(f"{intake}/cx/{created['query_code']}", stack.var / "status.png")
+        page = await _browser_text(f"{intake}/cx/{created['query_code']}", stack.var / "status.png")
         assert created["case_number"] in page and "办理期限" in page
         assert "受理告知" in page and "下一步" in page and "书面告知是否受理" in page
         print(

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
+from xinfang_shared.http import error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 from xinfang_routing import service
@@ -23,14 +24,8 @@ def _ctx(request: Request) -> RoutingContext:
     return ctx
 
 
-def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {"error": code, "message": zh, "message_en": en, **extra}, status_code=status
-    )
-
-
 def _not_found() -> JSONResponse:
-    return _error(404, "not_found", "案件不存在", "no such case")
+    return error_response(404, "not_found", "案件不存在", "no such case")
 
 
 @router.get("/cases/{case_id}", summary="分办情况 / routing of a case")
@@ -67,7 +62,7 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
     except service.CaseNotFound:
         return _not_found()
     except service.Conflict as exc:
-        return _error(409, "conflict", exc.zh, exc.en, **exc.extra)
+        return error_response(409, "conflict", exc.zh, exc.en, **exc.extra)
     rt.relay.wake()
     return routed.model_dump(mode="json")
 
@@ -153,7 +148,7 @@ async def put_org_tree(
                 session=session, text=text, actor=actor, now=rt.clock.now()
             )
     except org.OrgTreeError as exc:
-        return _error(
+        return error_response(
             422,
             "invalid_org_tree",
             "组织机构树校验失败，未作任何修改",

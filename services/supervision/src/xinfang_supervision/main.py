@@ -6,11 +6,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from xinfang_shared import org
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.db import UnitOfWork
+from xinfang_shared.http import error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
 from xinfang_shared.timeutil import local_date
 
@@ -21,12 +21,6 @@ from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
 
 router = APIRouter(prefix="/api/v1", tags=["supervision 督办"])
-
-
-def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {"error": code, "message": zh, "message_en": en, **extra}, status_code=status
-    )
 
 
 class ActionRequest(BaseModel):
@@ -52,9 +46,9 @@ async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwa
             result = await fn(uow=uow, now=rt.clock.now(), **kwargs)
             await uow.flush()
     except service.CaseNotFound:
-        return _error(404, "not_found", "案件不存在", "no such case")
+        return error_response(404, "not_found", "案件不存在", "no such case")
     except service.Refused as exc:
-        return _error(exc.status, "refused", exc.zh, exc.en, **exc.extra)
+        return error_response(exc.status, "refused", exc.zh, exc.en, **exc.extra)
     rt.relay.wake()
     request.app.state.sweeper.kick()
     return result
@@ -65,7 +59,7 @@ async def get_case(case_id: str, session: SessionDep) -> Any:
     try:
         return await service.case_view(session=session, case_id=case_id)
     except service.CaseNotFound:
-        return _error(404, "not_found", "案件不存在", "no such case")
+        return error_response(404, "not_found", "案件不存在", "no such case")
 
 
 @router.get("/cases/{case_id}/deadlines", summary="案件期限 / deadlines of a case")
