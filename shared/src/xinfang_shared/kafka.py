@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -24,10 +23,6 @@ def make_producer(servers: list[str], **overrides: Any) -> AIOKafkaProducer:
     }
     opts.update(overrides)
     return AIOKafkaProducer(**opts)
-
-
-def json_bytes(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def create_topics(

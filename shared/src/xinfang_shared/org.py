@@ -138,9 +138,6 @@ class OrgTree:
                 return u
         return None
 
-    def in_subtree(self, root: str, code: str) -> bool:
-        return self.is_ancestor(root, code)
-
     def departments_of(self, unit: str) -> list[Department]:
         return self._by_unit.get(unit, [])
 

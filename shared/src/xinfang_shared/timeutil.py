@@ -28,7 +28,3 @@ def start_of_local_day(day: date) -> datetime:
 def end_of_local_day(day: date) -> datetime:
     """The first instant after a calendar day ends in Asia/Shanghai (exclusive bound)."""
     return start_of_local_day(day + timedelta(days=1))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
