@@ -229,3 +229,62 @@ async def _next_notification(stream: httpx.Response, case_id: str) -> dict[str, 
             if doc["case_id"] == case_id:
                 return doc
     raise AssertionError("stream ended")
+
+
+async def test_notify_tells_the_handling_unit_of_a_supervision_order_and_an_escalation(
+    broker: str, databases: Databases
+) -> None:
+    from xinfang_shared.events import CaseEscalated, SupervisionOrderIssued
+
+    app = notify_app(
+        NotifySettings(XF_NOTIFY_DATABASE_URL=await databases.new("notify"), **common(broker))
+    )
+    cid = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    order = SupervisionOrderIssued(
+        case_id=cid,
+        case_number="339922102-2026-000009",
+        order_id="o-1",
+        issued_by="339922-xfj",
+        issued_by_name="清河县信访局",
+        issued_to="339922102-zf",
+        issued_to_name="柳塘乡人民政府",
+        deadline_label="受理告知",
+        due_date=date(2026, 3, 16),
+        feedback_due=date(2026, 4, 16),
+        issued_at=now,
+        leader="李副县长",
+    )
+    escalated = CaseEscalated(
+        case_id=cid,
+        case_number="339922102-2026-000009",
+        from_unit_code="339922-xfj",
+        to_unit_code="339900-xfj",
+        to_unit_name="江临市信访局",
+        handling_unit_code="339922102-zf",
+        handling_unit_name="柳塘乡人民政府",
+        reason="超期仍未办结",
+        escalated_at=now,
+    )
+    async with running(app) as client:
+        for data in (order, escalated):
+            await produce(
+                broker,
+                data.TOPIC,
+                new_event(data=data, source="/test", time=now).to_bytes(),
+                key=cid.encode(),
+            )
+
+        async def log() -> list[dict[str, Any]] | None:
+            rows = (await client.get("/api/v1/notifications", params={"case_id": cid})).json()
+            return rows if len(rows) == 5 else None
+
+        rows = await eventually(log, timeout=30, what="督办 and escalation notifications")
+        by = {(r["source_event_type"], r["recipient"]) for r in rows}
+        assert by == {
+            ("case.supervision_order", "339922102-zf"),
+            ("case.supervision_order", "339922-xfj"),
+            ("case.supervision_order", "leader:李副县长"),
+            ("case.escalated", "339900-xfj"),
+            ("case.escalated", "339922102-zf"),
+        }

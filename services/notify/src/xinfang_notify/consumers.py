@@ -8,6 +8,7 @@ from xinfang_shared.events import (
     DeadlineOverdue,
     DeadlineReminder,
     SkipLevelAlert,
+    SupervisionOrderIssued,
 )
 
 from xinfang_notify import service
@@ -17,6 +18,7 @@ CONSUMED = (
     DeadlineReminder,
     DeadlineOverdue,
     CaseEscalated,
+    SupervisionOrderIssued,
     CollectiveAlert,
     SkipLevelAlert,
     CaseLinked,
