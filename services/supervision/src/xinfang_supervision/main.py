@@ -105,6 +105,7 @@ async def hearing(
         rt,
         session,
         service.add_hearing_days,
+        sc=request.app.state.supervision,
         case_id=case_id,
         days=body.days,
         actor=body.actor,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -346,7 +347,7 @@ async def on_routed(
         "updated_at": now,
     }
     uow.add(cases, row)
-    case = _Row(row)
+    case = SimpleNamespace(**row)
     if routed.needs_manual_triage:
         # no rule decided who handles it: the petition office must triage it by hand within
         # A22's 15 days from receipt; reminders, 督办 and escalation apply as to any deadline
@@ -383,11 +384,6 @@ async def on_routed(
     await _announce(
         uow, sc, routed.case_id, None, routed.actor, f"已转送{routed.to_unit_name}办理", now
     )
-
-
-class _Row:
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
 
 
 async def on_linked(
@@ -562,7 +558,7 @@ async def transition(
 
 
 async def add_hearing_days(
-    *, uow: UnitOfWork, case_id: str, days: int, actor: str, now: datetime
+    *, uow: UnitOfWork, sc: SupervisionContext, case_id: str, days: int, actor: str, now: datetime
 ) -> Any:
     """A36: the time a hearing takes is not counted in the re-review's 30 days."""
     session = uow.session
@@ -582,7 +578,7 @@ async def add_hearing_days(
     await session.execute(
         update(deadlines)
         .where(deadlines.c.id == row.id)
-        .values(due_date=due, next_check=first_check(due, (7, 3, 1)))
+        .values(due_date=due, next_check=first_check(due, sc.reminder_days))
     )
     _history(
         uow,
