@@ -14,6 +14,7 @@ from xinfang_intake.config import IntakeSettings
 from xinfang_intake.main import create_app as intake_app
 from xinfang_shared.events import CaseLinked, CaseRouted, new_event
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.workdays import next_workday_on_or_after
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.main import create_app
 
@@ -129,7 +130,11 @@ async def test_full_path_to_final_with_windows_and_invalid_transitions(
         new_due = date.fromisoformat(
             {d["kind"]: d for d in r.json()["deadlines"]}["handling"]["due_date"]
         )
-        assert new_due >= handling_due + timedelta(days=20)
+        # 60 + 20 days from acceptance; only the final end moves off a holiday (民法典 §203)
+        accepted_on = local_date(datetime.now(UTC))
+        assert handling_due == next_workday_on_or_after(accepted_on + timedelta(days=60))
+        assert new_due == next_workday_on_or_after(accepted_on + timedelta(days=80))
+        assert new_due > handling_due
         again = await act(client, cid, "extend", days=5, reason="再延", approver="张局长")
         assert again.status_code == 409 and again.json()["message"] == "办理期限只能延长一次"
 

@@ -308,9 +308,15 @@ class EventProcessor:
 
 
 def build_faust_app(
-    *, service: str, settings: CommonSettings, topics: list[str], processor: EventProcessor
+    *,
+    service: str,
+    settings: CommonSettings,
+    topics: list[str],
+    processor: EventProcessor,
+    setup: Callable[[faust.App], None] | None = None,
 ) -> faust.App:
-    """A faust app (web server off: the service's FastAPI app serves HTTP) with one agent."""
+    """A faust app (web server off: the service's FastAPI app serves HTTP) with one agent for
+    the service's events; ``setup`` may add more (e.g. a windowed-table detector)."""
     app = faust.App(
         f"xinfang-{service}",
         broker=[f"kafka://{s}" for s in settings.bootstrap_list],
@@ -343,4 +349,6 @@ def build_faust_app(
             )
 
     app.agent(channel, name=f"xinfang-{service}-events")(consume)
+    if setup is not None:
+        setup(app)
     return app

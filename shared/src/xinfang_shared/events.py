@@ -62,6 +62,7 @@ class PetitionReceived(EventData):
     title: str | None = None
     content: str
     collective: bool = False
+    query_code: str | None = None  # the petitioner's 查询码, for their receipt (SMS / e-mail)
 
 
 class CaseRouted(EventData):
@@ -90,6 +91,10 @@ class CaseRouted(EventData):
     confidential: bool = False  # 检举控告: never disclose the informant
     skip_level: bool = False
     actor: str = "routing"
+    # set on the first routing only, for emerging-incident counting (群体性苗头):
+    place_code: str | None = None  # the village/community, else the township, of the matter
+    place_name: str | None = None
+    petitioner_key: str | None = None  # salted identity hash; None when anonymous
 
 
 class CaseLinked(EventData):
@@ -235,6 +240,85 @@ class CollectiveAlert(EventData):
     raised_at: datetime
 
 
+class EmergingMember(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    case_id: str
+    case_number: str
+
+
+class EmergingAlert(EventData):
+    """群体性苗头: distinct petitioners from one place about one matter crossed the threshold
+    within a sliding window. One per place + matter + window (no storm as more items arrive)."""
+
+    TYPE: ClassVar[str] = "alert.emerging"
+    TOPIC: ClassVar[str] = "alert.emerging"
+
+    case_id: str  # the item that crossed the threshold (the message key)
+    case_number: str
+    alert_id: str
+    place_code: str
+    place_name: str
+    category: str
+    category_name: str
+    petitioners: int
+    threshold: int
+    window_start: datetime
+    window_end: datetime
+    members: list[EmergingMember]
+    office_code: str  # the petition office of the place (township 信访办, else county 信访局)
+    responsible_code: str | None = None  # the body the items were routed to
+    raised_at: datetime
+
+
+class RepeatWaveAlert(EventData):
+    """The same case keeps coming back: N or more repeat arrivals within a few days."""
+
+    TYPE: ClassVar[str] = "alert.repeat_wave"
+    TOPIC: ClassVar[str] = "alert.repeat_wave"
+
+    case_id: str  # the original case
+    case_number: str
+    arrivals: int
+    window_days: int
+    latest_case_number: str
+    holder_code: str | None = None
+    supervising_code: str | None = None
+    raised_at: datetime
+
+
+class AlertEscalated(EventData):
+    """Nobody acknowledged an urgent alert in time: it goes one level up."""
+
+    TYPE: ClassVar[str] = "alert.escalated"
+    TOPIC: ClassVar[str] = "alert.escalated"
+
+    case_id: str
+    case_number: str
+    alert_id: str
+    kind: str  # collective | emerging
+    title: str
+    from_unit_code: str
+    to_unit_code: str
+    to_unit_name: str
+    escalation: int
+    raised_at: datetime
+    escalated_at: datetime
+
+
+class AlertAcknowledged(EventData):
+    TYPE: ClassVar[str] = "alert.acknowledged"
+    TOPIC: ClassVar[str] = "alert.acknowledged"
+
+    case_id: str
+    alert_id: str
+    kind: str
+    by: str
+    unit_code: str | None = None
+    note: str | None = None
+    acknowledged_at: datetime
+
+
 class NotificationSent(EventData):
     TYPE: ClassVar[str] = "notification.sent"
     TOPIC: ClassVar[str] = "notification.sent"
@@ -262,6 +346,10 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CaseEscalated,
         SupervisionOrderIssued,
         CollectiveAlert,
+        EmergingAlert,
+        RepeatWaveAlert,
+        AlertEscalated,
+        AlertAcknowledged,
         NotificationSent,
     )
 }

@@ -41,6 +41,7 @@ class ServiceRuntime:
         handlers: dict[str, Handler] | None = None,
         clock: SystemClock | ManualClock | None = None,
         on_rollback: Callable[[], None] = lambda: None,
+        faust_setup: Callable[[faust.App], None] | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -69,7 +70,11 @@ class ServiceRuntime:
                 on_rollback=on_rollback,
             )
             self.faust_app = build_faust_app(
-                service=service, settings=settings, topics=consumes, processor=self.processor
+                service=service,
+                settings=settings,
+                topics=consumes,
+                processor=self.processor,
+                setup=faust_setup,
             )
         self._follower = (
             ClockFollower(self.clock, settings.bootstrap_list)

@@ -18,6 +18,11 @@ class TopicSpec:
 
 
 CLOCK_TOPIC = "system.clock"
+# supervision's emerging-incident detector: its feed (keyed by place|matter, written through
+# supervision's outbox) and the faust changelog of its windowed table. Same partition count:
+# a changelog partition must match its source partition.
+EMERGING_FEED_TOPIC = "supervision.emerging-feed"
+EMERGING_CHANGELOG_TOPIC = "xinfang-supervision-emerging-changelog"
 SERVICES = ("intake", "routing", "supervision", "notify")
 
 
@@ -29,5 +34,9 @@ def all_topics(partitions: int = 6) -> list[TopicSpec]:
     names = sorted({model.TOPIC for model in events.EVENT_TYPES.values()})
     specs = [TopicSpec(name, partitions) for name in names]
     specs += [TopicSpec(dlq_topic(s), partitions) for s in SERVICES]
+    specs += [
+        TopicSpec(EMERGING_FEED_TOPIC, partitions),
+        TopicSpec(EMERGING_CHANGELOG_TOPIC, partitions),
+    ]
     specs.append(TopicSpec(CLOCK_TOPIC, 1))
     return specs

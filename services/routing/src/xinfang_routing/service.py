@@ -193,7 +193,7 @@ async def route_petition(
     ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig, matter=matter)
     if root is not None and match is not None:
         return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
-    return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now)
+    return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now, keys=keys)
 
 
 async def _link(
@@ -274,10 +274,30 @@ async def _bump_repeat_count(uow: UnitOfWork, case_id: str) -> int:
     return int(result.scalar_one()) - 1
 
 
+def _place(tree: org.OrgTree, territory: str | None, keys: list[str]) -> dict[str, Any]:
+    """Where the matter is, for counting emerging incidents: a village/community, else a
+    township; nothing coarser (a whole county is not "one place")."""
+    unit = tree.unit(territory) if territory else None
+    if unit is None or unit.level not in (org.Level.VILLAGE, org.Level.TOWNSHIP):
+        return {}
+    return {
+        "place_code": unit.code,
+        "place_name": unit.name,
+        "petitioner_key": keys[0] if keys else None,
+    }
+
+
 def _route(
-    *, uow: UnitOfWork, ctx: RoutingContext, p: PetitionReceived, d: Decision, now: datetime
+    *,
+    uow: UnitOfWork,
+    ctx: RoutingContext,
+    p: PetitionReceived,
+    d: Decision,
+    now: datetime,
+    keys: list[str],
 ) -> Decision:
     supervising = d.hops[0].from_code
+    place = _place(ctx.tree, d.territory_code, keys)
     uow.add(
         cases,
         {
@@ -330,6 +350,7 @@ def _route(
                 "legal_channel": d.channel == "legal",
                 "confidential": d.confidential,
                 "skip_level": d.skip_level,
+                **place,
             },
         )
     if d.skip_level:

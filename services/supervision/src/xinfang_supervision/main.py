@@ -16,6 +16,8 @@ from xinfang_shared.timeutil import local_date
 
 from xinfang_supervision import consumers, models, service
 from xinfang_supervision.config import SupervisionSettings
+from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
+from xinfang_supervision.emerging import list_alerts as list_emerging
 from xinfang_supervision.lifecycle import Action
 from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
@@ -152,6 +154,13 @@ async def feedback(
     )
 
 
+@router.get("/alerts/emerging", summary="群体性苗头预警 / emerging collective incidents")
+async def emerging_alerts(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    return await list_emerging(session=session, limit=limit)
+
+
 @router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
 async def overdue(
     rt: RuntimeDep, session: SessionDep, as_of: Annotated[date | None, Query()] = None
@@ -189,6 +198,17 @@ def bootstrap(
         grace_days=settings.escalation_grace_days,
         max_escalations=settings.max_escalations,
         backlog_after_days=settings.backlog_after_days,
+        repeat_wave_threshold=settings.repeat_wave_threshold,
+        repeat_wave_days=settings.repeat_wave_days,
+    )
+    detector = EmergingDetector(
+        config=EmergingConfig(
+            window_s=settings.emerging_window_h * 3600,
+            step_s=settings.emerging_step_h * 3600,
+            threshold=settings.emerging_threshold,
+        ),
+        tree=sc.tree,
+        partitions=settings.topic_partitions,
     )
     sweeper_ref: list[Sweeper] = []
     runtime = ServiceRuntime(
@@ -200,7 +220,9 @@ def bootstrap(
         processed=models.processed_events,
         consumes=consumers.TOPICS,
         handlers=consumers.handlers(sc, on_new_deadlines=lambda: sweeper_ref[0].kick()),
+        faust_setup=detector.install,
     )
+    detector.bind(sessions=runtime.sessions, clock=runtime.clock.now, on_commit=runtime.relay.wake)
     sweeper = Sweeper(runtime, settings, sc)
     sweeper_ref.append(sweeper)
     if isinstance(runtime.clock, ManualClock):

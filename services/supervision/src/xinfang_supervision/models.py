@@ -111,4 +111,40 @@ orders = Table(
     Column("feedback", Text, nullable=True),
 )
 
+# 群体性苗头: one row per alert raised by the windowed-table detector (emerging.py). Later items
+# of the same place + matter within the alert's window join it instead of raising another.
+emerging_alerts = Table(
+    "sup_emerging_alerts",
+    metadata,
+    Column("alert_id", String(36), primary_key=True),
+    Column("place_code", String(30), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("window_start", AwareDateTime(), nullable=False),
+    Column("window_end", AwareDateTime(), nullable=False),
+    Column("petitioners", Integer, nullable=False),
+    Column("members", JSON, nullable=False),  # [{case_id, case_number}]
+    Column("raised_at", AwareDateTime(), nullable=False),
+    Column("updated_at", AwareDateTime(), nullable=False),
+    Index("ix_emerging_place", "place_code", "category", "window_end"),
+)
+
+# Repeat arrivals of a case (from case.linked), for repeat-wave alerts.
+repeat_arrivals = Table(
+    "sup_repeat_arrivals",
+    metadata,
+    Column("item_case_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False),
+    Column("item_case_number", String(40), nullable=False),
+    Column("arrived_at", AwareDateTime(), nullable=False),
+    Index("ix_repeat_arrivals_case", "case_id", "arrived_at"),
+)
+repeat_wave_alerts = Table(
+    "sup_repeat_wave_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("arrivals", Integer, nullable=False),
+    Column("raised_at", AwareDateTime(), nullable=False),
+)
+
 outbox, processed_events = messaging_tables(metadata)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
@@ -22,11 +22,13 @@ from xinfang_shared.events import (
     DeadlineReminder,
     DeadlineSummary,
     EventData,
+    RepeatWaveAlert,
     SupervisionOrderIssued,
     new_event,
 )
 from xinfang_shared.timeutil import local_date
 
+from xinfang_supervision import emerging
 from xinfang_supervision.deadlines import first_check, next_notice
 from xinfang_supervision.lifecycle import (
     LABELS,
@@ -37,7 +39,16 @@ from xinfang_supervision.lifecycle import (
     next_state,
     open_states,
 )
-from xinfang_supervision.models import cases, deadlines, history, notices, orders, outbox
+from xinfang_supervision.models import (
+    cases,
+    deadlines,
+    history,
+    notices,
+    orders,
+    outbox,
+    repeat_arrivals,
+    repeat_wave_alerts,
+)
 from xinfang_supervision.profiles import Profile
 
 SOURCE = "/xinfang/supervision"
@@ -52,6 +63,8 @@ class SupervisionContext:
     grace_days: int = 7
     max_escalations: int = 3
     backlog_after_days: int = 90
+    repeat_wave_threshold: int = 3
+    repeat_wave_days: int = 7
     stats: dict[str, int] = field(default_factory=lambda: {"notices": 0})
 
 
@@ -348,6 +361,8 @@ async def on_routed(
     }
     uow.add(cases, row)
     case = SimpleNamespace(**row)
+    if routed.place_code and routed.category:
+        emerging.feed(uow, outbox, routed, now)
     if routed.needs_manual_triage:
         # no rule decided who handles it: the petition office must triage it by hand within
         # A22's 15 days from receipt; reminders, 督办 and escalation apply as to any deadline
@@ -389,15 +404,67 @@ async def on_routed(
 async def on_linked(
     *, uow: UnitOfWork, sc: SupervisionContext, linked: CaseLinked, now: datetime
 ) -> None:
-    """A repeat arrived: the original's repeat count rises (3+ makes it a 积案)."""
-    result = await uow.session.execute(
+    """A repeat arrived: the original's repeat count rises (3+ makes it a 积案), and a wave of
+    repeats within a few days raises ``alert.repeat_wave`` (once per wave)."""
+    session = uow.session
+    result = await session.execute(
         update(cases)
         .where(cases.c.case_id == linked.linked_case_id)
         .values(repeat_count=linked.repeat_count, updated_at=now)
-        .returning(cases.c.case_id)
+        .returning(cases.c.case_id, cases.c.unit_code, cases.c.supervising_code)
     )
-    if result.first() is not None and linked.repeat_count >= 3:
-        await _mark_backlog(uow.session, linked.linked_case_id, f"重复信访{linked.repeat_count}次")
+    original = result.first()
+    if original is not None and linked.repeat_count >= 3:
+        await _mark_backlog(session, linked.linked_case_id, f"重复信访{linked.repeat_count}次")
+    if linked.match != "重复信访":
+        return  # 一信多投 is one letter sent to several offices, not a wave
+    await session.execute(
+        insert(repeat_arrivals).values(
+            item_case_id=linked.case_id,
+            case_id=linked.linked_case_id,
+            item_case_number=linked.case_number,
+            arrived_at=linked.linked_at,
+        )
+    )
+    since = linked.linked_at - timedelta(days=sc.repeat_wave_days)
+    arrivals = (
+        await session.execute(
+            select(func.count())
+            .select_from(repeat_arrivals)
+            .where(repeat_arrivals.c.case_id == linked.linked_case_id)
+            .where(repeat_arrivals.c.arrived_at > since)
+        )
+    ).scalar_one()
+    if arrivals < sc.repeat_wave_threshold:
+        return
+    recent = (
+        await session.execute(
+            select(repeat_wave_alerts.c.id)
+            .where(repeat_wave_alerts.c.case_id == linked.linked_case_id)
+            .where(repeat_wave_alerts.c.raised_at > now - timedelta(days=sc.repeat_wave_days))
+        )
+    ).first()
+    if recent is not None:
+        return  # this wave was already reported
+    await session.execute(
+        insert(repeat_wave_alerts).values(
+            case_id=linked.linked_case_id, arrivals=arrivals, raised_at=now
+        )
+    )
+    _emit(
+        uow,
+        RepeatWaveAlert(
+            case_id=linked.linked_case_id,
+            case_number=linked.linked_case_number,
+            arrivals=arrivals,
+            window_days=sc.repeat_wave_days,
+            latest_case_number=linked.case_number,
+            holder_code=original.unit_code if original is not None else linked.holder_code,
+            supervising_code=original.supervising_code if original is not None else None,
+            raised_at=now,
+        ),
+        now,
+    )
 
 
 async def _mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:

@@ -151,6 +151,7 @@ async def register_petition(
         title=data.title,
         content=data.content,
         collective=collective,
+        query_code=query_code,
     )
     await add_to_outbox(
         session,
