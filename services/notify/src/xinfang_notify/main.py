@@ -2,18 +2,45 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
+from xinfang_shared import org
+from xinfang_shared.clock import ManualClock
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
-from xinfang_notify import consumers, models
+from xinfang_notify import consumers, directory, models, service
 from xinfang_notify.config import NotifySettings
+from xinfang_notify.delivery import AlertEscalator, DeliveryWorker, build_channels
 from xinfang_notify.hub import Hub
+from xinfang_notify.render import Renderer
 from xinfang_notify.views import router
 
 
-def bootstrap(settings: NotifySettings) -> tuple[ServiceRuntime, Hub]:
+@dataclass
+class Notify:
+    runtime: ServiceRuntime
+    hub: Hub
+    nc: service.NotifyContext
+    worker: DeliveryWorker
+    escalator: AlertEscalator
+
+
+def bootstrap(settings: NotifySettings) -> Notify:
+    """Wire the notify service: org tree, directory, templates, channels, worker, escalator."""
+    tree = org.default_tree()
+    nc = service.NotifyContext(
+        tree=tree,
+        directory=directory.load(settings.directory_file, tree),
+        renderer=Renderer(),
+        public_url=settings.public_url.rstrip("/"),
+        intake_public_url=settings.intake_public_url.rstrip("/"),
+        ack_timeout=timedelta(minutes=settings.ack_timeout_min),
+        sms_templates=settings.sms_templates,
+    )
     hub = Hub()
+    worker_ref: list[DeliveryWorker] = []
     runtime = ServiceRuntime(
         service="notify",
         settings=settings,
@@ -22,9 +49,26 @@ def bootstrap(settings: NotifySettings) -> tuple[ServiceRuntime, Hub]:
         outbox=models.outbox,
         processed=models.processed_events,
         consumes=consumers.TOPICS,
-        handlers=consumers.handlers(hub),
+        handlers=consumers.handlers(hub, nc, on_deliveries=lambda: worker_ref[0].kick()),
     )
-    return runtime, hub
+    worker = DeliveryWorker(runtime, settings, build_channels(settings))
+    worker_ref.append(worker)
+
+    def publish(rows: list[dict[str, object]]) -> None:
+        for row in rows:
+            hub.publish(row)
+
+    escalator = AlertEscalator(
+        runtime, nc, interval=settings.alert_check_s, publish=publish, on_deliveries=worker.kick
+    )
+    if isinstance(runtime.clock, ManualClock):
+        runtime.clock.on_change(escalator.kick_async)
+
+        async def kick_worker() -> None:
+            worker.kick()
+
+        runtime.clock.on_change(kick_worker)
+    return Notify(runtime, hub, nc, worker, escalator)
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -32,16 +76,19 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, hub = bootstrap(settings)
-        app.state.runtime, app.state.hub = runtime, hub
+        n = bootstrap(settings)
+        app.state.runtime, app.state.hub, app.state.notify = n.runtime, n.hub, n
         app.state.heartbeat = settings.sse_heartbeat_s
-        await runtime.start()
+        await n.runtime.start()
+        n.runtime.add_task(n.worker.run, "delivery-worker")
+        n.runtime.add_task(n.escalator.run, "alert-escalator")
         try:
             yield
         finally:
-            await runtime.stop()
+            await n.runtime.stop()
+            await n.worker.aclose()
 
-    app = FastAPI(title="信访通知 Notify", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="信访通知 Notify", version="0.2.0", lifespan=lifespan)
     app.include_router(health_router())
     app.include_router(router)
     return app

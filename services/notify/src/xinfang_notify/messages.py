@@ -1,16 +1,22 @@
-"""Who is told what, in Chinese first: one function per event type, no I/O."""
+"""Who is told what: one function per event type, no I/O. The words live in Jinja2 templates
+(``templates/<locale>/<kind>.j2``, Chinese first, English as the fallback locale)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from xinfang_shared import org
 from xinfang_shared.events import (
+    AlertEscalated,
     CaseEscalated,
     CaseLinked,
     CollectiveAlert,
     DeadlineOverdue,
     DeadlineReminder,
+    EmergingAlert,
     EventData,
+    RepeatWaveAlert,
     SkipLevelAlert,
     SupervisionOrderIssued,
 )
@@ -18,107 +24,103 @@ from xinfang_shared.events import (
 
 @dataclass(frozen=True)
 class Message:
-    recipient: str
-    level: str  # yellow | red | urgent | info
-    title: str
-    body: str
+    recipient: str  # unit/department code, "<unit>:leaders" or "leader:<name>"
+    level: str  # info | yellow | red | urgent
+    kind: str  # the template
+    ctx: dict[str, Any] = field(default_factory=dict)
+    copy: bool = False  # the 包案领导's copy
 
 
-def compose(event: EventData) -> list[Message]:
+def compose(event: EventData, tree: org.OrgTree) -> list[Message]:
     """Who is told what; the 包案领导 named on a case gets every reminder and escalation too."""
-    msgs = _compose(event)
+    msgs = _compose(event, tree)
     leader = getattr(event, "leader", None)
     if leader and msgs:
         first = msgs[0]
-        msgs.append(Message(f"leader:{leader}", first.level, f"【包案】{first.title}", first.body))
+        msgs.append(Message(f"leader:{leader}", first.level, first.kind, first.ctx, copy=True))
     return msgs
 
 
-def _compose(event: EventData) -> list[Message]:
-    if isinstance(event, DeadlineReminder):
-        return [
-            Message(
-                recipient=event.unit_code,
-                level="yellow",
-                title=f"催办：{event.case_number} {event.deadline_label}还剩{event.days_left}天",
-                body=(
-                    f"{event.unit_name}：信访件 {event.case_number} 的{event.deadline_label}"
-                    f"将于 {event.due_date:%Y年%m月%d日} 到期（剩余 {event.days_left} 天），请抓紧办理。"
-                ),
-            )
-        ]
-    if isinstance(event, DeadlineOverdue):
-        return [
-            Message(
-                recipient=event.unit_code,
-                level="red",
-                title=f"超期：{event.case_number} {event.deadline_label}已超期{event.days_overdue}天",
-                body=(
-                    f"{event.unit_name}：信访件 {event.case_number} 的{event.deadline_label}"
-                    f"已于 {event.due_date:%Y年%m月%d日} 到期，现超期 {event.days_overdue} 天，请立即办理并说明情况。"
-                ),
-            )
-        ]
-    if isinstance(event, CaseEscalated):
-        body = (
-            f"信访件 {event.case_number}（承办单位：{event.handling_unit_name or event.from_unit_code}）"
-            f"已提级至{event.to_unit_name or event.to_unit_code}督办（第{event.escalation}次）。原因：{event.reason}"
-        )
-        msgs = [Message(event.to_unit_code, "red", f"提级督办：{event.case_number}", body)]
-        if event.handling_unit_code:
-            msgs.append(
-                Message(event.handling_unit_code, "red", f"提级督办：{event.case_number}", body)
-            )
+def _office(tree: org.OrgTree, unit_code: str | None) -> str | None:
+    office = tree.petition_office(unit_code) if unit_code else None
+    return office.code if office else None
+
+
+def _parent(tree: org.OrgTree, code: str | None) -> org.OrgUnit | None:
+    unit = tree.unit(code.split("-")[0]) if code else None
+    return tree.unit(unit.parent) if unit and unit.parent else None
+
+
+def territory_unit(tree: org.OrgTree, location: str | None) -> org.OrgUnit | None:
+    """The unit with an office that answers for a place (a village's township)."""
+    for unit in tree.ancestors(location or ""):
+        if tree.petition_office(unit.code) is not None:
+            return unit
+    return None
+
+
+def _compose(e: EventData, tree: org.OrgTree) -> list[Message]:
+    ctx: dict[str, Any] = {"e": e}
+    if isinstance(e, DeadlineReminder):
+        return [Message(e.unit_code, "yellow", "reminder", ctx)]
+    if isinstance(e, DeadlineOverdue):
+        return [Message(e.unit_code, "red", "overdue", ctx)]
+    if isinstance(e, CaseEscalated):
+        msgs = [Message(e.to_unit_code, "red", "escalated", ctx)]
+        if e.handling_unit_code:
+            msgs.append(Message(e.handling_unit_code, "red", "escalated", ctx))
         return msgs
-    if isinstance(event, SupervisionOrderIssued):
-        body = (
-            f"{event.issued_to_name}：信访件 {event.case_number} 的{event.deadline_label}已于"
-            f"{event.due_date:%Y年%m月%d日}到期未办结。{event.issued_by_name}现予督办，请于"
-            f"{event.feedback_due:%Y年%m月%d日}前书面反馈办理情况。"
-        )
+    if isinstance(e, SupervisionOrderIssued):
         return [
-            Message(event.issued_to, "red", f"督办：{event.case_number}", body),
-            Message(event.issued_by, "info", f"已发督办单：{event.case_number}", body),
+            Message(e.issued_to, "red", "order", ctx),
+            Message(e.issued_by, "info", "order_issued", ctx),
         ]
-    if isinstance(event, CollectiveAlert):
+    if isinstance(e, CollectiveAlert):
+        # the receiving office's leadership and duty desk, the body answerable for the place
+        # and the level above: everyone at once, and it must be acknowledged
+        recv = e.receiving_office_code
+        place = territory_unit(tree, e.matter_location_code)
+        above = _parent(tree, recv)
+        ctx = {**ctx, "place": place.name if place else None}
+        recipients = [f"{recv}:leaders", _office(tree, recv)]
+        if place and place.code != recv:
+            recipients += [f"{place.code}:leaders", _office(tree, place.code)]
+        if above:
+            recipients.append(f"{above.code}:leaders")
+        return [Message(r, "urgent", "collective", ctx) for r in _unique(recipients)]
+    if isinstance(e, EmergingAlert):
+        unit = e.office_code.split("-")[0]
+        above = _parent(tree, unit)
+        recipients = [e.office_code, f"{unit}:leaders", e.responsible_code]
+        if above:
+            recipients += [f"{above.code}:leaders", _office(tree, above.code)]
+        return [Message(r, "urgent", "emerging", ctx) for r in _unique(recipients)]
+    if isinstance(e, RepeatWaveAlert):
         return [
-            Message(
-                recipient=f"{event.receiving_office_code}:leaders",
-                level="urgent",
-                title=f"集体访预警：{event.persons}人 {event.case_number}",
-                body=(
-                    f"{event.receiving_office_name}登记集体访一批，{event.persons}人"
-                    f"（阈值 {event.threshold} 人），事由：{event.summary}。请领导立即关注并按规定1小时内报告。"
-                ),
-            )
+            Message(r, "red", "repeat_wave", ctx)
+            for r in _unique([e.holder_code, e.supervising_code])
         ]
-    if isinstance(event, SkipLevelAlert):
-        body = (
-            f"信访件 {event.case_number} 系越级走访（越{event.levels_skipped}级），由{event.receiving_office_name}"
-            f"登记，依属地管理应由{event.responsible_name}办理，请及时做好接谈和稳控工作。"
-        )
+    if isinstance(e, AlertEscalated):
         return [
-            Message(event.responsible_code, "red", f"越级访：{event.case_number}", body),
-            Message(event.receiving_office_code, "red", f"越级访：{event.case_number}", body),
+            Message(r, "urgent", "alert_escalated", ctx)
+            for r in _unique([f"{e.to_unit_code}:leaders", _office(tree, e.to_unit_code)])
         ]
-    if isinstance(event, CaseLinked):
-        if event.received_above:
-            body = (
-                f"信访件 {event.case_number} 反映的事项正在下级办理（原件 {event.linked_case_number}），"
-                f"依《信访工作条例》第十九条不再重复受理，已并入原件督办，请知悉。"
-            )
-        else:
-            body = f"信访件 {event.case_number} 为{event.match}，已并入原件 {event.linked_case_number}（第{event.repeat_count}次反映）。"
-        msgs = [
-            Message(
-                event.receiving_office_code, "info", f"{event.match}：{event.case_number}", body
-            )
+    if isinstance(e, SkipLevelAlert):
+        return [
+            Message(e.responsible_code, "red", "skip_level", ctx),
+            Message(e.receiving_office_code, "red", "skip_level", ctx),
         ]
-        if event.holder_code:
-            msgs.append(
-                Message(
-                    event.holder_code, "yellow", f"{event.match}：{event.linked_case_number}", body
-                )
-            )
+    if isinstance(e, CaseLinked):
+        msgs = [Message(e.receiving_office_code, "info", "linked", ctx)]
+        if e.holder_code:
+            msgs.append(Message(e.holder_code, "yellow", "linked_holder", ctx))
         return msgs
     return []
+
+
+def _unique(codes: list[str | None]) -> list[str]:
+    out: list[str] = []
+    for c in codes:
+        if c and c not in out:
+            out.append(c)
+    return out

@@ -1,65 +1,212 @@
+"""Notify service functions: record what each recipient is told (the dashboard log), queue its
+deliveries on every channel, keep alerts until someone acknowledges them, and tell petitioners
+about their own case. They take a session and never commit: the caller does."""
+
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from xinfang_shared import org
 from xinfang_shared.db import add_to_outbox
-from xinfang_shared.events import Envelope, EventData, NotificationSent, new_event
+from xinfang_shared.events import (
+    AlertAcknowledged,
+    AlertEscalated,
+    CaseStatusChanged,
+    CollectiveAlert,
+    EmergingAlert,
+    Envelope,
+    EventData,
+    NotificationSent,
+    PetitionReceived,
+    new_event,
+)
 
-from xinfang_notify.messages import compose
-from xinfang_notify.models import notifications, outbox
+from xinfang_notify.directory import Directory, unit_of
+from xinfang_notify.messages import Message, compose
+from xinfang_notify.models import alerts, case_contacts, deliveries, notifications, outbox
+from xinfang_notify.render import Renderer
 
 DASHBOARD = "dashboard"
 SOURCE = "/xinfang/notify"
+PENDING, SENT, DEAD, SKIPPED = "pending", "sent", "dead", "skipped"
+ACK_KINDS = {CollectiveAlert.TYPE: "collective", EmergingAlert.TYPE: "emerging"}
+PETITIONER_NOTICES = {
+    "accepted": "petitioner_accepted",
+    "not_accepted": "petitioner_not_accepted",
+    "extended": "petitioner_extended",
+    "replied": "petitioner_replied",
+}
+
+
+@dataclass
+class NotifyContext:
+    tree: org.OrgTree
+    directory: Directory
+    renderer: Renderer
+    public_url: str
+    intake_public_url: str
+    ack_timeout: timedelta
+    sms_templates: dict[str, str] = field(default_factory=dict)
+
+
+class AlertNotFound(LookupError):
+    pass
+
+
+class AlreadyAcknowledged(Exception):
+    def __init__(self, row: Any) -> None:
+        super().__init__(row.alert_id)
+        self.row = row
 
 
 def to_public(row: Any) -> dict[str, Any]:
     m = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
-    m["created_at"] = m["created_at"].isoformat()
+    for k, v in m.items():
+        if isinstance(v, datetime):
+            m[k] = v.isoformat()
+    m.pop("secret", None)
     return m
 
 
+def _case_link(nc: NotifyContext, case_id: str) -> str:
+    return f"{nc.public_url}/?case={case_id}"
+
+
 async def record_notifications(
-    *, session: AsyncSession, envelope: Envelope, event: EventData, now: datetime
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    envelope: Envelope,
+    event: EventData,
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    """Store one dashboard notification per recipient of the event and announce each with
-    ``notification.sent``. Returns the stored rows (for the live stream, after commit)."""
+    """Everything one event causes: one dashboard notification per recipient, deliveries to
+    the people and robots behind each recipient (one per address), and, for alerts that must
+    be acknowledged, the alert itself. Returns the dashboard rows for the live stream."""
+    alert_id: str | None = None
+    if envelope.type in ACK_KINDS:
+        alert_id = await _open_alert(session=session, nc=nc, event=event, now=now)
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose(event, nc.tree),
+        source_event_id=envelope.id,
+        source_event_type=envelope.type,
+        case_id=envelope.subject,
+        case_number=getattr(event, "case_number", ""),
+        alert_id=alert_id,
+        now=now,
+    )
+
+
+async def _notify(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    msgs: list[Message],
+    source_event_id: str,
+    source_event_type: str,
+    case_id: str,
+    case_number: str,
+    alert_id: str | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
     stored: list[dict[str, Any]] = []
-    case_number = getattr(event, "case_number", "")
-    for msg in compose(event):
+    addressed: set[tuple[str, str]] = set()  # one delivery per channel and address per event
+    link = _case_link(nc, case_id)
+    for msg in msgs:
+        ctx = {**msg.ctx, "link": link}
+        title, body = nc.renderer.render(msg.kind, ctx)
+        if msg.copy:
+            title = f"【包案】{title}"
         notification_id = str(uuid.uuid4())
-        await session.execute(
-            insert(notifications).values(
-                notification_id=notification_id,
-                source_event_id=envelope.id,
-                source_event_type=envelope.type,
-                case_id=envelope.subject,
-                case_number=case_number,
-                channel=DASHBOARD,
-                recipient=msg.recipient,
-                level=msg.level,
-                title=msg.title,
-                body=msg.body,
-                created_at=now,
-            )
-        )
-        row = (
+        row = {
+            "notification_id": notification_id,
+            "source_event_id": source_event_id,
+            "source_event_type": source_event_type,
+            "case_id": case_id,
+            "case_number": case_number,
+            "channel": DASHBOARD,
+            "recipient": msg.recipient,
+            "unit_code": nc.directory.unit_of_recipient(msg.recipient),
+            "alert_id": alert_id,
+            "level": msg.level,
+            "title": title[:200],
+            "body": body,
+            "link": link,
+            "created_at": now,
+        }
+        seq = (
             await session.execute(
-                select(notifications).where(notifications.c.notification_id == notification_id)
+                insert(notifications).values(**row).returning(notifications.c.seq)
             )
-        ).one()
-        stored.append(to_public(row))
+        ).scalar_one()
+        stored.append(to_public({**row, "seq": seq}))
+        people, robots = nc.directory.resolve(msg.recipient, msg.level, nc.tree)
+        rows: list[dict[str, Any]] = []
+        for person in people:
+            if person.locale != "zh-CN":
+                p_title, p_body = nc.renderer.render(msg.kind, ctx, person.locale)
+            else:
+                p_title, p_body = title, body
+            for channel in person.channels:
+                address = {"inbox": person.id, "email": person.email, "sms": person.phone}[channel]
+                if not address or (channel, address) in addressed:
+                    continue
+                addressed.add((channel, address))
+                rows.append(
+                    _delivery(
+                        nc,
+                        msg,
+                        channel=channel,
+                        address=address,
+                        person_id=person.id,
+                        subject=p_title,
+                        body=p_body,
+                        source_event_id=source_event_id,
+                        case_id=case_id,
+                        case_number=case_number,
+                        link=link,
+                        now=now,
+                    )
+                )
+        for robot in robots:
+            if (robot.kind, robot.url) in addressed:
+                continue
+            addressed.add((robot.kind, robot.url))
+            rows.append(
+                _delivery(
+                    nc,
+                    msg,
+                    channel=robot.kind,
+                    address=robot.url,
+                    person_id=None,
+                    subject=title,
+                    body=body,
+                    source_event_id=source_event_id,
+                    case_id=case_id,
+                    case_number=case_number,
+                    link=link,
+                    now=now,
+                    secret=robot.secret,
+                )
+            )
+        if rows:
+            await session.execute(insert(deliveries), rows)
         sent = NotificationSent(
             notification_id=notification_id,
-            case_id=envelope.subject,
-            source_event_id=envelope.id,
-            source_event_type=envelope.type,
+            case_id=case_id,
+            source_event_id=source_event_id,
+            source_event_type=source_event_type,
             channel=DASHBOARD,
             recipient=msg.recipient,
-            title=msg.title,
+            title=title[:200],
             sent_at=now,
         )
         await add_to_outbox(
@@ -72,12 +219,329 @@ async def record_notifications(
     return stored
 
 
+def _delivery(
+    nc: NotifyContext,
+    msg: Message,
+    *,
+    channel: str,
+    address: str,
+    person_id: str | None,
+    subject: str,
+    body: str,
+    source_event_id: str,
+    case_id: str,
+    case_number: str,
+    link: str | None,
+    now: datetime,
+    secret: str | None = None,
+    recipient: str | None = None,
+) -> dict[str, Any]:
+    inbox = channel == "inbox"  # the in-app inbox is delivered by being written
+    return {
+        "delivery_id": str(uuid.uuid4()),
+        "source_event_id": source_event_id,
+        "case_id": case_id,
+        "case_number": case_number,
+        "channel": channel,
+        "address": address,
+        "person_id": person_id,
+        "recipient": recipient or msg.recipient,
+        "level": msg.level,
+        "subject": subject[:200],
+        "body": body,
+        "link": link,
+        "secret": secret,
+        "template_id": nc.sms_templates.get(msg.kind, msg.kind) if channel == "sms" else None,
+        "params": json.dumps(_sms_params(msg), ensure_ascii=False) if channel == "sms" else None,
+        "status": SENT if inbox else PENDING,
+        "attempts": 0,
+        "next_attempt_at": None if inbox else now,
+        "last_error": None,
+        "receipt": "inbox" if inbox else None,
+        "created_at": now,
+        "sent_at": now if inbox else None,
+        "read_at": None,
+    }
+
+
+def _sms_params(msg: Message) -> dict[str, str]:
+    """Template parameters for SMS gateways (which send only pre-approved templates)."""
+    out: dict[str, str] = {}
+    e = msg.ctx.get("e")
+    c = msg.ctx.get("c")
+    for name in ("case_number", "persons", "days_left", "due_date", "place_name", "category_name"):
+        v = getattr(e, name, None)
+        if v is not None:
+            out[name] = str(v)
+    if c is not None:
+        out.update(name=c["name"], case_number=c["case_number"], query_code=c["query_code"] or "")
+    return out
+
+
+# --- alerts that must be acknowledged ------------------------------------------------------
+
+
+async def _open_alert(
+    *, session: AsyncSession, nc: NotifyContext, event: EventData, now: datetime
+) -> str:
+    if isinstance(event, CollectiveAlert):
+        alert_id, unit = event.case_id, event.receiving_office_code
+        title = f"集体访预警：{event.persons}人 {event.case_number}"
+        summary = event.summary
+    else:
+        assert isinstance(event, EmergingAlert)
+        alert_id, unit = event.alert_id, unit_of(event.office_code)
+        title = f"群体性苗头预警：{event.place_name} {event.category_name}"
+        summary = f"{event.petitioners}名群众反映{event.category_name}"
+    await session.execute(
+        insert(alerts).values(
+            alert_id=alert_id,
+            kind=ACK_KINDS[event.TYPE],
+            case_id=event.case_id,
+            case_number=event.case_number,
+            title=title,
+            summary=summary,
+            origin_unit_code=unit,
+            unit_code=unit,
+            escalations=0,
+            raised_at=now,
+            next_escalation_at=now + nc.ack_timeout,
+        )
+    )
+    return alert_id
+
+
+async def acknowledge(
+    *,
+    session: AsyncSession,
+    alert_id: str,
+    by: str,
+    unit_code: str | None,
+    note: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    row = (await session.execute(select(alerts).where(alerts.c.alert_id == alert_id))).first()
+    if row is None:
+        raise AlertNotFound(alert_id)
+    if row.acknowledged_at is not None:
+        raise AlreadyAcknowledged(row)
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == alert_id)
+        .values(acknowledged_at=now, acknowledged_by=by, ack_note=note, next_escalation_at=None)
+    )
+    ack = AlertAcknowledged(
+        case_id=row.case_id,
+        alert_id=alert_id,
+        kind=row.kind,
+        by=by,
+        unit_code=unit_code,
+        note=note,
+        acknowledged_at=now,
+    )
+    await add_to_outbox(
+        session, outbox, new_event(data=ack, source=SOURCE, time=now), topic=ack.TOPIC, now=now
+    )
+    done = (await session.execute(select(alerts).where(alerts.c.alert_id == alert_id))).one()
+    return to_public(done)
+
+
+async def escalate_due(
+    *, session: AsyncSession, nc: NotifyContext, now: datetime, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Move every unacknowledged alert whose time is up one level higher (up to the top) and
+    tell that level. Returns the new dashboard rows."""
+    due = (
+        await session.execute(
+            select(alerts)
+            .where(alerts.c.acknowledged_at.is_(None))
+            .where(alerts.c.next_escalation_at <= now)
+            .order_by(alerts.c.next_escalation_at)
+            .limit(limit)
+        )
+    ).all()
+    stored: list[dict[str, Any]] = []
+    for row in due:
+        unit = nc.tree.unit(row.unit_code)
+        parent = nc.tree.unit(unit.parent) if unit and unit.parent else None
+        if parent is None:
+            # the top of the tree: nobody further up; its leadership keeps being reminded
+            parent = unit
+        if parent is None:
+            await session.execute(
+                update(alerts)
+                .where(alerts.c.alert_id == row.alert_id)
+                .values(next_escalation_at=None)
+            )
+            continue
+        escalation = row.escalations + 1
+        event = AlertEscalated(
+            case_id=row.case_id,
+            case_number=row.case_number,
+            alert_id=row.alert_id,
+            kind=row.kind,
+            title=row.title,
+            from_unit_code=row.unit_code,
+            to_unit_code=parent.code,
+            to_unit_name=parent.name,
+            escalation=escalation,
+            raised_at=row.raised_at,
+            escalated_at=now,
+        )
+        await session.execute(
+            update(alerts)
+            .where(alerts.c.alert_id == row.alert_id)
+            .values(
+                unit_code=parent.code,
+                escalations=escalation,
+                next_escalation_at=row.next_escalation_at + nc.ack_timeout,
+            )
+        )
+        envelope = new_event(data=event, source=SOURCE, time=now)
+        await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
+        stored += await _notify(
+            session=session,
+            nc=nc,
+            msgs=compose(event, nc.tree),
+            source_event_id=envelope.id,
+            source_event_type=envelope.type,
+            case_id=row.case_id,
+            case_number=row.case_number,
+            alert_id=row.alert_id,
+            now=now,
+        )
+    return stored
+
+
+async def list_alerts(
+    *, session: AsyncSession, open_only: bool = False, limit: int = 200
+) -> list[dict[str, Any]]:
+    q = select(alerts).order_by(alerts.c.raised_at.desc()).limit(limit)
+    if open_only:
+        q = q.where(alerts.c.acknowledged_at.is_(None))
+    return [to_public(r) for r in await session.execute(q)]
+
+
+# --- petitioners ---------------------------------------------------------------------------
+
+
+async def on_petition_received(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    envelope: Envelope,
+    p: PetitionReceived,
+    now: datetime,
+) -> None:
+    """Keep the petitioner's contact details and send the receipt with the 查询码."""
+    if p.anonymous or not p.petitioners:
+        return
+    first = p.petitioners[0]
+    contact = {
+        "case_id": p.case_id,
+        "case_number": p.case_number,
+        "name": first.name,
+        "phone": first.phone,
+        "email": first.email,
+        "query_code": p.query_code,
+        "office_name": p.receiving_office_name,
+    }
+    await session.execute(insert(case_contacts).values(**contact))
+    await _tell_petitioner(
+        session=session,
+        nc=nc,
+        kind="petitioner_receipt",
+        contact=contact,
+        event=p,
+        source_event_id=envelope.id,
+        now=now,
+    )
+
+
+async def on_status_changed(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    envelope: Envelope,
+    e: CaseStatusChanged,
+    now: datetime,
+) -> None:
+    kind = PETITIONER_NOTICES.get(e.new_status)
+    if kind is None or e.old_status == e.new_status:
+        return
+    row = (
+        await session.execute(select(case_contacts).where(case_contacts.c.case_id == e.case_id))
+    ).first()
+    if row is None:
+        return
+    await _tell_petitioner(
+        session=session,
+        nc=nc,
+        kind=kind,
+        contact=dict(row._mapping),
+        event=e,
+        source_event_id=envelope.id,
+        now=now,
+    )
+
+
+async def _tell_petitioner(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    kind: str,
+    contact: dict[str, Any],
+    event: EventData,
+    source_event_id: str,
+    now: datetime,
+) -> None:
+    link = f"{nc.intake_public_url}/cx/{contact['query_code']}" if contact["query_code"] else None
+    msg = Message("petitioner", "info", kind, {"e": event, "c": contact})
+    title, body = nc.renderer.render(kind, {**msg.ctx, "link": link})
+    rows = [
+        _delivery(
+            nc,
+            msg,
+            channel=channel,
+            address=address,
+            person_id=None,
+            subject=title,
+            body=body,
+            source_event_id=source_event_id,
+            case_id=contact["case_id"],
+            case_number=contact["case_number"],
+            link=link,
+            now=now,
+        )
+        for channel, address in (("sms", contact["phone"]), ("email", contact["email"]))
+        if address
+    ]
+    if rows:
+        await session.execute(insert(deliveries), rows)
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def visible_to(tree: org.OrgTree, org_code: str | None, unit_code: str | None) -> bool:
+    """Whether a dashboard of ``org_code`` may see a notification for ``unit_code``: its own
+    unit and everything below it."""
+    if not org_code:
+        return True
+    if not unit_code:
+        return False
+    unit = unit_of(unit_code)
+    return unit == org_code or tree.is_ancestor(org_code, unit)
+
+
 async def list_notifications(
     *,
     session: AsyncSession,
+    tree: org.OrgTree,
     after_seq: int = 0,
     case_id: str | None = None,
     recipient: str | None = None,
+    org_code: str | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:
     q = select(notifications).where(notifications.c.seq > after_seq)
@@ -86,4 +550,43 @@ async def list_notifications(
     if recipient:
         q = q.where(notifications.c.recipient == recipient)
     rows = await session.execute(q.order_by(notifications.c.seq).limit(limit))
+    return [to_public(r) for r in rows if visible_to(tree, org_code, r.unit_code)]
+
+
+async def list_deliveries(
+    *,
+    session: AsyncSession,
+    case_id: str | None = None,
+    address: str | None = None,
+    person_id: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    q = select(deliveries)
+    if case_id:
+        q = q.where(deliveries.c.case_id == case_id)
+    if address:
+        q = q.where(deliveries.c.address == address)
+    if person_id:
+        q = q.where(deliveries.c.person_id == person_id)
+    if status:
+        q = q.where(deliveries.c.status == status)
+    if channel:
+        q = q.where(deliveries.c.channel == channel)
+    rows = await session.execute(q.order_by(deliveries.c.id).limit(limit))
     return [to_public(r) for r in rows]
+
+
+async def mark_read(
+    *, session: AsyncSession, person_id: str, delivery_id: str, now: datetime
+) -> bool:
+    result = await session.execute(
+        update(deliveries)
+        .where(deliveries.c.delivery_id == delivery_id)
+        .where(deliveries.c.person_id == person_id)
+        .where(deliveries.c.channel == "inbox")
+        .values(read_at=now)
+        .returning(deliveries.c.id)
+    )
+    return result.first() is not None
