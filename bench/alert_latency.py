@@ -20,6 +20,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -235,6 +236,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         )
         await alerts(stack.url("intake"), run, args.alerts, t0 + args.warmup, interval)
         elapsed = await load
+        if dead := [n for n, p in stack.procs.items() if p.poll() is not None]:
+            raise RuntimeError(f"exited during the run: {dead}; see {stack.var}/log/")
         cpu = {k: round(v - cpu0.get(k, 0.0), 1) for k, v in cpu_seconds(stack).items()}
         log(f"load done: {run.accepted} accepted, {run.errors} errors in {elapsed:.1f}s")
         for _ in range(int(args.straggler_wait * 10)):  # stragglers
@@ -296,6 +299,15 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def interrupt(signum: int, _frame: object) -> None:
+    # Not asyncio.run's own SIGINT handling: it only cancels the main task, and a cancel that
+    # lands inside an httpx request can be swallowed, so the run would carry on. Later signals
+    # (uv forwards Ctrl-C once more) are ignored so that nothing interrupts stopping the stack.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--rate", type=float, default=200.0, help="background petitions per second")
@@ -308,6 +320,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "cannot connect" while Tansu boots
 
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     var = Path(tempfile.mkdtemp(prefix="xf-alert-bench-"))
     ok = False
     started = time.monotonic()
@@ -336,4 +350,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 from xinfang_notify.hub import Hub
 from xinfang_notify.messages import Message, compose
 from xinfang_notify.render import Renderer
-from xinfang_shared.org import default_tree
 from xinfang_shared.events import (
     CollectiveAlert,
     DeadlineOverdue,
     DeadlineReminder,
 )
+from xinfang_shared.org import default_tree
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TREE = default_tree()

@@ -7,7 +7,7 @@ Service functions never commit: the caller owns the transaction (``async with se
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +44,14 @@ class AwareDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime")
-        return value
+        # always UTC: SQLite keeps the wall time and drops the zone (and compares as text)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        from datetime import UTC
-
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value

@@ -237,6 +237,8 @@ def _delivery(
     recipient: str | None = None,
 ) -> dict[str, Any]:
     inbox = channel == "inbox"  # the in-app inbox is delivered by being written
+    if channel == "sms":  # one text, no subject line: lead with the title
+        body = f"【{subject}】{body}"
     return {
         "delivery_id": str(uuid.uuid4()),
         "source_event_id": source_event_id,
