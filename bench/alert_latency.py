@@ -188,6 +188,7 @@ async def background(intake: str, run: Run, rate: float, seconds: float, workers
             if delay > 0:
                 await asyncio.sleep(delay)
             queue.put_nowait(ordinary_body(rng))
+        await asyncio.sleep(max(0.0, t0 + seconds - time.perf_counter()))  # end of the window
         while not queue.empty():
             queue.get_nowait()
             run.backlog += 1
@@ -207,14 +208,12 @@ async def alerts(intake: str, run: Run, n: int, start: float, interval: float) -
             t = time.perf_counter()
             try:
                 resp = await client.post(intake + "/api/v1/petitions", json=collective_body(rng))
-            except httpx.HTTPError as exc:
+                done = time.perf_counter()
+                if resp.status_code != 201 or not resp.json().get("collective"):
+                    raise ValueError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            except (httpx.HTTPError, ValueError) as exc:
                 run.alert_errors += 1
-                log(f"alert POST failed: {type(exc).__name__}")
-                continue
-            done = time.perf_counter()
-            if resp.status_code != 201 or not resp.json().get("collective"):
-                run.alert_errors += 1
-                log(f"alert POST refused ({resp.status_code}): {resp.text[:200]}")
+                log(f"alert POST failed: {type(exc).__name__} {exc}")
                 continue
             run.alert_returned[resp.json()["case_id"]] = done
             run.alert_post_ms.append((done - t) * 1000)
@@ -258,13 +257,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "alert_latency",
         "settings": {
-            "rate": args.rate,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "alerts": args.alerts,
+            **{k: v for k, v in vars(args).items() if k != "keep_var"},
             "alert_interval_s": round(interval, 3),
-            "workers": args.workers,
-            "straggler_wait_s": args.straggler_wait,
             "database": "sqlite",
             "clock": stack.env.get("XF_CLOCK_MODE"),
             "collective_threshold": int(stack.env.get("XF_COLLECTIVE_THRESHOLD", "5")),

@@ -19,38 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.run import SERVICES, Stack, start_stack
-from tests.conftest import Databases, eventually, free_port
+from deploy.run import SERVICES, Stack
+from tests.conftest import Databases, eventually
+from tests.e2e.stacks import launched, sse_frames
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
-    urls = {name: await databases.new(name) for name in SERVICES}
-    ports = {name: free_port() for name in SERVICES}
-    started = time.monotonic()
-    s = await asyncio.to_thread(
-        start_stack,
-        tmp_path / "var",
-        broker_port=free_port(),
-        ports=ports,
-        database_urls=urls,
-        partitions=3,
-        extra_env={"XF_CLOCK_MODE": "manual", "XF_KAFKA_SESSION_TIMEOUT_S": "2"},
-    )
-    print(json.dumps({"stack_started_s": round(time.monotonic() - started, 2)}))
-    try:
+    async with launched(tmp_path, databases) as s:
         yield s
-    finally:
-        procs = {n: p for n, p in s.procs.items() if n != "broker"}
-        await asyncio.to_thread(s.stop)
-        # graceful shutdown: on SIGTERM every service ran its shutdown and exited by itself
-        # (uvicorn re-raises the signal after a clean shutdown, hence -15 rather than 0)
-        for name, proc in procs.items():
-            log = (s.var / "log" / f"{name}.log").read_text()
-            assert proc.returncode in (0, -15), (name, proc.returncode, log[-2000:])
-            assert "Application shutdown complete." in log, (name, log[-2000:])
 
 
 async def _browser_text(
@@ -89,22 +68,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-async def _sse_frames(
-    client: httpx.AsyncClient, url: str, sink: list[dict[str, Any]], ready: asyncio.Event
-) -> None:
-    try:
-        async with client.stream("GET", url) as resp:
-            ready.set()
-            event = None
-            async for line in resp.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event == "notification":
-                    sink.append(json.loads(line[6:]))
-    except httpx.HTTPError:
-        pass  # the stream ends when the services stop
-
-
 async def test_one_petition_end_to_end(stack: Stack) -> None:
     intake, supervision, notify = stack.url("intake"), stack.url("supervision"), stack.url("notify")
     frames: list[dict[str, Any]] = []
@@ -114,7 +77,7 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
             assert ready.status_code == 200, (name, ready.text)
 
         sse_ready = asyncio.Event()
-        sse = asyncio.create_task(_sse_frames(client, notify + "/api/v1/stream", frames, sse_ready))
+        sse = asyncio.create_task(sse_frames(client, notify + "/api/v1/stream", frames, sse_ready))
         await asyncio.wait_for(sse_ready.wait(), 10)
         t0 = time.monotonic()
         resp = await client.post(

@@ -1,0 +1,66 @@
+"""Start the real system (broker and the four services as separate processes) for e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from deploy.run import SERVICES, Stack, start_stack
+from tests.conftest import Databases, free_port
+
+
+@asynccontextmanager
+async def launched(
+    tmp_path: Path, databases: Databases, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Stack]:
+    urls = {name: await databases.new(name) for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
+    started = time.monotonic()
+    s = await asyncio.to_thread(
+        start_stack,
+        tmp_path / "var",
+        broker_port=free_port(),
+        ports=ports,
+        database_urls=urls,
+        partitions=3,
+        extra_env={
+            "XF_CLOCK_MODE": "manual",
+            "XF_KAFKA_SESSION_TIMEOUT_S": "2",
+            **(extra_env or {}),
+        },
+    )
+    print(json.dumps({"stack_started_s": round(time.monotonic() - started, 2)}))
+    try:
+        yield s
+    finally:
+        procs = {n: p for n, p in s.procs.items() if n != "broker"}
+        await asyncio.to_thread(s.stop)
+        # graceful shutdown: on SIGTERM every service ran its shutdown and exited by itself
+        # (uvicorn re-raises the signal after a clean shutdown, hence -15 rather than 0)
+        for name, proc in procs.items():
+            log = (s.var / "log" / f"{name}.log").read_text()
+            assert proc.returncode in (0, -15), (name, proc.returncode, log[-2000:])
+            assert "Application shutdown complete." in log, (name, log[-2000:])
+
+
+async def sse_frames(
+    client: httpx.AsyncClient, url: str, sink: list[dict[str, Any]], ready: asyncio.Event
+) -> None:
+    try:
+        async with client.stream("GET", url) as resp:
+            ready.set()
+            event = None
+            async for line in resp.aiter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "notification":
+                    sink.append(json.loads(line[6:]))
+    except httpx.HTTPError:
+        pass  # the stream ends when the services stop

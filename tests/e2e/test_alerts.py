@@ -1,0 +1,203 @@
+"""End to end, real processes on the real broker: collective visits and emerging incidents reach
+the right people within a second, by SSE, e-mail (aiosmtpd) and a group robot (a local HTTP
+server); an unacknowledged alert escalates when the manual clock passes the hour."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from deploy.run import SERVICES, Stack
+from tests.conftest import Databases, eventually
+from tests.e2e.stacks import launched, sse_frames
+from tests.peers import CollectingHandler, FakeProviders, parse_mail
+
+pytestmark = pytest.mark.e2e
+
+COUNTY_LEADER, CITY_LEADER = "wang@qinghe.example", "zhou@jianglin.example"
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path,
+    databases: Databases,
+    providers: FakeProviders,
+    smtp_server: tuple[CollectingHandler, int],
+) -> AsyncIterator[Stack]:
+    directory = {
+        "people": [
+            {
+                "id": "qinghe-leader",
+                "name": "王县长",
+                "unit": "339922",
+                "roles": ["leader"],
+                "channels": ["inbox", "email"],
+                "email": COUNTY_LEADER,
+            },
+            {
+                "id": "city-leader",
+                "name": "周市长",
+                "unit": "339900",
+                "roles": ["leader"],
+                "channels": ["inbox", "email"],
+                "email": CITY_LEADER,
+            },
+        ],
+        "robots": [
+            {
+                "unit": "339922",
+                "kind": "wecom",
+                "levels": ["urgent"],
+                "url": f"{providers.base}/cgi-bin/webhook/send?key=qinghe",
+            },
+        ],
+    }
+    path = tmp_path / "directory.yaml"
+    path.write_text(yaml.safe_dump(directory, allow_unicode=True), encoding="utf-8")
+    env = {
+        "XF_NOTIFY_DIRECTORY_FILE": str(path),
+        "XF_SMTP_HOST": "127.0.0.1",
+        "XF_SMTP_PORT": str(smtp_server[1]),
+        "XF_QUIET_HOURS": "",
+        "XF_DELIVERY_BACKOFF_S": "0.2",
+        "XF_ALERT_CHECK_S": "1",
+        "XF_ALERT_ACK_TIMEOUT_MIN": "60",
+    }
+    async with launched(tmp_path, databases, env) as s:
+        yield s
+
+
+def petition(i: int, persons: int = 1) -> dict[str, Any]:
+    return {
+        "channel": "visit",
+        "petitioners": [{"name": f"村民{i}", "phone": f"139057100{i:02d}"}],
+        "persons": persons,
+        "receiving_office_code": "339922",
+        "matter_location_code": "339922101201",
+        "category": "土地征收补偿",
+        "title": "承包地征收补偿款未足额发放",
+        "content": f"本人（{i}号）在西岗村的承包地被征收，补偿款至今未足额发放，请求督促落实。",
+    }
+
+
+def posts(providers: FakeProviders, needle: str) -> list[Any]:
+    return [
+        r
+        for r in providers.requests
+        if r.path.endswith("/webhook/send") and needle in r.body["markdown"]["content"]
+    ]
+
+
+def mails(smtp: tuple[CollectingHandler, int], to: str, needle: str) -> list[Any]:
+    found = []
+    for env in smtp[0].envelopes:
+        msg = parse_mail(env)
+        if to in env.rcpt_tos and needle in str(msg["Subject"]) + msg.get_content():
+            found.append(msg)
+    return found
+
+
+async def test_collective_and_emerging_alerts_reach_people_and_escalate(
+    stack: Stack, providers: FakeProviders, smtp_server: tuple[CollectingHandler, int]
+) -> None:
+    intake, supervision, notify = stack.url("intake"), stack.url("supervision"), stack.url("notify")
+    providers.wecom_script = [(500, {"errmsg": "busy"}), (502, {"errmsg": "bad gateway"})]
+    county: list[dict[str, Any]] = []
+    city: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        streams = []
+        for frames, org in ((county, "339922"), (city, "339900")):
+            ready = asyncio.Event()
+            url = f"{notify}/api/v1/stream?org={org}"
+            streams.append(asyncio.create_task(sse_frames(client, url, frames, ready)))
+            await asyncio.wait_for(ready.wait(), 10)
+
+        # (1) a visit of 7 people: a collective alert, live on the dashboard, by mail and robot
+        r = await client.post(intake + "/api/v1/petitions", json=petition(90, persons=7))
+        posted = time.monotonic()
+        assert r.status_code == 201 and r.json()["collective"] is True
+        visit = r.json()
+        first = await eventually(
+            lambda: [f for f in county if f["case_id"] == visit["case_id"]], timeout=30
+        )
+        latency = time.monotonic() - posted
+        print(json.dumps({"collective_alert_on_sse_s": round(latency, 3)}))
+        assert first[0]["level"] == "urgent" and "集体访预警：7人" in first[0]["title"]
+        await eventually(
+            lambda: mails(smtp_server, COUNTY_LEADER, visit["case_number"]), timeout=30
+        )
+        # the robot failed twice, then took it: exactly one delivery, three attempts
+        rows = await eventually(
+            lambda: _sent(client, notify, visit["case_id"], "wecom"), timeout=30
+        )
+        assert len(rows) == 1 and rows[0]["attempts"] == 3
+        robot = posts(providers, "集体访预警")
+        assert len(robot) == 3 and len({p.headers["X-Xinfang-Delivery"] for p in robot}) == 1
+
+        # (2) six petitions from one village about land compensation within the hour:
+        #     exactly one emerging alert (5 distinct petitioners cross the threshold)
+        cases = []
+        for i in range(1, 7):
+            r = await client.post(intake + "/api/v1/petitions", json=petition(i))
+            assert r.status_code == 201, r.text
+            cases.append(r.json())
+        alerts = await eventually(lambda: _emerging(client, supervision, len(cases)), timeout=30)
+        assert len(alerts) == 1
+        assert alerts[0]["place_code"] == "339922101201"
+        assert {m["case_id"] for m in alerts[0]["members"]} <= {c["case_id"] for c in cases} | {
+            visit["case_id"]
+        }
+        await eventually(lambda: [f for f in county if "群体性苗头预警" in f["title"]], timeout=30)
+        await asyncio.sleep(2)  # nothing more comes: no alert storm
+        assert len((await client.get(supervision + "/api/v1/alerts/emerging")).json()) == 1
+
+        # (3) nobody acknowledged the collective alert: an hour on, it goes up to the city
+        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "61m"]
+        for name in SERVICES:
+            cmd += ["--wait", stack.url(name) + "/healthz"]
+        out = await asyncio.to_thread(
+            subprocess.run, cmd, env=stack.env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        up = await eventually(
+            lambda: [
+                f
+                for f in city
+                if f["case_id"] == visit["case_id"] and f["source_event_type"] == "alert.escalated"
+            ],
+            timeout=30,
+        )
+        assert "已提级" in up[0]["title"] and up[0]["recipient"] == "339900:leaders"
+        await eventually(lambda: mails(smtp_server, CITY_LEADER, "无人签收"), timeout=30)
+        # the county's dashboard shows its own things only, not the city leadership's copy
+        assert not [f for f in county if f["recipient"].startswith("339900")]
+        ack = await client.post(
+            f"{notify}/api/v1/alerts/{visit['case_id']}/ack", json={"by": "周市长"}
+        )
+        assert ack.status_code == 200
+        for task in streams:
+            task.cancel()
+
+
+async def _sent(client: httpx.AsyncClient, notify: str, case_id: str, channel: str) -> Any:
+    rows = (
+        await client.get(
+            notify + "/api/v1/deliveries", params={"case_id": case_id, "channel": channel}
+        )
+    ).json()
+    return rows if rows and all(r["status"] == "sent" for r in rows) else None
+
+
+async def _emerging(client: httpx.AsyncClient, supervision: str, n: int) -> Any:
+    alerts = (await client.get(supervision + "/api/v1/alerts/emerging")).json()
+    return alerts or None
