@@ -259,7 +259,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "settings": {
             **{k: v for k, v in vars(args).items() if k != "keep_var"},
             "alert_interval_s": round(interval, 3),
-            "database": "sqlite",
+            "database": "postgresql" if args.postgres else "sqlite",
             "clock": stack.env.get("XF_CLOCK_MODE"),
             "collective_threshold": int(stack.env.get("XF_COLLECTIVE_THRESHOLD", "5")),
         },
@@ -302,6 +302,33 @@ def interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+async def create_databases(server: str) -> dict[str, str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{server}/postgres")
+    urls = {}
+    try:
+        for name in SERVICES:
+            db = f"xf_bench_{name}_{os.getpid()}"
+            await conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+            await conn.execute(f'CREATE DATABASE "{db}"')
+            urls[name] = f"postgresql+asyncpg://{server.split('://', 1)[1]}/{db}"
+    finally:
+        await conn.close()
+    return urls
+
+
+async def drop_databases(server: str, urls: dict[str, str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{server}/postgres")
+    try:
+        for url in urls.values():
+            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--rate", type=float, default=200.0, help="background petitions per second")
@@ -311,6 +338,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=32, help="concurrent load connections")
     ap.add_argument("--straggler-wait", type=float, default=10.0)
     ap.add_argument("--keep-var", action="store_true", help="keep logs and databases")
+    ap.add_argument(
+        "--postgres",
+        metavar="URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432",
+        help="use PostgreSQL (one fresh database per service, dropped afterwards)",
+    )
     args = ap.parse_args()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "cannot connect" while Tansu boots
 
@@ -320,10 +354,12 @@ def main() -> None:
     ok = False
     started = time.monotonic()
     log(f"starting the stack under {var}")
+    urls = asyncio.run(create_databases(args.postgres)) if args.postgres else None
     stack = start_stack(
         var,
         broker_port=free_port(),
         ports={name: free_port() for name in SERVICES},
+        database_urls=urls,
         extra_env={"XF_CLOCK_MODE": "manual", "XF_KAFKA_SESSION_TIMEOUT_S": "2"},
     )
     try:
@@ -337,6 +373,8 @@ def main() -> None:
     finally:
         log("stopping the stack")
         stack.stop()
+        if urls:
+            asyncio.run(drop_databases(args.postgres, urls))
         if ok and not args.keep_var:
             shutil.rmtree(var, ignore_errors=True)
         else:

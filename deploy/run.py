@@ -30,6 +30,7 @@ from deploy import broker
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004}
 DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
+MAIL_PORT = 8025  # the demo mail sink (make run)
 
 
 @dataclass
@@ -199,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
             f.unlink()
         shutil.rmtree(args.var / "log", ignore_errors=True)
     started = time.monotonic()
+    sink = None
+    if not os.environ.get("XF_SMTP_HOST"):
+        # the demo's mail goes to a local sink that saves it under var/mail
+        from deploy import mailsink
+
+        shutil.rmtree(args.var / "mail", ignore_errors=True)
+        sink = mailsink.start(MAIL_PORT, args.var / "mail")
+        os.environ.update(XF_SMTP_HOST="127.0.0.1", XF_SMTP_PORT=str(MAIL_PORT))
     stack = start_stack(args.var, broker_port=broker_port, external_broker=external)
     stopping = False
 
@@ -215,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<12} {stack.url(name)}   (API docs: {stack.url(name)}/docs)")
         print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
         print(f"  {'broker':<12} {stack.env['XF_KAFKA_BOOTSTRAP_SERVERS']}")
+        if sink is not None:
+            print(f"  {'mail':<12} 127.0.0.1:{MAIL_PORT} → {args.var / 'mail'}/*.eml   演示邮件")
         if demo:
             print("\n演示信访件 / demo petitions (查询码 query codes):")
             for d in demo:
@@ -235,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
     finally:
         stack.stop()
+        if sink is not None:
+            sink.stop()
     return 0
 
 

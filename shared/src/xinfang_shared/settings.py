@@ -37,6 +37,13 @@ class CommonSettings(BaseSettings):
         gt=0,
         description="Consumer-group session timeout. Tansu delays a group join by half of it.",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        le=30_000,
+        description="How long a consumer fetch may wait for data. Tansu holds a fetch for all "
+        "of it even when data arrives, so it bounds the latency of every hop.",
+    )
     consumer_batch: int = Field(default=500, ge=1, le=10_000, description="events per transaction")
     consumer_batch_wait_s: float = Field(default=0.01, gt=0, le=5)
     topic_partitions: int = Field(default=6, ge=1, le=1000)

@@ -65,7 +65,9 @@ def _compose(e: EventData, tree: org.OrgTree) -> list[Message]:
         return [Message(e.unit_code, "yellow", "reminder", ctx)]
     if isinstance(e, DeadlineOverdue):
         # the handler, and the office that supervises it (it issues the 督办)
-        return [Message(r, "red", "overdue", ctx) for r in _unique([e.unit_code, e.supervisor_code])]
+        return [
+            Message(r, "red", "overdue", ctx) for r in _unique([e.unit_code, e.supervisor_code])
+        ]
     if isinstance(e, CaseEscalated):
         msgs = [Message(e.to_unit_code, "red", "escalated", ctx)]
         if e.handling_unit_code:

@@ -106,6 +106,7 @@ class EmergingDetector:
         self._window = faust.HoppingWindow(
             config.window_s, config.step_s, expires=config.window_s + config.step_s
         )
+        self._cap = max(2 * config.threshold, 20)  # members kept per window
         self.items = 0
         self.raised = 0
         self.joined = 0
@@ -153,17 +154,23 @@ class EmergingDetector:
         """Count one item (inside the agent: faust's current event is this item)."""
         self.items += 1
         who = item.get("petitioner_key") or f"anon:{item['case_id']}"
-        table[key] |= {who: [item["case_id"], item["case_number"]]}
+        me = [item["case_id"], item["case_number"]]
+        windows = table[key]
         crossing = []
         for window in self._window.ranges(item["ts"]):
-            members = table[key][window]
+            members = windows[window]
+            if who not in members and len(members) < self._cap:
+                # a window past the threshold needs no more members: later ones join the
+                # alert in the database; this keeps each changelog write small under a flood
+                members = {**members, who: me}
+                windows[window] = members
             if len(members) >= self.config.threshold:
                 crossing.append((window, members))
         if not crossing:
             return
         # the window with the most petitioners (the earliest of equals) describes the alert
         window, members = max(crossing, key=lambda wm: (len(wm[1]), -wm[0][0]))
-        await self._record(item, window, members)
+        await self._record(item, window, {**members, who: me})
 
     async def _record(
         self, item: dict[str, Any], window: tuple[float, float], members: dict[str, Any]
