@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ import yaml
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
 from tests.e2e.stacks import launched, sse_frames
+from tests.e2e.test_walking_skeleton import CHROMIUM_ARGS
 from tests.peers import CollectingHandler, FakeProviders, parse_mail
 
 pytestmark = pytest.mark.e2e
@@ -181,12 +184,58 @@ async def test_collective_and_emerging_alerts_reach_people_and_escalate(
         await eventually(lambda: mails(smtp_server, CITY_LEADER, "无人签收"), timeout=30)
         # the county's dashboard shows its own things only, not the city leadership's copy
         assert not [f for f in county if f["recipient"].startswith("339900")]
-        ack = await client.post(
-            f"{notify}/api/v1/alerts/{visit['case_id']}/ack", json={"by": "周市长"}
+        # the city leader acknowledges it on the dashboard (headless Chromium), which stops it
+        await _acknowledge_in_browser(
+            f"{notify}/?org=339900", visit["case_number"], "周市长", stack.var / "ack.png"
         )
-        assert ack.status_code == 200
+        state = await eventually(
+            lambda: _alert(client, notify, visit["case_id"], acknowledged=True), timeout=15
+        )
+        assert state["acknowledged_by"] == "周市长" and state["escalations"] == 1
         for task in streams:
             task.cancel()
+
+
+async def _alert(
+    client: httpx.AsyncClient, notify: str, alert_id: str, *, acknowledged: bool
+) -> Any:
+    for a in (await client.get(notify + "/api/v1/alerts")).json():
+        if a["alert_id"] == alert_id and (a["acknowledged_at"] is not None) == acknowledged:
+            return a
+    return None
+
+
+async def _acknowledge_in_browser(url: str, case_number: str, name: str, screenshot: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
+        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.async_api import Dialog, async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+
+            async def sign(dialog: Dialog) -> None:
+                assert dialog.message == "签收人姓名"
+                await dialog.accept(name)
+
+            page.on("dialog", sign)
+            await page.goto(url)
+            item = (
+                page.locator("li.urgent")
+                .filter(has_text="预警未签收，已提级")
+                .filter(has_text=case_number)
+                .first
+            )
+            await item.wait_for(timeout=15_000)
+            await item.get_by_role("button", name="签收").click()
+            await page.get_by_text(f"已签收：{name}").first.wait_for(timeout=15_000)
+            await page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            await browser.close()
 
 
 async def _sent(client: httpx.AsyncClient, notify: str, case_id: str, channel: str) -> Any:

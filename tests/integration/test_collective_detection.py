@@ -131,9 +131,13 @@ async def test_the_same_matter_a_window_later_raises_a_new_alert(
             await send(
                 broker, cid, item(cid, place=VILLAGE, category=category, petitioner=who, at=at)
             )
-        found = await eventually(
-            lambda: (a := alerts_for(reader, category)) and len(a) >= 2 and a, timeout=30
-        )
+        detector = app.state.detector
+        try:
+            found = await eventually(
+                lambda: (a := alerts_for(reader, category)) and len(a) >= 2 and a, timeout=60
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; detector saw {detector.items} items") from exc
         assert len(found) == 2
         first, second = sorted(found, key=lambda a: a["data"]["window_start"])
         assert second["data"]["window_start"] >= first["data"]["window_end"]

@@ -59,6 +59,15 @@ def territory_unit(tree: org.OrgTree, location: str | None) -> org.OrgUnit | Non
     return None
 
 
+def _place_name(tree: org.OrgTree, location: str | None) -> str | None:
+    """清河镇东岗村: the township (or county) and the village of a place."""
+    names = [u.name for u in tree.ancestors(location or "") if u.level in _LOCAL][::-1]
+    return "".join(names) or None
+
+
+_LOCAL = (org.Level.TOWNSHIP, org.Level.VILLAGE)
+
+
 def _compose(e: EventData, tree: org.OrgTree) -> list[Message]:
     ctx: dict[str, Any] = {"e": e}
     if isinstance(e, DeadlineReminder):
@@ -84,7 +93,7 @@ def _compose(e: EventData, tree: org.OrgTree) -> list[Message]:
         recv = e.receiving_office_code
         place = territory_unit(tree, e.matter_location_code)
         above = _parent(tree, recv)
-        ctx = {**ctx, "place": place.name if place else None}
+        ctx = {**ctx, "place": _place_name(tree, e.matter_location_code)}
         recipients = [f"{recv}:leaders", _office(tree, recv)]
         if place and place.code != recv:
             recipients += [f"{place.code}:leaders", _office(tree, place.code)]

@@ -248,20 +248,30 @@ async function ack(alertId, btn) {
   const j = await r.json();
   btn.replaceWith(document.createTextNode(r.ok ? '已签收：' + j.acknowledged_by : j.message));
 }
+const byEvent = new Map();  // one card per event, listing everyone it went to
 es.addEventListener('notification', (e) => {
   const n = JSON.parse(e.data);
+  const known = byEvent.get(n.source_event_id);
+  if (known) {
+    known.recipients.push(n.recipient);
+    known.li.querySelector('.r').textContent = known.recipients.join('、');
+    return;
+  }
   const li = document.createElement('li');
   li.className = n.level;
-  li.innerHTML = '<div class="t"></div><div class="b"></div><div class="m"></div>';
+  li.innerHTML = '<div class="t"></div><div class="b"></div><div class="m"><span class="c"></span> · 送达：<span class="r"></span> · <span class="w"></span></div>';
   li.querySelector('.t').textContent = n.title;
   li.querySelector('.b').textContent = n.body;
-  li.querySelector('.m').textContent = n.case_number + ' · ' + n.recipient + ' · ' + new Date(n.created_at).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai'});
+  li.querySelector('.c').textContent = n.case_number;
+  li.querySelector('.r').textContent = n.recipient;
+  li.querySelector('.w').textContent = new Date(n.created_at).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai'});
   if (n.alert_id) {
     const b = document.createElement('button');
     b.textContent = '签收';
     b.onclick = () => ack(n.alert_id, b);
     li.querySelector('.m').append(' ', b);
   }
+  byEvent.set(n.source_event_id, {li, recipients: [n.recipient]});
   list.prepend(li);
 });
 </script></body></html>"""

@@ -189,7 +189,7 @@ async def sweep_now(request: Request) -> dict[str, int]:
 
 def bootstrap(
     settings: SupervisionSettings,
-) -> tuple[ServiceRuntime, Sweeper, service.SupervisionContext]:
+) -> tuple[ServiceRuntime, Sweeper, service.SupervisionContext, EmergingDetector]:
     sc = service.SupervisionContext(
         profiles=default_profiles(),
         profile=settings.deadline_profile,
@@ -227,7 +227,7 @@ def bootstrap(
     sweeper_ref.append(sweeper)
     if isinstance(runtime.clock, ManualClock):
         runtime.clock.on_change(sweeper.kick_async)
-    return runtime, sweeper, sc
+    return runtime, sweeper, sc, detector
 
 
 def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
@@ -235,8 +235,9 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, sweeper, sc = bootstrap(settings)
+        runtime, sweeper, sc, detector = bootstrap(settings)
         app.state.runtime, app.state.sweeper, app.state.supervision = runtime, sweeper, sc
+        app.state.detector = detector
         await runtime.start()
         runtime.add_task(sweeper.run, "deadline-sweeper")
         try:
