@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from deploy.run import SERVICES, Stack, start_stack
 from tests.conftest import Databases, free_port
@@ -64,3 +67,32 @@ async def sse_frames(
                     sink.append(json.loads(line[6:]))
     except httpx.HTTPError:
         pass  # the stream ends when the services stop
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@asynccontextmanager
+async def browser_page() -> AsyncIterator[Any]:
+    """A page in headless Chromium (Debian's). Skipped where Chromium is absent, except in CI."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
+        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield await browser.new_page()
+        finally:
+            await browser.close()

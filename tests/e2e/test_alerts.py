@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,8 +19,7 @@ import yaml
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import launched, sse_frames
-from tests.e2e.test_walking_skeleton import CHROMIUM_ARGS
+from tests.e2e.stacks import browser_page, launched, sse_frames
 from tests.peers import CollectingHandler, FakeProviders, parse_mail
 
 pytestmark = pytest.mark.e2e
@@ -206,36 +203,26 @@ async def _alert(
 
 
 async def _acknowledge_in_browser(url: str, case_number: str, name: str, screenshot: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
-        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
-    from playwright.async_api import Dialog, async_playwright
+    from playwright.async_api import Dialog
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
+    async with browser_page() as page:
 
-            async def sign(dialog: Dialog) -> None:
-                assert dialog.message == "签收人姓名"
-                await dialog.accept(name)
+        async def sign(dialog: Dialog) -> None:
+            assert dialog.message == "签收人姓名"
+            await dialog.accept(name)
 
-            page.on("dialog", sign)
-            await page.goto(url)
-            item = (
-                page.locator("li.urgent")
-                .filter(has_text="预警未签收，已提级")
-                .filter(has_text=case_number)
-                .first
-            )
-            await item.wait_for(timeout=15_000)
-            await item.get_by_role("button", name="签收").click()
-            await page.get_by_text(f"已签收：{name}").first.wait_for(timeout=15_000)
-            await page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            await browser.close()
+        page.on("dialog", sign)
+        await page.goto(url)
+        item = (
+            page.locator("li.urgent")
+            .filter(has_text="预警未签收，已提级")
+            .filter(has_text=case_number)
+            .first
+        )
+        await item.wait_for(timeout=15_000)
+        await item.get_by_role("button", name="签收").click()
+        await page.get_by_text(f"已签收：{name}").first.wait_for(timeout=15_000)
+        await page.screenshot(path=str(screenshot), full_page=True)
 
 
 async def _sent(client: httpx.AsyncClient, notify: str, case_id: str, channel: str) -> Any:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +19,7 @@ import pytest
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import launched, sse_frames
+from tests.e2e.stacks import browser_page, launched, sse_frames
 
 pytestmark = pytest.mark.e2e
 
@@ -37,35 +35,13 @@ async def _browser_text(
 ) -> str:
     """Open ``url`` in headless Chromium, optionally wait for an element (selector, text),
     screenshot it and return the page's text."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
-        pytest.skip("Chromium is not installed (.ci/run installs it with apt-get)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(url)
-            if wait_for:
-                await page.locator(wait_for[0], has_text=wait_for[1]).first.wait_for(timeout=15_000)
-            await page.screenshot(path=str(screenshot), full_page=True)
-            return await page.inner_text("body")
-        finally:
-            await browser.close()
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+    async with browser_page() as page:
+        await page.goto(url)
+        if wait_for:
+            await page.locator(wait_for[0], has_text=wait_for[1]).first.wait_for(timeout=15_000)
+        await page.screenshot(path=str(screenshot), full_page=True)
+        text: str = await page.inner_text("body")
+        return text
 
 
 async def test_one_petition_end_to_end(stack: Stack) -> None:

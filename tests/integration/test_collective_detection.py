@@ -118,16 +118,16 @@ async def test_six_items_from_one_village_raise_exactly_one_emerging_alert(
         assert len(listed) == 1
 
 
-async def test_the_same_matter_a_window_later_raises_a_new_alert(
+async def test_the_same_matter_a_window_later_raises_a_new_alert_even_out_of_order(
     broker: str, databases: Databases
 ) -> None:
     category = f"land_{uuid.uuid4().hex[:8]}"
     app = await supervision(databases, broker, XF_EMERGING_THRESHOLD=2, XF_EMERGING_WINDOW_H=2)
     async with running(app), TopicReader(broker, "alert.emerging") as reader:
         now = app.state.runtime.clock.now()
-        for hours, who in ((0, "a"), (0.5, "b"), (5, "c"), (5.5, "d")):
-            if who == "c":  # five hours later, the first alert is long out
-                await eventually(lambda: alerts_for(reader, category), timeout=30)
+        # the later pair reaches the detector first: cases open in whatever order their
+        # partitions are read, so the feed is not in time order
+        for hours, who in ((5, "c"), (5.5, "d"), (0, "a"), (0.5, "b")):
             cid = str(uuid.uuid4())
             at = now + timedelta(hours=hours)
             await send(

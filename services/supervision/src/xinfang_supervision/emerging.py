@@ -10,7 +10,8 @@ How it works:
    ``{petitioner key: [case id, case number]}``, so the count is of *distinct* petitioners.
 3. When a window containing the item has reached the threshold, an alert is raised, unless one
    was already raised for this place+matter with a window that overlaps this one: then the new
-   members join that alert (no alert storm as more items arrive). The check looks at the state,
+   members join that alert (no alert storm as more items arrive). Items may arrive out of time
+   order, so "overlaps" is checked on both ends of the window. The check looks at the state,
    not at the increment, so a redelivered feed message changes nothing and a failed attempt is
    made good by the next item.
 
@@ -204,7 +205,10 @@ class EmergingDetector:
                     select(emerging_alerts)
                     .where(emerging_alerts.c.place_code == item["place_code"])
                     .where(emerging_alerts.c.category == item["category"])
+                    # overlapping windows only: items reach the detector out of time order
+                    # (the feed is written as cases open, from many partitions)
                     .where(emerging_alerts.c.window_end > start)
+                    .where(emerging_alerts.c.window_start < end)
                     .order_by(emerging_alerts.c.raised_at.desc())
                     .limit(1)
                 )
