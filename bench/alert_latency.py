@@ -166,10 +166,13 @@ async def background(intake: str, run: Run, rate: float, seconds: float, workers
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
 
     async def worker(client: httpx.AsyncClient) -> None:
+        client_id = f"bench-{id(asyncio.current_task())}"  # one registrar desk per worker
         while (body := await queue.get()) is not None:
             t = time.perf_counter()
             try:
-                resp = await client.post(intake + "/api/v1/petitions", json=body)
+                resp = await client.post(
+                    intake + "/api/v1/petitions", json=body, headers={"X-Client-Id": client_id}
+                )
                 kind = None if resp.status_code == 201 else f"HTTP {resp.status_code}"
             except httpx.HTTPError as exc:
                 kind = type(exc).__name__

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from xinfang_notify.channels import RateLimiter, backoff_delay
+from xinfang_notify.channels import backoff_delay
+from xinfang_shared.ratelimit import RateLimiter
 
 
 class FakeClock:

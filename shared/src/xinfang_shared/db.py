@@ -75,13 +75,16 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, timeout_s: float = 30.0) -> AsyncEngine:
+    """``timeout_s`` bounds every wait on the database: for a connection from the pool, for a
+    lock (SQLite's busy timeout, PostgreSQL's lock_timeout) and for a statement. A caller that
+    hits it gets an error at once instead of hanging (intake turns it into 503)."""
     url = normalise_url(url)
     u = make_url(url)
     if u.drivername.startswith("sqlite"):
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": timeout_s})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
@@ -90,12 +93,24 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute(
                 "PRAGMA synchronous=NORMAL"
             )  # WAL + NORMAL: durable on commit barring power loss
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    ms = str(int(timeout_s * 1000))
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s,
+        connect_args={
+            "timeout": timeout_s,
+            "command_timeout": timeout_s,
+            "server_settings": {"lock_timeout": ms, "statement_timeout": ms},
+        },
+    )
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -46,7 +46,7 @@ class ServiceRuntime:
         self.service = service
         self.settings = settings
         self.metadata = metadata
-        self.engine = db.create_engine(database_url)
+        self.engine = db.create_engine(database_url, timeout_s=settings.db_timeout_s)
         self.sessions = db.sessionmaker(self.engine)
         self.clock = clock or build_clock(settings.clock_mode)
         self.outbox = outbox

@@ -37,6 +37,12 @@ class CommonSettings(BaseSettings):
         gt=0,
         description="Consumer-group session timeout. Tansu delays a group join by half of it.",
     )
+    db_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Longest wait on the database (pool, lock, statement) before giving up.",
+    )
     kafka_fetch_max_wait_ms: int = Field(
         default=100,
         ge=1,

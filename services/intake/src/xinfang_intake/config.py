@@ -17,6 +17,20 @@ class IntakeSettings(CommonSettings):
     case_number_block: int = Field(
         default=50, ge=1, le=10_000, validation_alias="XF_INTAKE_CASE_NUMBER_BLOCK"
     )
+    max_inflight: int = Field(
+        default=64,
+        ge=1,
+        validation_alias="XF_INTAKE_MAX_INFLIGHT",
+        description="registrations in progress at once per replica; more get 503 + Retry-After",
+    )
+    rate_per_client: float = Field(
+        default=50.0,
+        gt=0,
+        validation_alias="XF_INTAKE_RATE_PER_CLIENT",
+        description="registrations per second per client (X-Client-Id, else the address)",
+    )
+    burst_per_client: int = Field(default=100, ge=1, validation_alias="XF_INTAKE_BURST_PER_CLIENT")
+    retry_after_s: int = Field(default=2, ge=1, le=600, validation_alias="XF_INTAKE_RETRY_AFTER_S")
     id_hash_salt: str = Field(
         default="xinfang-demo-salt-change-me", min_length=8, validation_alias="XF_ID_HASH_SALT"
     )

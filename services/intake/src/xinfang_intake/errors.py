@@ -69,9 +69,9 @@ def describe(error: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_body(
-    code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None
+    code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": zh, "message_en": en}
+    body: dict[str, Any] = {"error": code, "message": zh, "message_en": en, **extra}
     if errors is not None:
         body["errors"] = errors
     return body
@@ -90,6 +90,43 @@ async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_handler)
+
+
+class LoadShedding:
+    """At most ``limit`` writes in progress per replica; the next one gets 503 with Retry-After
+    at once (a client retries, ideally on another replica) instead of queueing until it times
+    out. Reads and health checks are never shed."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, retry_after: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after = retry_after
+        self.inflight = 0
+        self.shed = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+            await self.app(scope, receive, send)
+            return
+        if self.inflight >= self.limit:
+            self.shed += 1
+            response = JSONResponse(
+                error_body(
+                    "overloaded",
+                    "系统繁忙，本次未登记，请稍后重试",
+                    "busy; nothing was registered, retry later",
+                    retry_after_s=self.retry_after,
+                ),
+                status_code=503,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        self.inflight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.inflight -= 1
 
 
 class BodySizeLimit:

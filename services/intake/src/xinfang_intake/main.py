@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
 from xinfang_intake import consumers, errors
@@ -22,6 +23,7 @@ class IntakeContext:
     settings: IntakeSettings
     numbers: CaseNumberAllocator
     source: str
+    limiter: RateLimiter
 
 
 def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
@@ -39,6 +41,7 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
         settings=settings,
         numbers=CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block),
         source=f"/xinfang/intake/{settings.org_scope}",
+        limiter=RateLimiter(settings.rate_per_client, settings.burst_per_client),
     )
     return runtime, ctx
 
@@ -65,6 +68,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
+    # outermost: shed load before reading bodies when this replica is already full
+    app.add_middleware(
+        errors.LoadShedding, limit=settings.max_inflight, retry_after=settings.retry_after_s
+    )
     app.include_router(health_router())
     app.include_router(petitions_router)
     app.include_router(pages_router)

@@ -2,7 +2,7 @@
 
 Every adapter takes an :class:`Outgoing` and either returns a short provider receipt or raises
 :class:`DeliveryError`, whose ``permanent`` flag tells the caller whether a retry can help.
-Retry scheduling helpers (:func:`backoff_delay`, :class:`RateLimiter`) are pure and clock-free.
+Retry scheduling (:func:`backoff_delay`) is pure; the rate limiter lives in ``xinfang_shared``.
 """
 
 from __future__ import annotations
@@ -373,41 +373,3 @@ def backoff_delay(
     ceiling = min(cap, base * 2.0**exponent)
     delay = (rng or _RNG).uniform(0.0, ceiling)
     return max(0.5, delay)
-
-
-class RateLimiter:
-    """Token bucket per key: ``burst`` tokens, refilled at ``rate_per_s``."""
-
-    _PRUNE_AT = 10_000
-
-    def __init__(
-        self, rate_per_s: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if rate_per_s <= 0 or burst < 1:
-            raise ValueError("rate_per_s must be > 0 and burst >= 1")
-        self.rate = rate_per_s
-        self.burst = burst
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated at)
-
-    def _tokens(self, key: str, now: float) -> float:
-        tokens, updated = self._buckets.get(key, (float(self.burst), now))
-        return min(float(self.burst), tokens + max(0.0, now - updated) * self.rate)
-
-    def try_acquire(self, key: str) -> float:
-        """Take a token: 0.0 on success, else seconds until one is available (none taken)."""
-        now = self.clock()
-        tokens = self._tokens(key, now)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > self._PRUNE_AT:
-                self._prune(now)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
-
-    def _prune(self, now: float) -> None:
-        """Forget keys whose bucket has refilled: they behave exactly like new keys."""
-        full = [k for k in self._buckets if self._tokens(k, now) >= self.burst]
-        for k in full:
-            del self._buckets[k]

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from xinfang_shared.db import add_message
+from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import SHANGHAI
 from xinfang_shared.topics import dlq_topic
@@ -28,7 +29,6 @@ from xinfang_notify.channels import (
     DeliveryError,
     DingTalkRobotChannel,
     Outgoing,
-    RateLimiter,
     SmsGatewayChannel,
     SmtpChannel,
     WeComRobotChannel,

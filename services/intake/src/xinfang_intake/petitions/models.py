@@ -65,4 +65,16 @@ case_number_blocks = Table(
     Column("next_value", Integer, nullable=False),
 )
 
+# Idempotency-Key: a retried POST gets the original response, never a second petition. Written
+# in the same transaction as the petition, so a key exists exactly when its petition does.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("case_id", String(36), ForeignKey("petitions.case_id"), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", AwareDateTime(), nullable=False, index=True),
+)
+
 outbox, processed_events = messaging_tables(metadata)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +25,13 @@ from xinfang_shared.events import (
 )
 from xinfang_shared.status import CaseStatus, status_label
 
-from xinfang_intake.petitions.models import history, outbox, petitioners, petitions
+from xinfang_intake.petitions.models import (
+    history,
+    idempotency_keys,
+    outbox,
+    petitioners,
+    petitions,
+)
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.schemas import (
     CHANNEL_LABELS,
@@ -40,6 +49,48 @@ QUERY_CODE_LENGTH = 10
 
 class PetitionNotFound(LookupError):
     pass
+
+
+class IdempotencyKeyReused(ValueError):
+    """The key was used before for a request with a different body."""
+
+
+def request_hash(data: PetitionCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def find_idempotent_or_none(
+    *, session: AsyncSession, key: str, request_hash: str
+) -> dict[str, Any] | None:
+    """The stored response for ``key``, or None if the key is new. Raises
+    :class:`IdempotencyKeyReused` if it was used for a different request."""
+    row = (
+        await session.execute(select(idempotency_keys).where(idempotency_keys.c.key == key))
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise IdempotencyKeyReused(key)
+    response: dict[str, Any] = row.response
+    return response
+
+
+async def remember_idempotent(
+    *,
+    session: AsyncSession,
+    key: str,
+    request_hash: str,
+    case_id: str,
+    response: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Record the response in the petition's transaction (a concurrent twin fails on the key)."""
+    await session.execute(
+        insert(idempotency_keys).values(
+            key=key, request_hash=request_hash, case_id=case_id, response=response, created_at=now
+        )
+    )
 
 
 def new_query_code() -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import math
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Header, Path, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.status import CaseStatus, status_label
 
@@ -13,7 +18,19 @@ from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
 from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated, PetitionStatusRead
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,100}$")
+
+
+def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        error_body("unavailable", zh, en, retry_after_s=retry_after),
+        status_code=503,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 @router.post(
@@ -22,36 +39,118 @@ router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
     response_model=PetitionCreated,
     summary="登记信访事项 / register a petition",
     responses={
-        422: {"description": "字段校验失败 / invalid field"},
+        422: {"description": "字段校验失败，或幂等键已用于另一请求 / invalid field or reused key"},
         413: {"description": "请求体过大"},
+        429: {"description": "本客户端请求过快 / too many requests from this client"},
+        503: {"description": "系统繁忙，请按 Retry-After 重试 / busy: retry after"},
     },
 )
 async def register(
-    data: PetitionCreate, request: Request, rt: RuntimeDep, session: SessionDep
-) -> PetitionCreated:
+    data: PetitionCreate,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="重试同一请求时带相同的键，不会重复登记 / same key, same petition"),
+    ] = None,
+    x_client_id: Annotated[str | None, Header(max_length=100)] = None,
+) -> PetitionCreated | JSONResponse:
     ctx = request.app.state.intake
-    now = rt.clock.now()
-    async with session.begin():
-        reg = await service.register_petition(
-            session=session,
-            data=data,
-            numbers=ctx.numbers,
-            now=now,
-            source=ctx.source,
-            id_salt=ctx.settings.id_hash_salt,
-            collective_threshold=ctx.settings.collective_threshold,
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        return JSONResponse(
+            error_body(
+                "invalid_idempotency_key",
+                "Idempotency-Key 应为 8–100 位字母、数字或 . _ : -",
+                "Idempotency-Key must be 8-100 letters, digits or . _ : -",
+            ),
+            status_code=422,
+        )
+    client = x_client_id or (request.client.host if request.client else "unknown")
+    wait = ctx.limiter.try_acquire(client)
+    if wait > 0:
+        retry = max(1, math.ceil(wait))
+        return JSONResponse(
+            error_body(
+                "rate_limited",
+                f"请求过于频繁，请 {retry} 秒后重试",
+                f"too many requests from this client; retry in {retry} s",
+                retry_after_s=retry,
+            ),
+            status_code=429,
+            headers={"Retry-After": str(retry)},
+        )
+    request_hash = service.request_hash(data) if idempotency_key else ""
+    try:
+        now = rt.clock.now()
+        async with session.begin():
+            if idempotency_key:
+                replay = await service.find_idempotent_or_none(
+                    session=session, key=idempotency_key, request_hash=request_hash
+                )
+                if replay is not None:
+                    return _replayed(replay)
+            reg = await service.register_petition(
+                session=session,
+                data=data,
+                numbers=ctx.numbers,
+                now=now,
+                source=ctx.source,
+                id_salt=ctx.settings.id_hash_salt,
+                collective_threshold=ctx.settings.collective_threshold,
+            )
+            created = PetitionCreated(
+                case_id=reg.case_id,
+                case_number=reg.case_number,
+                query_code=reg.query_code,
+                status=CaseStatus.REGISTERED.value,
+                status_label=status_label(CaseStatus.REGISTERED),
+                received_at=reg.received_at,
+                collective=reg.collective,
+                message=f"已登记，信访件编号 {reg.case_number}，请凭查询码 {reg.query_code} 查询办理进度",
+            )
+            if idempotency_key:
+                await service.remember_idempotent(
+                    session=session,
+                    key=idempotency_key,
+                    request_hash=request_hash,
+                    case_id=reg.case_id,
+                    response=created.model_dump(mode="json"),
+                    now=now,
+                )
+    except service.IdempotencyKeyReused:
+        return JSONResponse(
+            error_body(
+                "idempotency_key_reused",
+                "该 Idempotency-Key 已用于内容不同的另一请求，本次未登记",
+                "this Idempotency-Key was used for a different request; nothing was registered",
+            ),
+            status_code=422,
+        )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # the same key committed a moment ago by a concurrent retry: answer as it did
+        replay = await service.find_idempotent_or_none(
+            session=session, key=idempotency_key, request_hash=request_hash
+        )
+        if replay is None:
+            raise
+        return _replayed(replay)
+    except (OperationalError, DBAPIError, SQLAlchemyTimeoutError, TimeoutError) as exc:
+        # the database is slow or away: nothing was stored (the transaction rolled back)
+        log.warning("registration refused, database unavailable: %r", exc)
+        return _unavailable(
+            "系统繁忙（数据库暂不可用），本次未登记，请稍后重试",
+            "busy (database unavailable); nothing was registered, retry later",
+            ctx.settings.retry_after_s,
         )
     rt.relay.wake()
-    return PetitionCreated(
-        case_id=reg.case_id,
-        case_number=reg.case_number,
-        query_code=reg.query_code,
-        status=CaseStatus.REGISTERED.value,
-        status_label=status_label(CaseStatus.REGISTERED),
-        received_at=reg.received_at,
-        collective=reg.collective,
-        message=f"已登记，信访件编号 {reg.case_number}，请凭查询码 {reg.query_code} 查询办理进度",
-    )
+    return created
+
+
+def _replayed(response: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(response, status_code=201, headers={"Idempotent-Replayed": "true"})
 
 
 @router.get(
