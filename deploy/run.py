@@ -45,16 +45,24 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start_service(self, name: str) -> subprocess.Popen[bytes]:
-        log = open(self.var / "log" / f"{name}.log", "ab")
+    def start_service(
+        self, name: str, *, replica: str = "", port: int | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a service process; ``replica``/``port`` start one more replica of it."""
+        key = f"{name}{replica}"
+        env = dict(self.env)
+        if port is not None:
+            env[f"XF_{name.upper()}_PORT"] = str(port)
+            self.ports[key] = port
+        log = open(self.var / "log" / f"{key}.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", f"xinfang_{name}"],
-            env=self.env,
+            env=env,
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        self.procs[name] = proc
+        self.procs[key] = proc
         return proc
 
     def stop_service(self, name: str, *, kill: bool = False, timeout: float = 20) -> None:

@@ -21,10 +21,13 @@ from tests.conftest import Databases, free_port
 
 @asynccontextmanager
 async def launched(
-    tmp_path: Path, databases: Databases, extra_env: dict[str, str] | None = None
+    tmp_path: Path,
+    databases: Databases,
+    extra_env: dict[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[Stack]:
-    urls = {name: await databases.new(name) for name in SERVICES}
-    ports = {name: free_port() for name in SERVICES}
+    urls = {name: await databases.new(name) for name in services}
+    ports = {name: free_port() for name in services}
     started = time.monotonic()
     s = await asyncio.to_thread(
         start_stack,

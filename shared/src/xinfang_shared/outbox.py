@@ -3,6 +3,12 @@
 A row is marked published only after the broker acknowledged it (acks=all), so a crash or a
 broker outage at any point means the row is sent again later: at-least-once, never lost.
 On PostgreSQL several replicas share the table safely with ``FOR UPDATE SKIP LOCKED``.
+
+A broker that comes back empty (Tansu in memory keeps nothing across a restart; a cluster
+restored from an old state) would lose what was published but not yet consumed. The relay
+remembers the offsets the broker gave it; when, after an outage, a partition's end offset is
+below them, the log was reset, and the relay publishes the rows of the last
+``replay_window_s`` again. Consumers are idempotent, so the duplicates cost nothing.
 """
 
 from __future__ import annotations
@@ -10,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +38,7 @@ class OutboxRelay:
         servers: list[str],
         batch_size: int = 500,
         poll_interval: float = 0.5,
+        replay_window_s: float = 900.0,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -44,6 +51,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
         self.published_total = 0
+        self.replayed_total = 0
+        self._replay_window = replay_window_s
+        self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
+        self._suspect_reset = False
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows: publish now rather than at next poll."""
@@ -106,7 +117,9 @@ class OutboxRelay:
                 await producer.send(r.topic, value=r.value.encode(), key=r.key.encode())
                 for r in rows
             ]
-            await asyncio.gather(*futures)
+            for meta in await asyncio.gather(*futures):
+                tp = (meta.topic, meta.partition)
+                self._high[tp] = max(self._high.get(tp, -1), meta.offset)
             await session.execute(
                 update(o)
                 .where(o.c.id.in_([r.id for r in rows]))
@@ -120,6 +133,8 @@ class OutboxRelay:
         while True:
             try:
                 started = time.monotonic()
+                if self._suspect_reset:
+                    await self._replay_if_reset()
                 n = await self.publish_batch()
                 self.last_error = None
                 backoff = 0.2
@@ -136,6 +151,7 @@ class OutboxRelay:
             except Exception as exc:
                 # Broker or database unavailable: nothing is lost, rows stay pending.
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                self._suspect_reset = bool(self._high)
                 log.warning("outbox relay cannot publish yet: %s", self.last_error)
                 if self._producer is not None:
                     try:
@@ -145,3 +161,35 @@ class OutboxRelay:
                     self._producer = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _replay_if_reset(self) -> None:
+        """After an outage: if the broker's logs are shorter than what it acknowledged before,
+        it lost them; publish the recent rows again."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tps = [TopicPartition(t, p) for t, p in self._high]
+            ends = await consumer.end_offsets(tps)
+        finally:
+            await consumer.stop()
+        lost = [tp for tp in tps if ends.get(tp, 0) <= self._high[(tp.topic, tp.partition)]]
+        self._suspect_reset = False
+        if not lost:
+            return
+        since = datetime.now(UTC) - timedelta(seconds=self._replay_window)
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(self._outbox)
+                .where(self._outbox.c.published_at >= since)
+                .values(published_at=None)
+            )
+        self._high.clear()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        self.replayed_total += count
+        log.warning(
+            "broker lost %d partitions' logs (restarted empty?): publishing %d rows of the last "
+            "%.0f s again",
+            len(lost),
+            count,
+            self._replay_window,
+        )
