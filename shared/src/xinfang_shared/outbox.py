@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
+    RESET_CHECK_S = 15.0  # also look for a broker that came back empty this often
+
     def __init__(
         self,
         *,
@@ -55,6 +57,7 @@ class OutboxRelay:
         self._replay_window = replay_window_s
         self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
         self._suspect_reset = False
+        self._checked_at = time.monotonic()
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows: publish now rather than at next poll."""
@@ -119,6 +122,8 @@ class OutboxRelay:
             ]
             for meta in await asyncio.gather(*futures):
                 tp = (meta.topic, meta.partition)
+                if meta.offset <= self._high.get(tp, -1):
+                    self._suspect_reset = True  # the log starts again below what it had
                 self._high[tp] = max(self._high.get(tp, -1), meta.offset)
             await session.execute(
                 update(o)
@@ -133,7 +138,9 @@ class OutboxRelay:
         while True:
             try:
                 started = time.monotonic()
-                if self._suspect_reset:
+                if self._suspect_reset or (
+                    self._high and time.monotonic() - self._checked_at > self.RESET_CHECK_S
+                ):
                     await self._replay_if_reset()
                 n = await self.publish_batch()
                 self.last_error = None
@@ -174,6 +181,7 @@ class OutboxRelay:
             await consumer.stop()
         lost = [tp for tp in tps if ends.get(tp, 0) <= self._high[(tp.topic, tp.partition)]]
         self._suspect_reset = False
+        self._checked_at = time.monotonic()
         if not lost:
             return
         since = datetime.now(UTC) - timedelta(seconds=self._replay_window)
