@@ -145,6 +145,7 @@ async def test_petitions_keep_coming_in_while_the_broker_is_away(databases: Data
         replies = [await client.post(POST, json=petition()) for _ in range(5)]
         assert [r.status_code for r in replies] == [201] * 5
         assert (await counts(app))[2] >= 5  # every event waits in the outbox
-        ready = await client.get("/readyz")
-        assert ready.status_code == 503 and ready.json()["outbox_pending"] >= 5
+        ready = await client.get("/readyz")  # still in service: the outbox holds the events
+        assert ready.status_code == 200 and ready.json()["broker"].startswith("unreachable")
+        assert ready.json()["outbox_pending"] >= 5
         _ = httpx  # (the module's httpx import is for typing in editors)

@@ -75,7 +75,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, timeout_s: float = 30.0) -> AsyncEngine:
+def create_engine(url: str, *, timeout_s: float = 30.0, pool_size: int = 10) -> AsyncEngine:
     """``timeout_s`` bounds every wait on the database: for a connection from the pool, for a
     lock (SQLite's busy timeout, PostgreSQL's lock_timeout) and for a statement. A caller that
     hits it gets an error at once instead of hanging (intake turns it into 503)."""
@@ -101,9 +101,14 @@ def create_engine(url: str, *, timeout_s: float = 30.0) -> AsyncEngine:
     ms = str(int(timeout_s * 1000))
     return create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
-        pool_pre_ping=True,
+        # enough steady connections for the requests in flight: an overflow connection is
+        # closed on return, and reopening one (TLS negotiation, auth) costs more than the query
+        pool_size=pool_size,
+        max_overflow=2 * pool_size,
+        # no ping per checkout (a round trip per request); a dropped connection fails its
+        # statement, is invalidated and the caller retries (consumers) or answers 503 (intake)
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=timeout_s,
         connect_args={
             "timeout": timeout_s,

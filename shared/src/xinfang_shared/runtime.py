@@ -42,11 +42,16 @@ class ServiceRuntime:
         clock: SystemClock | ManualClock | None = None,
         on_rollback: Callable[[], None] = lambda: None,
         faust_setup: Callable[[faust.App], None] | None = None,
+        ready_without_broker: bool = False,
     ) -> None:
         self.service = service
         self.settings = settings
+        # intake takes petitions while the broker is away (outbox): it stays in service
+        self.ready_without_broker = ready_without_broker
         self.metadata = metadata
-        self.engine = db.create_engine(database_url, timeout_s=settings.db_timeout_s)
+        self.engine = db.create_engine(
+            database_url, timeout_s=settings.db_timeout_s, pool_size=settings.db_pool_size
+        )
         self.sessions = db.sessionmaker(self.engine)
         self.clock = clock or build_clock(settings.clock_mode)
         self.outbox = outbox
@@ -161,7 +166,7 @@ class ServiceRuntime:
             await kafka.ping(self.settings.bootstrap_list)
             checks["broker"] = "ok"
         except Exception as exc:
-            ok = False
+            ok = ok and self.ready_without_broker
             checks["broker"] = f"unreachable: {type(exc).__name__}"
         if checks["database"] == "ok":
             checks["outbox_pending"] = await self.relay.pending()
@@ -174,7 +179,7 @@ class ServiceRuntime:
         return ok, checks
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     rt: ServiceRuntime = request.app.state.runtime
     return rt
 

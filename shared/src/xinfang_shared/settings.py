@@ -43,6 +43,12 @@ class CommonSettings(BaseSettings):
         le=600,
         description="Longest wait on the database (pool, lock, statement) before giving up.",
     )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="Steady database connections per process (and twice as many overflow).",
+    )
     kafka_fetch_max_wait_ms: int = Field(
         default=100,
         ge=1,

@@ -36,6 +36,7 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
         processed=models.processed_events,
         consumes=consumers.TOPICS,
         handlers=consumers.HANDLERS,
+        ready_without_broker=True,
     )
     ctx = IntakeContext(
         settings=settings,
