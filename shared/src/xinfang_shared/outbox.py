@@ -6,9 +6,10 @@ On PostgreSQL several replicas share the table safely with ``FOR UPDATE SKIP LOC
 
 A broker that comes back empty (Tansu in memory keeps nothing across a restart; a cluster
 restored from an old state) would lose what was published but not yet consumed. The relay
-remembers the offsets the broker gave it; when, after an outage, a partition's end offset is
-below them, the log was reset, and the relay publishes the rows of the last
-``replay_window_s`` again. Consumers are idempotent, so the duplicates cost nothing.
+remembers the offsets the broker gave it; when a partition hands out an offset below them, its
+log was reset, and the relay publishes the rows of the last ``replay_window_s`` again.
+Consumers are idempotent, so the duplicates cost nothing. (The offsets returned for sends are
+the evidence: Tansu's reported end offsets lag behind, so they cannot be used.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    RESET_CHECK_S = 15.0  # also look for a broker that came back empty this often
-
     def __init__(
         self,
         *,
@@ -56,8 +55,7 @@ class OutboxRelay:
         self.replayed_total = 0
         self._replay_window = replay_window_s
         self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
-        self._suspect_reset = False
-        self._checked_at = time.monotonic()
+        self._reset_seen = False
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows: publish now rather than at next poll."""
@@ -122,8 +120,8 @@ class OutboxRelay:
             ]
             for meta in await asyncio.gather(*futures):
                 tp = (meta.topic, meta.partition)
-                if meta.offset <= self._high.get(tp, -1):
-                    self._suspect_reset = True  # the log starts again below what it had
+                if meta.offset < self._high.get(tp, -1):
+                    self._reset_seen = True  # the log starts again below what it had
                 self._high[tp] = max(self._high.get(tp, -1), meta.offset)
             await session.execute(
                 update(o)
@@ -138,10 +136,8 @@ class OutboxRelay:
         while True:
             try:
                 started = time.monotonic()
-                if self._suspect_reset or (
-                    self._high and time.monotonic() - self._checked_at > self.RESET_CHECK_S
-                ):
-                    await self._replay_if_reset()
+                if self._reset_seen:
+                    await self._replay()
                 n = await self.publish_batch()
                 self.last_error = None
                 backoff = 0.2
@@ -158,7 +154,6 @@ class OutboxRelay:
             except Exception as exc:
                 # Broker or database unavailable: nothing is lost, rows stay pending.
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                self._suspect_reset = bool(self._high)
                 log.warning("outbox relay cannot publish yet: %s", self.last_error)
                 if self._producer is not None:
                     try:
@@ -169,21 +164,8 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _replay_if_reset(self) -> None:
-        """After an outage: if the broker's logs are shorter than what it acknowledged before,
-        it lost them; publish the recent rows again."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._servers, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            tps = [TopicPartition(t, p) for t, p in self._high]
-            ends = await consumer.end_offsets(tps)
-        finally:
-            await consumer.stop()
-        lost = [tp for tp in tps if ends.get(tp, 0) <= self._high[(tp.topic, tp.partition)]]
-        self._suspect_reset = False
-        self._checked_at = time.monotonic()
-        if not lost:
-            return
+    async def _replay(self) -> None:
+        """The broker lost its logs: publish the recent rows again."""
         since = datetime.now(UTC) - timedelta(seconds=self._replay_window)
         async with self._sessions() as session, session.begin():
             result = await session.execute(
@@ -192,12 +174,12 @@ class OutboxRelay:
                 .values(published_at=None)
             )
         self._high.clear()
+        self._reset_seen = False
         count = int(getattr(result, "rowcount", 0) or 0)
         self.replayed_total += count
         log.warning(
-            "broker lost %d partitions' logs (restarted empty?): publishing %d rows of the last "
-            "%.0f s again",
-            len(lost),
+            "the broker's logs were reset (restarted empty?): publishing the %d rows of the "
+            "last %.0f s again",
             count,
             self._replay_window,
         )
