@@ -203,8 +203,12 @@ async def test_a_collective_visit_reaches_leaders_by_mail_sms_robot_inbox_and_da
         assert (await client.get("/api/v1/inbox/nobody")).status_code == 404
 
         # the delivery log, by case: every channel sent exactly once per address
-        log = await deliveries(client, case_id)
-        sent = [(d["channel"], d["address"]) for d in log if d["status"] == "sent"]
+        async def all_sent() -> list[dict[str, Any]] | None:
+            rows = await deliveries(client, case_id)
+            return rows if rows and all(d["status"] == "sent" for d in rows) else None
+
+        log = await eventually(all_sent, timeout=30)  # the mail server answers before the log
+        sent = [(d["channel"], d["address"]) for d in log]
         assert len(sent) == len(set(sent)) and ("email", LEADER_MAIL) in sent
         assert ("wecom", f"{providers.base}/cgi-bin/webhook/send?key=qinghe") in sent
         assert all("secret" not in d for d in log)

@@ -109,7 +109,11 @@ class OutboxRelay:
                 .order_by(o.c.id)
                 .limit(self._batch)
             )
-            if not is_sqlite(self._engine):
+            if is_sqlite(self._engine):
+                # SQLite has no row locks: take the write lock first, so that two relays on
+                # one file (two replicas) take turns instead of sending the same rows
+                await session.execute(update(o).where(o.c.id == -1).values(attempts=o.c.attempts))
+            else:
                 q = q.with_for_update(skip_locked=True)
             rows = (await session.execute(q)).all()
             if not rows:
