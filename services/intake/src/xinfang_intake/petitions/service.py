@@ -129,8 +129,10 @@ async def register_petition(
     persons = data.persons or 1
     collective = persons >= collective_threshold
 
+    # parameters apart from the statement: compiled once and cached (the hot path)
     await session.execute(
-        insert(petitions).values(
+        insert(petitions),
+        dict(
             case_id=case_id,
             case_number=case_number,
             query_code=query_code,
@@ -148,7 +150,7 @@ async def register_petition(
             registered_at=now,
             status=CaseStatus.REGISTERED.value,
             status_at=now,
-        )
+        ),
     )
     infos: list[PetitionerInfo] = []
     rows = []
@@ -179,12 +181,13 @@ async def register_petition(
     if rows:
         await session.execute(insert(petitioners), rows)
     await session.execute(
-        insert(history).values(
+        insert(history),
+        dict(
             case_id=case_id,
             at=now,
             status=CaseStatus.REGISTERED.value,
             note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）",
-        )
+        ),
     )
     received = PetitionReceived(
         case_id=case_id,
