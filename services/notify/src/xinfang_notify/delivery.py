@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from xinfang_shared.db import add_message
+from xinfang_shared.loop import Kickable
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import SHANGHAI
@@ -77,7 +78,7 @@ def quiet_until(now: datetime, hours: tuple[int, int] | None) -> datetime | None
     return datetime.combine(day, time(end), tzinfo=SHANGHAI)
 
 
-class DeliveryWorker:
+class DeliveryWorker(Kickable):
     def __init__(
         self,
         runtime: ServiceRuntime,
@@ -92,7 +93,7 @@ class DeliveryWorker:
         self.channels = channels
         self.batch = batch
         self._sem = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
+        super().__init__()
         self._limiters = {
             ch: RateLimiter(per_min / 60.0, burst=max(1, int(per_min // 6) or 1))
             for ch, per_min in settings.rate_per_min.items()
@@ -101,25 +102,8 @@ class DeliveryWorker:
         self.failed = 0
         self.dead = 0
 
-    def kick(self) -> None:
-        self._wake.set()
-
     async def run(self) -> None:
-        while True:
-            try:
-                busy = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("delivery worker: %r", exc)
-                busy = False
-            if busy:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
-            except TimeoutError:
-                pass
+        await self.run_forever(self.run_once, interval=1.0, what="delivery worker")
 
     async def run_once(self) -> bool:
         """Claim and send one batch of due deliveries; True if there may be more."""
@@ -286,7 +270,7 @@ class DeliveryWorker:
             await ch.aclose()
 
 
-class AlertEscalator:
+class AlertEscalator(Kickable):
     """Every few seconds (and at once when the manual clock moves), escalate the alerts that
     nobody acknowledged in time."""
 
@@ -304,28 +288,14 @@ class AlertEscalator:
         self.interval = interval
         self._publish = publish
         self._on_deliveries = on_deliveries
-        self._wake = asyncio.Event()
-        self.escalated = 0
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    async def kick_async(self) -> None:
-        self._wake.set()
+        super().__init__()
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("alert escalator: %r", exc)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            except TimeoutError:
-                pass
+        async def step() -> bool:
+            await self.run_once()  # escalates level after level itself after a clock jump
+            return False
+
+        await self.run_forever(step, interval=self.interval, what="alert escalator")
 
     async def run_once(self) -> int:
         total = 0
@@ -337,7 +307,6 @@ class AlertEscalator:
             if not rows:
                 break
             total += len(rows)
-            self.escalated += 1
             self.rt.relay.wake()
             self._on_deliveries()
             self._publish(rows)

@@ -63,11 +63,7 @@ def bootstrap(settings: NotifySettings) -> Notify:
     )
     if isinstance(runtime.clock, ManualClock):
         runtime.clock.on_change(escalator.kick_async)
-
-        async def kick_worker() -> None:
-            worker.kick()
-
-        runtime.clock.on_change(kick_worker)
+        runtime.clock.on_change(worker.kick_async)
     return Notify(runtime, hub, nc, worker, escalator)
 
 

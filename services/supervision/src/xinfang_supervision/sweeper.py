@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from xinfang_shared.db import UnitOfWork, is_sqlite
+from xinfang_shared.loop import Kickable
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import local_date
 
@@ -21,24 +22,18 @@ from xinfang_supervision.config import SupervisionSettings
 log = logging.getLogger(__name__)
 
 
-class Sweeper:
+class Sweeper(Kickable):
     def __init__(
         self, runtime: ServiceRuntime, settings: SupervisionSettings, sc: service.SupervisionContext
     ) -> None:
         self._rt = runtime
         self._settings = settings
         self._sc = sc
-        self._kick = asyncio.Event()
+        super().__init__()
         self._lock = asyncio.Lock()
         self.sweeps = 0
         self.last_examined = 0
         self._backlog_checked: date | None = None
-
-    def kick(self) -> None:
-        self._kick.set()
-
-    async def kick_async(self) -> None:
-        self._kick.set()
 
     async def sweep_once(self) -> int:
         """Act on everything due now (a deadline may take several steps after a clock jump);
@@ -79,17 +74,10 @@ class Sweeper:
         return total
 
     async def run(self) -> None:
-        while True:
-            try:
-                n = await self.sweep_once()
-                if n:
-                    log.info("sweep examined %d deadlines", n)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("sweep failed, will retry: %s", exc)
-            self._kick.clear()
-            try:
-                await asyncio.wait_for(self._kick.wait(), self._settings.sweep_interval_s)
-            except TimeoutError:
-                pass
+        async def step() -> bool:
+            n = await self.sweep_once()
+            if n:
+                log.info("sweep examined %d deadlines", n)
+            return False  # sweep_once already worked through everything due
+
+        await self.run_forever(step, interval=self._settings.sweep_interval_s, what="sweep")
