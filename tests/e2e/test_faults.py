@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -226,4 +225,3 @@ async def test_routing_killed_mid_stream_routes_everything_once_after_restart(
         await asyncio.to_thread(wait_healthy, stack, ["routing"])
         assert len(b.accepted) == 300
         await assert_routed_exactly_once(stack, b, timeout=120)
-        _ = subprocess  # killed processes are reaped above

@@ -8,7 +8,6 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from xinfang_intake.main import create_app
@@ -148,4 +147,3 @@ async def test_petitions_keep_coming_in_while_the_broker_is_away(databases: Data
         ready = await client.get("/readyz")  # still in service: the outbox holds the events
         assert ready.status_code == 200 and ready.json()["broker"].startswith("unreachable")
         assert ready.json()["outbox_pending"] >= 5
-        _ = httpx  # (the module's httpx import is for typing in editors)
