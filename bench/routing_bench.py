@@ -104,7 +104,7 @@ async def _count_routed(servers: str, n: int, timeout: float) -> tuple[float, fl
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             for msgs in batch.values():
                 for m in msgs:
-                    if m.key not in seen:
+                    if m.value is not None and m.key not in seen:
                         seen.add(m.key)
                         now = time.monotonic()
                         first = first or now

@@ -39,7 +39,8 @@ class TopicReader:
     async def _pump(self) -> None:
         assert self._consumer is not None
         async for msg in self._consumer:
-            self.messages.append(msg)
+            if msg.value is not None:  # skip the launcher's records that open partitions
+                self.messages.append(msg)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task:

@@ -141,3 +141,15 @@ async def test_events_this_service_does_not_handle_are_ignored(databases: Databa
     assert await proc.process(RawMessage("t", 0, 0, b"k", json.dumps(doc).encode())) == "ignored"
     assert await count(engine, outbox) == 0
     await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_a_record_without_a_value_is_skipped_not_dead_lettered(databases: Databases) -> None:
+    # the broker launcher opens each new partition with an empty record (see deploy/broker.py)
+    proc, engine, effects, outbox = await setup(databases)
+    empty = RawMessage("case.status_changed", 0, 0, None, None)
+    assert await proc.process(empty) == "ignored"
+    await proc.process_batch([empty, RawMessage("case.status_changed", 0, 1, b"c", status_event())])
+    assert await count(engine, effects) == 1
+    assert await count(engine, outbox) == 0  # nothing dead-lettered
+    assert proc.dead_lettered == 0
+    await engine.dispose()  # type: ignore[attr-defined]

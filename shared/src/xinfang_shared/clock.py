@@ -136,6 +136,8 @@ class ClockFollower:
                 await consumer.seek_to_beginning(tp)
                 delay = 0.5
                 async for msg in consumer:
+                    if msg.value is None:
+                        continue  # the launcher's record that opens the partition
                     offset = decode_offset(msg.value)
                     if offset is None:
                         log.error("ignoring malformed clock message at offset %s", msg.offset)

@@ -132,6 +132,8 @@ class EventProcessor:
 
     async def process(self, msg: RawMessage) -> str:
         """Returns 'handled', 'duplicate', 'ignored' or 'dead-lettered'. Never raises."""
+        if msg.value is None:
+            return "ignored"  # no event: the launcher's record that opens a new partition
         try:
             envelope = decode(msg.value)
             handler = self._handlers.get(envelope.type)
@@ -187,6 +189,8 @@ class EventProcessor:
             return
         work: list[tuple[RawMessage, Envelope, EventData, Handler]] = []
         for msg in msgs:
+            if msg.value is None:
+                continue  # the launcher's record that opens a new partition
             try:
                 envelope = decode(msg.value)
                 handler = self._handlers.get(envelope.type)

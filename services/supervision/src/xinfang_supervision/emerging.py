@@ -141,6 +141,8 @@ class EmergingDetector:
 
         async def detect(stream: Any) -> None:
             async for event in stream.events():
+                if event.value is None:
+                    continue  # the launcher's record that opens a new partition
                 try:
                     item = json.loads(event.value)
                     key = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
