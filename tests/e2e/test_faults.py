@@ -126,7 +126,16 @@ async def assert_routed_exactly_once(stack: Stack, b: Burst, timeout: float = 90
         cases = await eventually(routed, timeout=timeout)
     except AssertionError:
         have = {r[0] for r in await rows(routing_db, "SELECT case_id FROM routing_cases")}
-        raise AssertionError(f"{len(accepted - have)} of {len(accepted)} never routed") from None
+        missing = sorted(accepted - have)
+        sent = await rows(
+            intake_db,
+            "SELECT key, id, published_at, attempts FROM outbox WHERE topic = 'petition.received'",
+        )
+        detail = [r for r in sent if r[0] in set(missing[:10])]
+        raise AssertionError(
+            f"{len(missing)} of {len(accepted)} never routed; their outbox rows "
+            f"(case, id, published_at, attempts): {detail}"
+        ) from None
     assert cases == accepted  # no case that intake did not accept
     first_hops = await rows(
         routing_db, "SELECT case_id, count(*) FROM routing_hops WHERE hop = 1 GROUP BY case_id"

@@ -147,3 +147,107 @@ async def test_petitions_keep_coming_in_while_the_broker_is_away(databases: Data
         ready = await client.get("/readyz")  # still in service: the outbox holds the events
         assert ready.status_code == 200 and ready.json()["broker"].startswith("unreachable")
         assert ready.json()["outbox_pending"] >= 5
+
+
+async def test_a_flood_is_written_in_shared_transactions_and_every_answer_matches_the_record(
+    broker: str, databases: Databases
+) -> None:
+    """Group commit: 120 registrations at once, with twins and keyless ones mixed in, are
+    written in a few transactions; every 201 has its petition, history entry and event."""
+    app = create_app(
+        await intake_settings(
+            databases, broker, XF_INTAKE_MAX_INFLIGHT=500, XF_INTAKE_BURST_PER_CLIENT=500
+        )
+    )
+    async with running(app) as client:
+        keys = [f"flood-{i}-{uuid.uuid4().hex[:8]}" for i in range(80)]
+        requests = [
+            (k, petition(content=f"第{i}件：村道塌方，请求修复。")) for i, k in enumerate(keys)
+        ]
+        requests += [requests[i] for i in range(0, 80, 4)]  # 20 concurrent retries (twins)
+        requests += [(None, petition(content=f"无键第{i}件：路灯损坏。")) for i in range(20)]
+        replies = await asyncio.gather(
+            *(
+                client.post(POST, json=body, headers={"Idempotency-Key": k} if k else {})
+                for k, body in requests
+            )
+        )
+        assert [r.status_code for r in replies] == [201] * 120
+        by_key: dict[str, set[str]] = {}
+        for (k, _), r in zip(requests, replies, strict=True):
+            if k:
+                by_key.setdefault(k, set()).add(r.json()["case_id"])
+        assert all(len(ids) == 1 for ids in by_key.values())  # a twin got its twin's answer
+        answered = {r.json()["case_id"]: r.json()["case_number"] for r in replies}
+        assert len(answered) == 100
+        assert len(set(answered.values())) == 100  # case numbers unique
+
+        rt = app.state.runtime
+        async with rt.sessions() as s:
+            stored = dict(
+                (await s.execute(sa.text("SELECT case_id, case_number FROM petitions"))).all()
+            )
+            entries = (
+                await s.execute(sa.text("SELECT count(*) FROM petition_history"))
+            ).scalar_one()
+            events = (
+                await s.execute(
+                    sa.text("SELECT count(*) FROM outbox WHERE topic = 'petition.received'")
+                )
+            ).scalar_one()
+        assert stored == answered and entries == 100 and events == 100
+        writer = app.state.intake.writer
+        assert writer.written == 100 and writer.batches < 60  # shared transactions
+
+
+async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
+    databases: Databases,
+) -> None:
+    """Two replicas' writers on one database get the same 40 requests at the same moment (a
+    client retrying on the other replica): each key ends as one petition and both replicas
+    answer with it."""
+    from xinfang_intake.petitions import models
+    from xinfang_intake.petitions.numbering import CaseNumberAllocator
+    from xinfang_intake.petitions.schemas import PetitionCreate
+    from xinfang_intake.petitions.service import request_hash
+    from xinfang_intake.petitions.writer import RegistrationWriter
+    from xinfang_shared import db
+    from xinfang_shared.clock import SystemClock
+
+    engine = db.create_engine(await databases.new("intake"))
+    async with engine.begin() as conn:
+        await conn.run_sync(models.metadata.create_all)
+    sessions = db.sessionmaker(engine)
+    writers = [
+        RegistrationWriter(
+            sessions=sessions,
+            numbers=CaseNumberAllocator(engine, block_size=10),
+            clock=SystemClock(),
+            source="/test",
+            id_salt="test-salt-1234",
+            collective_threshold=5,
+            on_commit=lambda: None,
+        )
+        for _ in range(2)
+    ]
+    bodies = {
+        f"race-{i}-{uuid.uuid4().hex[:6]}": PetitionCreate.model_validate(
+            petition(content=f"第{i}件：水渠堵塞，请求疏通。")
+        )
+        for i in range(40)
+    }
+    outcomes = await asyncio.gather(
+        *(
+            w.register(body, idempotency_key=key, request_hash=request_hash(body))
+            for key, body in bodies.items()
+            for w in writers
+        )
+    )
+    ids = [(o.created.case_id if o.created else (o.replayed or {})["case_id"]) for o in outcomes]
+    for i in range(40):
+        assert ids[2 * i] == ids[2 * i + 1]  # both replicas answered with the same petition
+    assert sum(o.created is not None for o in outcomes) == 40
+    async with engine.connect() as conn:
+        n = (await conn.execute(sa.text("SELECT count(*) FROM petitions"))).scalar_one()
+    assert n == 40
+    await engine.dispose()

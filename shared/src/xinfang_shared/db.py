@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from xinfang_shared.events import Envelope
+from xinfang_shared.events import EVENT_TYPES, Envelope
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -191,15 +191,18 @@ async def add_to_outbox(
     session: AsyncSession, outbox: Table, envelope: Envelope, *, topic: str, now: datetime
 ) -> None:
     """Stage an event in the caller's transaction; the relay publishes it after commit."""
-    await add_message(
-        session,
-        outbox,
-        message_id=envelope.id,
-        topic=topic,
-        key=envelope.subject,
-        value=envelope.model_dump_json(),
-        now=now,
-    )
+    await session.execute(insert(outbox), outbox_row(envelope, topic=topic, now=now))
+
+
+def outbox_row(envelope: Envelope, *, now: datetime, topic: str | None = None) -> dict[str, Any]:
+    """The outbox row of an event (its topic is the payload's unless given), for a bulk insert."""
+    return {
+        "event_id": envelope.id,
+        "topic": topic or EVENT_TYPES[envelope.type].TOPIC,
+        "key": envelope.subject,
+        "value": envelope.model_dump_json(),
+        "created_at": now,
+    }
 
 
 async def add_message(

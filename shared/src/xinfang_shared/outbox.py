@@ -40,6 +40,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 0.5,
         replay_window_s: float = 900.0,
+        reset_grace_s: float = 2.0,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -56,6 +57,7 @@ class OutboxRelay:
         self._replay_window = replay_window_s
         self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
         self._reset_seen = False
+        self._grace = reset_grace_s
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows: publish now rather than at next poll."""
@@ -141,6 +143,11 @@ class OutboxRelay:
             try:
                 started = time.monotonic()
                 if self._reset_seen:
+                    # Let the broker's setup finish first (the launcher creating topics and
+                    # opening partitions): on Tansu, batches written into a partition at the
+                    # same time as its first record could be acknowledged and then not be
+                    # readable, and they are replayed only if they are sent again after it.
+                    await asyncio.sleep(self._grace)
                     await self._replay()
                 n = await self.publish_batch()
                 self.last_error = None

@@ -8,6 +8,7 @@ FastAPI lifespan. Nothing here connects at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -103,6 +104,10 @@ class ServiceRuntime:
             # In the background: the HTTP API comes up (and intake accepts petitions) even
             # while the broker is away; /readyz says whether the broker answers.
             self._background.append(asyncio.create_task(self._start_consumer(), name="faust"))
+        # Everything loaded so far (modules, compiled statements, the org tree) lives as long
+        # as the process: keep it out of the collector's full passes. Without this a full
+        # collection under load took 75-95 ms every ~2 s and set intake's p99 (bench.intake_load).
+        gc.freeze()
         self.started = True
 
     async def _start_consumer(self) -> None:

@@ -16,6 +16,7 @@ from xinfang_intake.petitions import models
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.pages import router as pages_router
 from xinfang_intake.petitions.views import router as petitions_router
+from xinfang_intake.petitions.writer import RegistrationWriter
 
 
 @dataclass
@@ -24,6 +25,7 @@ class IntakeContext:
     numbers: CaseNumberAllocator
     source: str
     limiter: RateLimiter
+    writer: RegistrationWriter
 
 
 def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
@@ -38,11 +40,22 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
         handlers=consumers.HANDLERS,
         ready_without_broker=True,
     )
+    numbers = CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block)
+    source = f"/xinfang/intake/{settings.org_scope}"
     ctx = IntakeContext(
         settings=settings,
-        numbers=CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block),
-        source=f"/xinfang/intake/{settings.org_scope}",
+        numbers=numbers,
+        source=source,
         limiter=RateLimiter(settings.rate_per_client, settings.burst_per_client),
+        writer=RegistrationWriter(
+            sessions=runtime.sessions,
+            numbers=numbers,
+            clock=runtime.clock,
+            source=source,
+            id_salt=settings.id_hash_salt,
+            collective_threshold=settings.collective_threshold,
+            on_commit=runtime.relay.wake,
+        ),
     )
     return runtime, ctx
 

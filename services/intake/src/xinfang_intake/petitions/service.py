@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
-from xinfang_shared.db import add_to_outbox
+from xinfang_shared.db import outbox_row
 from xinfang_shared.events import (
     CaseLinked,
     CaseRouted,
@@ -32,13 +32,13 @@ from xinfang_intake.petitions.models import (
     petitioners,
     petitions,
 )
-from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.schemas import (
     CHANNEL_LABELS,
     Channel,
     DeadlineRead,
     HistoryEntry,
     PetitionCreate,
+    PetitionCreated,
     PetitionStatusRead,
 )
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
@@ -60,97 +60,74 @@ def request_hash(data: PetitionCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def find_idempotent_or_none(
-    *, session: AsyncSession, key: str, request_hash: str
-) -> dict[str, Any] | None:
-    """The stored response for ``key``, or None if the key is new. Raises
-    :class:`IdempotencyKeyReused` if it was used for a different request."""
-    row = (
-        await session.execute(select(idempotency_keys).where(idempotency_keys.c.key == key))
-    ).first()
-    if row is None:
-        return None
-    if row.request_hash != request_hash:
-        raise IdempotencyKeyReused(key)
-    response: dict[str, Any] = row.response
-    return response
-
-
-async def remember_idempotent(
-    *,
-    session: AsyncSession,
-    key: str,
-    request_hash: str,
-    case_id: str,
-    response: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Record the response in the petition's transaction (a concurrent twin fails on the key)."""
-    await session.execute(
-        insert(idempotency_keys).values(
-            key=key, request_hash=request_hash, case_id=case_id, response=response, created_at=now
-        )
+async def stored_responses(
+    *, session: AsyncSession, keys: list[str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """key -> (request hash, stored response) for the keys that were used before."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(
+            idempotency_keys.c.key, idempotency_keys.c.request_hash, idempotency_keys.c.response
+        ).where(idempotency_keys.c.key.in_(keys))
     )
+    return {r.key: (r.request_hash, r.response) for r in rows}
 
 
 def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
 
 
-@dataclass(frozen=True)
-class Registered:
-    case_id: str
-    case_number: str
-    query_code: str
-    received_at: datetime
-    collective: bool
+@dataclass
+class Registration:
+    """One petition's rows, prepared without I/O; :func:`insert_registrations` writes them."""
+
+    created: PetitionCreated
+    petition: dict[str, Any]
+    petitioners: list[dict[str, Any]]
+    history: dict[str, Any]
+    outbox: list[dict[str, Any]]
+    idempotency: dict[str, Any] | None = None
 
 
-async def register_petition(
+def prepare_registration(
     *,
-    session: AsyncSession,
     data: PetitionCreate,
-    numbers: CaseNumberAllocator,
+    case_number: str,
     now: datetime,
     source: str,
     id_salt: str,
     collective_threshold: int,
-) -> Registered:
-    """Store the petition, its petitioners, its first history entry and its events (outbox),
-    all in the caller's transaction."""
+    idempotency_key: str | None = None,
+    request_hash: str = "",
+) -> Registration:
+    """The petition, its petitioners, its first history entry, its events and its
+    Idempotency-Key, as rows (no I/O)."""
     office = org.get_unit(data.receiving_office_code)
     assert office is not None  # validated by the schema
-    received_at = data.received_at or now
-    if received_at > now:
-        received_at = now  # a clock skew of the client never dates a petition in the future
+    received_at = received_time(data, now)
     case_id = str(uuid.uuid4())
-    case_number = await numbers.next(office.code, received_at)
     query_code = new_query_code()
     persons = data.persons or 1
     collective = persons >= collective_threshold
-
-    # parameters apart from the statement: compiled once and cached (the hot path)
-    await session.execute(
-        insert(petitions),
-        dict(
-            case_id=case_id,
-            case_number=case_number,
-            query_code=query_code,
-            channel=data.channel.value,
-            anonymous=data.anonymous,
-            persons=persons,
-            receiving_office_code=office.code,
-            matter_location_code=data.matter_location_code,
-            matter_address=data.matter_address,
-            category=data.category,
-            title=data.title,
-            content=data.content,
-            collective=collective,
-            received_at=received_at,
-            registered_at=now,
-            status=CaseStatus.REGISTERED.value,
-            status_at=now,
-        ),
+    petition = dict(
+        case_id=case_id,
+        case_number=case_number,
+        query_code=query_code,
+        channel=data.channel.value,
+        anonymous=data.anonymous,
+        persons=persons,
+        receiving_office_code=office.code,
+        matter_location_code=data.matter_location_code,
+        matter_address=data.matter_address,
+        category=data.category,
+        title=data.title,
+        content=data.content,
+        collective=collective,
+        received_at=received_at,
+        registered_at=now,
+        status=CaseStatus.REGISTERED.value,
+        status_at=now,
     )
     infos: list[PetitionerInfo] = []
     rows = []
@@ -178,16 +155,12 @@ async def register_petition(
                 address=p.address,
             )
         )
-    if rows:
-        await session.execute(insert(petitioners), rows)
-    await session.execute(
-        insert(history),
-        dict(
-            case_id=case_id,
-            at=now,
-            status=CaseStatus.REGISTERED.value,
-            note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）",
-        ),
+    entry = dict(
+        case_id=case_id,
+        at=now,
+        status=CaseStatus.REGISTERED.value,
+        note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）",
+        detail=None,
     )
     received = PetitionReceived(
         case_id=case_id,
@@ -207,13 +180,7 @@ async def register_petition(
         collective=collective,
         query_code=query_code,
     )
-    await add_to_outbox(
-        session,
-        outbox,
-        new_event(data=received, source=source, time=now),
-        topic=received.TOPIC,
-        now=now,
-    )
+    messages = [outbox_row(new_event(data=received, source=source, time=now), now=now)]
     if collective:
         alert = CollectiveAlert(
             case_id=case_id,
@@ -226,14 +193,49 @@ async def register_petition(
             summary=(data.title or data.content)[:80],
             raised_at=now,
         )
-        await add_to_outbox(
-            session,
-            outbox,
-            new_event(data=alert, source=source, time=now),
-            topic=alert.TOPIC,
-            now=now,
+        messages.append(outbox_row(new_event(data=alert, source=source, time=now), now=now))
+    created = PetitionCreated(
+        case_id=case_id,
+        case_number=case_number,
+        query_code=query_code,
+        status=CaseStatus.REGISTERED.value,
+        status_label=status_label(CaseStatus.REGISTERED),
+        received_at=received_at,
+        collective=collective,
+        message=f"已登记，信访件编号 {case_number}，请凭查询码 {query_code} 查询办理进度",
+    )
+    key_row = None
+    if idempotency_key:
+        key_row = dict(
+            key=idempotency_key,
+            request_hash=request_hash,
+            case_id=case_id,
+            response=created.model_dump(mode="json"),
+            created_at=now,
         )
-    return Registered(case_id, case_number, query_code, received_at, collective)
+    return Registration(created, petition, rows, entry, messages, key_row)
+
+
+def received_time(data: PetitionCreate, now: datetime) -> datetime:
+    """When it was received; a client's clock skew never dates a petition in the future."""
+    received_at = data.received_at or now
+    return min(received_at, now)
+
+
+async def insert_registrations(*, session: AsyncSession, registrations: list[Registration]) -> None:
+    """Write prepared registrations in the caller's transaction: one INSERT per table for all
+    of them (parameters apart from the statements: compiled once, cached)."""
+    if not registrations:
+        return
+    await session.execute(insert(petitions), [r.petition for r in registrations])
+    people = [p for r in registrations for p in r.petitioners]
+    if people:
+        await session.execute(insert(petitioners), people)
+    await session.execute(insert(history), [r.history for r in registrations])
+    await session.execute(insert(outbox), [m for r in registrations for m in r.outbox])
+    keys = [r.idempotency for r in registrations if r.idempotency]
+    if keys:
+        await session.execute(insert(idempotency_keys), keys)
 
 
 async def get_status_by_query_code_or_raise(

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
-from xinfang_shared.runtime import RuntimeDep, SessionDep
-from xinfang_shared.status import CaseStatus, status_label
+from xinfang_shared.runtime import SessionDep
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
@@ -48,8 +47,6 @@ def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
 async def register(
     data: PetitionCreate,
     request: Request,
-    rt: RuntimeDep,
-    session: SessionDep,
     idempotency_key: Annotated[
         str | None,
         Header(description="重试同一请求时带相同的键，不会重复登记 / same key, same petition"),
@@ -82,42 +79,10 @@ async def register(
         )
     request_hash = service.request_hash(data) if idempotency_key else ""
     try:
-        now = rt.clock.now()
-        async with session.begin():
-            if idempotency_key:
-                replay = await service.find_idempotent_or_none(
-                    session=session, key=idempotency_key, request_hash=request_hash
-                )
-                if replay is not None:
-                    return _replayed(replay)
-            reg = await service.register_petition(
-                session=session,
-                data=data,
-                numbers=ctx.numbers,
-                now=now,
-                source=ctx.source,
-                id_salt=ctx.settings.id_hash_salt,
-                collective_threshold=ctx.settings.collective_threshold,
-            )
-            created = PetitionCreated(
-                case_id=reg.case_id,
-                case_number=reg.case_number,
-                query_code=reg.query_code,
-                status=CaseStatus.REGISTERED.value,
-                status_label=status_label(CaseStatus.REGISTERED),
-                received_at=reg.received_at,
-                collective=reg.collective,
-                message=f"已登记，信访件编号 {reg.case_number}，请凭查询码 {reg.query_code} 查询办理进度",
-            )
-            if idempotency_key:
-                await service.remember_idempotent(
-                    session=session,
-                    key=idempotency_key,
-                    request_hash=request_hash,
-                    case_id=reg.case_id,
-                    response=created.model_dump(mode="json"),
-                    now=now,
-                )
+        # group commit: written with the registrations that arrive with it, 201 after COMMIT
+        outcome = await ctx.writer.register(
+            data, idempotency_key=idempotency_key, request_hash=request_hash
+        )
     except service.IdempotencyKeyReused:
         return JSONResponse(
             error_body(
@@ -127,16 +92,6 @@ async def register(
             ),
             status_code=422,
         )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # the same key committed a moment ago by a concurrent retry: answer as it did
-        replay = await service.find_idempotent_or_none(
-            session=session, key=idempotency_key, request_hash=request_hash
-        )
-        if replay is None:
-            raise
-        return _replayed(replay)
     except (OperationalError, DBAPIError, SQLAlchemyTimeoutError, TimeoutError) as exc:
         # the database is slow or away: nothing was stored (the transaction rolled back)
         log.warning("registration refused, database unavailable: %r", exc)
@@ -145,8 +100,10 @@ async def register(
             "busy (database unavailable); nothing was registered, retry later",
             ctx.settings.retry_after_s,
         )
-    rt.relay.wake()
-    return created
+    if outcome.replayed is not None:
+        return _replayed(outcome.replayed)
+    assert outcome.created is not None
+    return outcome.created
 
 
 def _replayed(response: dict[str, Any]) -> JSONResponse:
