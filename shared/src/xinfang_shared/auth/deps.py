@@ -5,15 +5,24 @@ Refusals are :class:`AuthHTTPError`; :func:`install_auth_errors` makes the app a
 the platform's error body (``{"error", "message", "message_en"}``) instead of FastAPI's
 ``{"detail": ...}``. Use in a router::
 
-    from xinfang_shared.auth.deps import CurrentScope, CurrentUser, require_roles
+    from xinfang_shared.auth.deps import CurrentScope, not_found_outside_scope, require_roles
     from xinfang_shared.auth.models import Role
 
-    @router.get("/cases/{case_id}", dependencies=[Depends(require_roles(Role.HANDLER))])
+    CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
+
+    @router.get(
+        "/cases/{case_id}",
+        dependencies=[Depends(require_roles(Role.HANDLER, Role.SUPERVISOR, Role.LEADER))],
+    )
     async def read_case(case_id: str, scope: CurrentScope, session: SessionDep) -> CaseRead:
         case = await service.get_case_or_none(session=session, case_id=case_id)
-        if case is None or not scope.covers(case.unit_code):
-            not_found_outside_scope(CASE_NOT_FOUND)  # same body as a missing case
+        if case is None or not scope.may_handle(case.unit_code):
+            not_found_outside_scope(CASE_NOT_FOUND)  # the same answer as a missing case
         return case
+
+``CurrentUser`` gives the :class:`Principal` where no role check is wanted; a parameter
+``me: Annotated[Principal, Depends(require_roles(Role.ADMIN))]`` checks and gives it at once.
+The token is read once per request however many of these an endpoint uses.
 """
 
 from __future__ import annotations

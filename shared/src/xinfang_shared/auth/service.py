@@ -1,17 +1,19 @@
 """User accounts. Functions take the session and never commit: the caller does.
 
-Password hashing (argon2, tens of milliseconds of CPU by design) runs in a worker thread so
-that a login does not stall the other requests of the event loop.
+Password hashing (argon2: tens of milliseconds of CPU and 64 MiB of memory per hash, by design)
+runs on a small thread pool of its own, so that a login does not stall the other requests of
+the event loop and a burst of logins (or a password-guessing run) cannot take all the memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +36,17 @@ from xinfang_shared.org import OrgTree
 USERNAME = re.compile(rf"^[a-z][a-z0-9._-]{{2,{USERNAME_MAX - 1}}}$")
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+_T = TypeVar("_T")
+HASHING_THREADS = 4  # at most this many argon2 computations at once per process
+
+
+@cache
+def _hashing_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+
+
+async def _hashing(fn: Callable[..., _T], *args: Any) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool(), fn, *args)
 
 
 class UserError(ValueError):
@@ -219,7 +232,7 @@ async def create_user(
         raise UnknownOrgCode(org_code)
     if await get_user_by_username_or_none(session=session, username=username, tree=tree):
         raise UsernameTaken(username)
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await _hashing(hash_password, password)
     row = {
         "username": username,
         "display_name": display_name,
@@ -257,8 +270,8 @@ async def authenticate_or_none(
         .mappings()
         .first()
     )
-    stored = row["password_hash"] if row is not None else await asyncio.to_thread(_dummy_hash)
-    ok = await asyncio.to_thread(verify_password, password, stored)
+    stored = row["password_hash"] if row is not None else await _hashing(_dummy_hash)
+    ok = await _hashing(verify_password, password, stored)
     if row is None or not ok or not row["active"]:
         return None
     return user_read(row, tree)
