@@ -23,7 +23,7 @@ from xinfang_shared import db, kafka
 from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_clock
 from xinfang_shared.consumer import EventProcessor, Handler, build_faust_app
 from xinfang_shared.outbox import OutboxRelay
-from xinfang_shared.settings import CommonSettings
+from xinfang_shared.settings import DEMO_AUTH_SECRET, CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,11 @@ class ServiceRuntime:
             await conn.run_sync(self.metadata.create_all)
 
     async def start(self) -> None:
+        if self.settings.auth_secret == DEMO_AUTH_SECRET:
+            log.warning(
+                "XF_AUTH_SECRET is the public demo value: anyone can forge tokens; "
+                "set it outside the demo (使用演示密钥，生产环境必须设置 XF_AUTH_SECRET)"
+            )
         await self.create_schema()
         self.relay.start()
         if self._follower:

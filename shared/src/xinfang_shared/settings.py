@@ -18,6 +18,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
 
+# Works out of the box for the demo and the tests. Anyone who knows it can forge any user's
+# token: every real deployment sets its own XF_AUTH_SECRET.
+DEMO_AUTH_SECRET = "xinfang-DEMO-ONLY-auth-secret-set-XF_AUTH_SECRET-in-production"
+
 
 class ClockMode(StrEnum):
     SYSTEM = "system"  # production: the wall clock
@@ -62,6 +66,17 @@ class CommonSettings(BaseSettings):
     org_scope: str = Field(
         default="339900",
         description="Administrative-division code of the org subtree this deployment serves.",
+    )
+    auth_secret: str = Field(
+        default=DEMO_AUTH_SECRET,
+        min_length=32,
+        validation_alias="XF_AUTH_SECRET",
+        description="HS256 key that signs and checks access tokens (also service tokens); "
+        "the same on every service of a deployment. The default is a public demo value. "
+        "Passed to the constructor as XF_AUTH_SECRET=..., like the variable.",
+    )
+    auth_token_ttl_min: int = Field(
+        default=480, ge=1, le=7 * 24 * 60, description="Lifetime of an access token, minutes."
     )
     clock_mode: ClockMode = ClockMode.SYSTEM
     log_level: str = "INFO"

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from xinfang_shared.auth.deps import install_auth_errors
+from xinfang_shared.auth.views import auth_router
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
@@ -81,6 +83,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    install_auth_errors(app)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
     # outermost: shed load before reading bodies when this replica is already full
     app.add_middleware(
@@ -89,4 +92,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(health_router())
     app.include_router(petitions_router)
     app.include_router(pages_router)
+    app.include_router(auth_router())  # login and user administration (not yet required)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
+from xinfang_shared.auth.models import users_table
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()
@@ -78,3 +79,6 @@ idempotency_keys = Table(
 )
 
 outbox, processed_events = messaging_tables(metadata)
+
+# Staff accounts (xinfang_shared.auth): intake hosts login for its level.
+users = users_table(metadata)
