@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from xinfang_shared.settings import CommonSettings
 
 from deploy.run import SERVICES, Stack, start_stack
+from tests.apps import service_token_for_tests
 from tests.conftest import Databases, free_port
 
 
@@ -99,3 +101,8 @@ async def browser_page() -> AsyncIterator[Any]:
             yield await browser.new_page()
         finally:
             await browser.close()
+
+
+def auth_headers() -> dict[str, str]:
+    """A service account's token for the whole tree, signed with the stack's (default) secret."""
+    return {"Authorization": f"Bearer {service_token_for_tests(CommonSettings())}"}

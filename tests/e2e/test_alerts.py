@@ -19,7 +19,7 @@ import yaml
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import browser_page, launched, sse_frames
+from tests.e2e.stacks import auth_headers, browser_page, launched, sse_frames
 from tests.peers import CollectingHandler, FakeProviders, parse_mail
 
 pytestmark = pytest.mark.e2e
@@ -114,7 +114,7 @@ async def test_collective_and_emerging_alerts_reach_people_and_escalate(
     providers.wecom_script = [(500, {"errmsg": "busy"}), (502, {"errmsg": "bad gateway"})]
     county: list[dict[str, Any]] = []
     city: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as client:
         streams = []
         for frames, org in ((county, "339922"), (city, "339900")):
             ready = asyncio.Event()

@@ -132,15 +132,46 @@ async def assert_routed_exactly_once(stack: Stack, b: Burst, timeout: float = 90
             "SELECT key, id, published_at, attempts FROM outbox WHERE topic = 'petition.received'",
         )
         detail = [r for r in sent if r[0] in set(missing[:10])]
+        in_log = await _offsets_in_log(stack, "petition.received", set(missing))
         raise AssertionError(
             f"{len(missing)} of {len(accepted)} never routed; their outbox rows "
-            f"(case, id, published_at, attempts): {detail}"
+            f"(case, id, published_at, attempts): {detail}; where the broker has them "
+            f"(partition, offset): {in_log}"
         ) from None
     assert cases == accepted  # no case that intake did not accept
     first_hops = await rows(
         routing_db, "SELECT case_id, count(*) FROM routing_hops WHERE hop = 1 GROUP BY case_id"
     )
     assert len(first_hops) == len(accepted) and all(n == 1 for _, n in first_hops)
+
+
+async def _offsets_in_log(stack: Stack, topic: str, keys: set[str]) -> dict[str, Any]:
+    """For a failure message: every (partition, offset) holding these keys, and each
+    partition's offset range."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.env["XF_KAFKA_BOOTSTRAP_SERVERS"], enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        found: dict[str, Any] = {"ranges": {}}
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=300)
+            idle = 0 if batch else idle + 1
+            for tp, msgs in batch.items():
+                lo, _ = found["ranges"].get(tp.partition, (msgs[0].offset, msgs[-1].offset))
+                found["ranges"][tp.partition] = (min(lo, msgs[0].offset), msgs[-1].offset)
+                for m in msgs:
+                    if m.key and m.key.decode() in keys:
+                        found.setdefault(m.key.decode()[:8], []).append((tp.partition, m.offset))
+        return found
+    finally:
+        await consumer.stop()
 
 
 async def test_an_intake_replica_killed_during_a_burst_loses_nothing(

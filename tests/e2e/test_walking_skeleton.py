@@ -19,7 +19,7 @@ import pytest
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import browser_page, launched, sse_frames
+from tests.e2e.stacks import auth_headers, browser_page, launched, sse_frames
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ async def _browser_text(
 async def test_one_petition_end_to_end(stack: Stack) -> None:
     intake, supervision, notify = stack.url("intake"), stack.url("supervision"), stack.url("notify")
     frames: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as client:
         for name in SERVICES:
             ready = await client.get(stack.url(name) + "/readyz")
             assert ready.status_code == 200, (name, ready.text)

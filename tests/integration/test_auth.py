@@ -60,7 +60,7 @@ async def seeded_intake(
     databases: Databases, **extra: Any
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     app = create_app(await auth_settings(databases, **extra))
-    async with running(app) as client:
+    async with running(app, token=None) as client:
         rt = app.state.runtime
         async with rt.sessions() as session:
             await seed_users(session=session, users=[COUNTY_ADMIN, CITY_LEADER], now=rt.clock.now())

@@ -70,3 +70,27 @@ async def test_new_partitions_are_opened_and_concurrent_first_writes_are_all_rea
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_a_client_never_creates_a_topic_by_asking_for_it(broker: str) -> None:
+    """A relay sending to a topic the launcher has not created (yet) waits; it does not make
+    the broker create it with the broker's own partition count."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaTimeoutError, UnknownTopicOrPartitionError
+
+    producer = make_producer([broker], request_timeout_ms=1500)
+    await producer.start()
+    try:
+        try:
+            await producer.send_and_wait("not.created.by.the.launcher", b"x", key=b"k")
+            raise AssertionError("the send should have waited for the topic")
+        except (KafkaTimeoutError, UnknownTopicOrPartitionError):
+            pass
+    finally:
+        await producer.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=[broker])
+    await admin.start()
+    try:
+        assert "not.created.by.the.launcher" not in await admin.list_topics()
+    finally:
+        await admin.close()

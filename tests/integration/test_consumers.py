@@ -82,7 +82,7 @@ def routed_event(case_id: str, routed_at: datetime) -> bytes:
         action="直接办理",
         from_unit_code="339922",
         from_unit_name="清河县信访局",
-        to_unit_code="339922:xf",
+        to_unit_code="339922-xfj",
         to_unit_name="清河县信访局",
         reason="test",
         routed_at=routed_at,
@@ -155,7 +155,7 @@ def reminder_event(case_id: str) -> bytes:
         deadline_id=str(uuid.uuid4()),
         deadline_kind="acceptance_notice",
         deadline_label="受理告知",
-        unit_code="339922:xf",
+        unit_code="339922-xfj",
         unit_name="清河县信访局",
         due_date=date.today() + timedelta(days=3),
         days_left=3,
@@ -192,7 +192,7 @@ async def test_notify_records_once_and_streams_live_over_sse(
                     frame = await asyncio.wait_for(_next_notification(stream, case_id), 30)
                 assert frame["case_id"] == case_id
                 assert frame["title"].startswith("催办：339922-2026-000099")
-                assert frame["recipient"] == "339922:xf"
+                assert frame["recipient"] == "339922-xfj"
                 await eventually(lambda: sent.events(subject=case_id), what="notification.sent")
                 log = (
                     await client.get("/api/v1/notifications", params={"case_id": case_id})

@@ -172,7 +172,7 @@ def _routed(reg: dict[str, Any]) -> bytes:
         action="直接办理",
         from_unit_code="339922",
         from_unit_name="清河县信访局",
-        to_unit_code="339922:xf",
+        to_unit_code="339922-xfj",
         to_unit_name="清河县信访局",
         reason="test",
         routed_at=now,

@@ -7,13 +7,28 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.protocol.metadata import MetadataRequest
 
 from xinfang_shared.topics import TopicSpec
 
 TOPIC_ALREADY_EXISTS = 36
 
 
+def forbid_topic_auto_creation() -> None:
+    """Make this process's Kafka clients (aiokafka's and faust's) ask the broker never to
+    create a topic on a metadata request. Topics are created by the launcher only, with their
+    partition counts. Tansu (like Kafka with ``auto.create.topics.enable``) otherwise creates a
+    missing topic with its own default: after an empty restart, a relay that asked first made
+    ``petition.received`` 4 partitions instead of 3, and a consumer assigned 3 never read the
+    fourth (the broker-restart fault test lost 43 of 300). A send to a missing topic now waits
+    and is retried until the launcher has created it."""
+    defaults = MetadataRequest.__init__.__defaults__
+    if defaults != (None, False):
+        MetadataRequest.__init__.__defaults__ = (None, False)
+
+
 def make_producer(servers: list[str], **overrides: Any) -> AIOKafkaProducer:
+    forbid_topic_auto_creation()
     opts: dict[str, Any] = {
         "bootstrap_servers": servers,
         "acks": "all",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -41,6 +42,7 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         replay_window_s: float = 900.0,
         reset_grace_s: float = 2.0,
+        on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -58,6 +60,7 @@ class OutboxRelay:
         self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
         self._reset_seen = False
         self._grace = reset_grace_s
+        self._on_reset = on_reset
 
     def wake(self) -> None:
         """Called after a commit that added outbox rows: publish now rather than at next poll."""
@@ -186,6 +189,8 @@ class OutboxRelay:
             )
         self._high.clear()
         self._reset_seen = False
+        if self._on_reset is not None:
+            await self._on_reset()  # e.g. the service's consumer reads the new log again
         count = int(getattr(result, "rowcount", 0) or 0)
         self.replayed_total += count
         log.warning(

@@ -47,6 +47,7 @@ class ServiceRuntime:
     ) -> None:
         self.service = service
         self.settings = settings
+        kafka.forbid_topic_auto_creation()  # faust's clients too: topics come from the launcher
         # intake takes petitions while the broker is away (outbox): it stays in service
         self.ready_without_broker = ready_without_broker
         self.metadata = metadata
@@ -61,6 +62,7 @@ class ServiceRuntime:
             sessions=self.sessions,
             outbox=outbox,
             servers=settings.bootstrap_list,
+            on_reset=self.rewind_consumer,
         )
         self.processor: EventProcessor | None = None
         self.faust_app: faust.App | None = None
@@ -131,6 +133,21 @@ class ServiceRuntime:
         self.consumer_state = "starting"
         await self.faust_app.start()
         self.consumer_state = "running"
+
+    async def rewind_consumer(self) -> None:
+        """The broker came back empty (the relay saw offsets start again): read every assigned
+        partition again from its start. The positions held from before point into logs that
+        no longer exist, and the consumer could pass over records written below them;
+        handling is idempotent, so reading again costs only time."""
+        if self.faust_app is None or self.consumer_state != "running":
+            return
+        consumer = self.faust_app.consumer
+        tps = [tp for tp in consumer.assignment() if not tp.topic.endswith("-changelog")]
+        for tp in tps:
+            await consumer.seek(tp, 0)  # faust forgets its read offset for tp as well
+        log.warning(
+            "%s: broker reset: reading %d partitions again from the start", self.service, len(tps)
+        )
 
     def add_task(self, coro_fn: Callable[[], Awaitable[Any]], name: str) -> None:
         self._background.append(asyncio.create_task(coro_fn(), name=name))  # type: ignore[arg-type]

@@ -3,14 +3,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from types import SimpleNamespace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from xinfang_shared import org
+from xinfang_shared.auth.deps import (
+    CurrentScope,
+    get_principal,
+    install_auth_errors,
+    not_found_outside_scope,
+    require_roles,
+)
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import Scope
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.db import UnitOfWork
-from xinfang_shared.http import error_response
+from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
 from xinfang_shared.timeutil import local_date
 
@@ -22,13 +32,49 @@ from xinfang_supervision.lifecycle import Action
 from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
 
-router = APIRouter(prefix="/api/v1", tags=["supervision 督办"])
+# Every call names its caller (a person's or a service's token); what a caller sees is limited
+# to its org subtree, and a case outside it is answered exactly as a missing one.
+router = APIRouter(
+    prefix="/api/v1", tags=["supervision 督办"], dependencies=[Depends(get_principal)]
+)
+CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
+
+
+def visible(scope: Scope, case: Any) -> bool:
+    """A handler sees the cases its own unit handles; everyone else the cases handled or
+    supervised inside their subtree."""
+    if scope.principal.role is Role.HANDLER:
+        return scope.may_handle(case.unit_code)
+    return scope.covers(case.unit_code) or bool(
+        case.supervising_code and scope.covers(case.supervising_code)
+    )
+
+
+async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> Any:
+    try:
+        case = await service.get_case_or_raise(session=session, case_id=case_id)
+    except service.CaseNotFound:
+        not_found_outside_scope(CASE_NOT_FOUND)
+    if not visible(scope, case):
+        not_found_outside_scope(CASE_NOT_FOUND)
+    return case
+
+
+def acting_as(scope: Scope, named: str | None) -> str:
+    """Who is recorded as having acted (责任倒查): the logged-in person; a service account
+    acts for the person it names."""
+    p = scope.principal
+    if p.kind == "service":
+        return (named or p.name)[:60]
+    return f"{p.name}（{p.username}）"[:60]
 
 
 class ActionRequest(BaseModel):
     """One step of the lifecycle. Which fields are required depends on the action."""
 
-    actor: str = Field(min_length=1, max_length=60, description="经办人")
+    actor: str | None = Field(
+        default=None, max_length=60, description="经办人（默认为登录用户）/ defaults to the caller"
+    )
     reason: str | None = Field(default=None, max_length=2000, description="理由（不予受理、延期）")
     approver: str | None = Field(default=None, max_length=60, description="批准人（延期）")
     days: int | None = Field(default=None, description="延长天数")
@@ -56,16 +102,28 @@ async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwa
     return result
 
 
+@router.get("/cases", summary="本级可见的案件 / the cases in the caller's scope")
+async def list_cases(
+    scope: CurrentScope,
+    session: SessionDep,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    rows = await service.list_cases(session=session, status=status)
+    return [dict(r._mapping) for r in rows if visible(scope, r)][:limit]
+
+
 @router.get("/cases/{case_id}", summary="案件办理情况 / case state, deadlines, history, orders")
-async def get_case(case_id: str, session: SessionDep) -> Any:
-    try:
-        return await service.case_view(session=session, case_id=case_id)
-    except service.CaseNotFound:
-        return error_response(404, "not_found", "案件不存在", "no such case")
+async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    return await service.case_view(session=session, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/deadlines", summary="案件期限 / deadlines of a case")
-async def case_deadlines(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
+async def case_deadlines(
+    case_id: str, scope: CurrentScope, session: SessionDep
+) -> list[dict[str, Any]]:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     return await service.list_deadlines(session=session, case_id=case_id)
 
 
@@ -80,7 +138,11 @@ async def act(
     request: Request,
     rt: RuntimeDep,
     session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    await session.rollback()  # the check's read transaction; the step runs in its own
+    body.actor = acting_as(scope, body.actor)
     return await _do(
         request,
         rt,
@@ -94,14 +156,22 @@ async def act(
 
 
 class HearingRequest(BaseModel):
-    actor: str = Field(min_length=1, max_length=60)
+    actor: str | None = Field(default=None, max_length=60)
     days: int
 
 
 @router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
 async def hearing(
-    case_id: str, body: HearingRequest, request: Request, rt: RuntimeDep, session: SessionDep
+    case_id: str,
+    body: HearingRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    await session.rollback()
+    body.actor = acting_as(scope, body.actor)
     return await _do(
         request,
         rt,
@@ -115,14 +185,22 @@ async def hearing(
 
 
 class LeaderRequest(BaseModel):
-    actor: str = Field(min_length=1, max_length=60)
+    actor: str | None = Field(default=None, max_length=60)
     leader: str = Field(min_length=1, max_length=60, description="包案领导姓名")
 
 
 @router.post("/cases/{case_id}/leader", summary="确定包案领导 / name the leader in charge")
 async def leader(
-    case_id: str, body: LeaderRequest, request: Request, rt: RuntimeDep, session: SessionDep
+    case_id: str,
+    body: LeaderRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    await session.rollback()
+    body.actor = acting_as(scope, body.actor)
     return await _do(
         request,
         rt,
@@ -135,14 +213,27 @@ async def leader(
 
 
 class FeedbackRequest(BaseModel):
-    actor: str = Field(min_length=1, max_length=60)
+    actor: str | None = Field(default=None, max_length=60)
     text: str = Field(min_length=2, max_length=10000, description="书面反馈")
 
 
 @router.post("/orders/{order_id}/feedback", summary="督办反馈 / written feedback on a 督办 order")
 async def feedback(
-    order_id: str, body: FeedbackRequest, request: Request, rt: RuntimeDep, session: SessionDep
+    order_id: str,
+    body: FeedbackRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    case_id = await service.case_of_order_or_none(session=session, order_id=order_id)
+    if case_id is None:
+        not_found_outside_scope(
+            error_body("not_found", "督办单不存在", "no such supervision order")
+        )
+    await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
+    await session.rollback()
+    body.actor = acting_as(scope, body.actor)
     return await _do(
         request,
         rt,
@@ -156,18 +247,26 @@ async def feedback(
 
 @router.get("/alerts/emerging", summary="群体性苗头预警 / emerging collective incidents")
 async def emerging_alerts(
-    session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    scope: CurrentScope, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
-    return await list_emerging(session=session, limit=limit)
+    alerts = await list_emerging(session=session, limit=limit)
+    return [a for a in alerts if scope.covers(a["place_code"])]
 
 
 @router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
 async def overdue(
-    rt: RuntimeDep, session: SessionDep, as_of: Annotated[date | None, Query()] = None
+    rt: RuntimeDep,
+    scope: CurrentScope,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query()] = None,
 ) -> dict[str, Any]:
     today = as_of or local_date(rt.clock.now())
     year, week, _ = today.isocalendar()
-    units = await service.overdue_report(session=session, today=today)
+    units = [
+        u
+        for u in await service.overdue_report(session=session, today=today)
+        if scope.covers(u["unit_code"])
+    ]
     return {
         "title": f"{year}年第{week}周信访事项超期情况通报",
         "as_of": today.isoformat(),
@@ -177,11 +276,16 @@ async def overdue(
 
 
 @router.get("/backlog", summary="积案 / backlog cases")
-async def backlog(session: SessionDep) -> list[dict[str, Any]]:
-    return await service.backlog_cases(session=session)
+async def backlog(scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
+    cases = await service.backlog_cases(session=session)
+    return [c for c in cases if visible(scope, SimpleNamespace(**c))]
 
 
-@router.post("/sweep", summary="立即检查到期事项 / run a deadline sweep now")
+@router.post(
+    "/sweep",
+    summary="立即检查到期事项 / run a deadline sweep now",
+    dependencies=[Depends(require_roles(Role.SERVICE, Role.ADMIN, Role.SUPERVISOR))],
+)
 async def sweep_now(request: Request) -> dict[str, int]:
     sweeper: Sweeper = request.app.state.sweeper
     return {"examined": await sweeper.sweep_once()}
@@ -246,6 +350,7 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title="信访督办 Supervision", version="0.3.0", lifespan=lifespan)
+    install_auth_errors(app)
     app.include_router(health_router())
     app.include_router(router)
     return app

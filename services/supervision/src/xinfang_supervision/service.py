@@ -973,6 +973,19 @@ async def overdue_report(*, session: AsyncSession, today: date) -> list[dict[str
     return sorted(units.values(), key=lambda u: -len(u["overdue"]))
 
 
+async def case_of_order_or_none(*, session: AsyncSession, order_id: str) -> str | None:
+    row = (await session.execute(select(orders.c.case_id).where(orders.c.id == order_id))).first()
+    return None if row is None else str(row.case_id)
+
+
+async def list_cases(*, session: AsyncSession, status: str | None = None) -> list[Any]:
+    """Cases, most recently routed first (the caller filters them by scope)."""
+    q = select(cases).order_by(cases.c.routed_at.desc())
+    if status:
+        q = q.where(cases.c.status == status)
+    return list((await session.execute(q)).all())
+
+
 async def backlog_cases(*, session: AsyncSession) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(cases).where(cases.c.backlog.is_(True)).order_by(cases.c.received_at)

@@ -1,0 +1,109 @@
+"""Data scoping on supervision's case API (issue #7): a caller sees its own org subtree, a
+handler its own unit's cases, and a case outside is answered exactly as a missing one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.security import Principal, issue_token
+from xinfang_shared.events import CaseRouted, new_event
+from xinfang_supervision.config import SupervisionSettings
+from xinfang_supervision.main import create_app as supervision_app
+
+from tests.apps import running
+from tests.conftest import Databases, eventually
+from tests.integration.test_consumers import common
+from tests.kafka_helpers import produce
+
+
+def routed(case_id: str, county: str, dept: str, name: str) -> bytes:
+    now = datetime.now(UTC)
+    data = CaseRouted(
+        case_id=case_id,
+        case_number=f"{county}-2026-{uuid.uuid4().int % 10**6:06d}",
+        hop=1,
+        action="转送",
+        from_unit_code=county,
+        from_unit_name="信访局",
+        to_unit_code=f"{county}-{dept}",
+        to_unit_name=name,
+        reason="test",
+        routed_at=now,
+        received_at=now,
+    )
+    return new_event(data=data, source="/test/routing", time=now).to_bytes()
+
+
+def bearer(
+    settings: Any, now: datetime, username: str, role: Role, org_code: str
+) -> dict[str, str]:
+    who = Principal(username=username, name=username.upper(), role=role, org_code=org_code)
+    token = issue_token(who, secret=settings.auth_secret, ttl_s=3600, now=now)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_each_caller_sees_only_its_subtree_and_outside_is_404(
+    broker: str, databases: Databases
+) -> None:
+    settings = SupervisionSettings(
+        XF_SUPERVISION_DATABASE_URL=await databases.new("supervision"), **common(broker)
+    )
+    app = supervision_app(settings)
+    qinghe, linjiang = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running(app) as client:
+        await produce(
+            broker,
+            "case.routed",
+            routed(qinghe, "339922", "zrzy", "清河县自然资源局"),
+            key=qinghe.encode(),
+        )
+        await produce(
+            broker,
+            "case.routed",
+            routed(linjiang, "339902", "zrzy", "临江区自然资源局"),
+            key=linjiang.encode(),
+        )
+
+        async def both_open() -> bool:
+            a = await client.get(f"/api/v1/cases/{qinghe}")
+            b = await client.get(f"/api/v1/cases/{linjiang}")
+            return a.status_code == 200 and b.status_code == 200
+
+        await eventually(both_open, timeout=30, what="both cases opened")
+        now = app.state.runtime.clock.now()
+        county = bearer(settings, now, "qh-duban", Role.SUPERVISOR, "339922")
+        zrzy = bearer(settings, now, "qh-zrzy", Role.HANDLER, "339922-zrzy")
+        rsj = bearer(settings, now, "qh-rsj", Role.HANDLER, "339922-rsj")
+        missing = str(uuid.uuid4())
+
+        # no token at all: 401 with a challenge, nothing read
+        anonymous = await client.get(f"/api/v1/cases/{qinghe}", headers={"Authorization": ""})
+        assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == "Bearer"
+
+        # 清河县's supervisor: its own case yes, 临江区's is "not found" exactly like a missing one
+        assert (await client.get(f"/api/v1/cases/{qinghe}", headers=county)).status_code == 200
+        other = await client.get(f"/api/v1/cases/{linjiang}", headers=county)
+        absent = await client.get(f"/api/v1/cases/{missing}", headers=county)
+        assert other.status_code == absent.status_code == 404
+        assert other.json() == absent.json()
+        listed = (await client.get("/api/v1/cases", headers=county)).json()
+        assert [c["case_id"] for c in listed] == [qinghe]
+        assert (
+            await client.get(f"/api/v1/cases/{linjiang}/deadlines", headers=county)
+        ).status_code == 404
+
+        # a handler acts only on its own unit's case; another bureau of the same county gets 404
+        assert (await client.get(f"/api/v1/cases/{qinghe}", headers=rsj)).status_code == 404
+        refused = await client.post(
+            f"/api/v1/cases/{qinghe}/actions/accept", json={"actor": "冒名"}, headers=rsj
+        )
+        assert refused.status_code == 404
+        done = await client.post(f"/api/v1/cases/{qinghe}/actions/accept", json={}, headers=zrzy)
+        assert done.status_code == 200, done.text
+        view = (await client.get(f"/api/v1/cases/{qinghe}", headers=zrzy)).json()
+        assert view["status"] == "accepted"
+        # 责任倒查: the step is recorded as the logged-in handler's, not a name in the body
+        assert view["history"][-1]["actor"] == "QH-ZRZY（qh-zrzy）"
