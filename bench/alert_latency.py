@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from xinfang_shared.auth.security import service_token
 from xinfang_shared.events import CollectiveAlert
+from xinfang_shared.settings import CommonSettings
 
 from bench.petitions import make
 from deploy.run import SERVICES, Stack, start_stack
@@ -37,6 +39,15 @@ from tests.conftest import free_port
 
 TARGET_P99_MS = 1000.0
 MATTER = "339922101201"  # 清河县清河镇东岗村
+
+
+def service_headers() -> dict[str, str]:
+    """A service account's token for the whole tree (the stack runs on the default secret):
+    every API call names its caller."""
+    token = service_token(
+        "bench", secret=CommonSettings().auth_secret, ttl_s=10 * 365 * 86400, org_code="339900"
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 def log(msg: str) -> None:
@@ -128,7 +139,9 @@ def cpu_seconds(stack: Stack) -> dict[str, float]:
 async def sse_client(url: str, run: Run, connected: asyncio.Event) -> None:
     """One SSE client; reconnects with Last-Event-ID if notify drops it (slow consumer)."""
     last_id: str | None = None
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client:
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(10, read=None), headers=service_headers()
+    ) as client:
         while True:
             headers = {"Last-Event-ID": last_id} if last_id else {}
             try:
@@ -183,7 +196,7 @@ async def background(intake: str, run: Run, rate: float, seconds: float, workers
                 run.errors += 1
                 run.error_kinds[kind] = run.error_kinds.get(kind, 0) + 1
 
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers=service_headers()) as client:
         tasks = [asyncio.create_task(worker(client)) for _ in range(workers)]
         t0 = time.perf_counter()
         for i in range(int(rate * seconds)):
@@ -203,7 +216,7 @@ async def background(intake: str, run: Run, rate: float, seconds: float, workers
 
 async def alerts(intake: str, run: Run, n: int, start: float, interval: float) -> None:
     rng = random.Random(11)
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=service_headers()) as client:
         for k in range(n):
             delay = start + k * interval - time.perf_counter()
             if delay > 0:

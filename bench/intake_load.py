@@ -41,6 +41,7 @@ from bench.alert_latency import (
     drop_databases,
     ordinary_body,
     pct,
+    service_headers,
 )
 from deploy.run import start_stack, wait_healthy
 from tests.conftest import free_port
@@ -64,7 +65,11 @@ async def step(urls: list[str], rate: float, seconds: float, workers: int) -> di
     payloads = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
 
     async def worker(k: int, client: aiohttp.ClientSession) -> None:
-        headers = {"X-Client-Id": f"desk-{k}", "Content-Type": "application/json"}
+        headers = {
+            "X-Client-Id": f"desk-{k}",
+            "Content-Type": "application/json",
+            **service_headers(),
+        }
         while (i := await queue.get()) is not None:
             t = time.perf_counter()
             try:

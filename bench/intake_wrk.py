@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.alert_latency import cpu_seconds, create_databases, drop_databases
+from bench.alert_latency import cpu_seconds, create_databases, drop_databases, service_headers
 from deploy.run import start_stack, wait_healthy
 from tests.conftest import free_port
 
@@ -79,6 +79,7 @@ def main() -> None:
                 capture_output=True,
                 text=True,
                 check=True,
+                env={**os.environ, "XF_WRK_TOKEN": service_headers()["Authorization"][7:]},
             ).stdout
             after = cpu_seconds(stack)
             run = {"connections": c, **parse(out)}

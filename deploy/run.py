@@ -20,16 +20,20 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from deploy import broker
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004}
 DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
+DEMO_USERS = Path(__file__).with_name("demo_users.yaml")
 MAIL_PORT = 8025  # the demo mail sink (make run)
 
 
@@ -94,12 +98,14 @@ def get_json(url: str, timeout: float = 2.0) -> Any:
         return json.loads(resp.read())
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> tuple[int, Any]:
+def post_json(
+    url: str, body: dict[str, Any], timeout: float = 10.0, *, token: str | None = None
+) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        url, data=json.dumps(body).encode(), headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -181,10 +187,26 @@ def start_stack(
     return stack
 
 
+def login(base_url: str, username: str, password: str, timeout: float = 10.0) -> str:
+    """OAuth2 password flow at intake: the access token of ``username``."""
+    form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    req = urllib.request.Request(base_url + "/api/v1/auth/token", data=form, method="POST")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return str(json.loads(resp.read())["access_token"])
+
+
+def demo_users() -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = yaml.safe_load(DEMO_USERS.read_text(encoding="utf-8"))
+    return users
+
+
 def load_demo(stack: Stack) -> list[dict[str, Any]]:
+    """Register the demo petitions as the city's registrar (whose scope covers every office)."""
+    desk = next(u for u in demo_users() if u["username"] == "city.registrar")
+    token = login(stack.url("intake"), desk["username"], desk["password"])
     created = []
     for body in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
-        status, doc = post_json(stack.url("intake") + "/api/v1/petitions", body)
+        status, doc = post_json(stack.url("intake") + "/api/v1/petitions", body, token=token)
         if status != 201:
             raise RuntimeError(f"demo petition refused ({status}): {doc}")
         created.append(doc)
@@ -216,7 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.var / "mail", ignore_errors=True)
         sink = mailsink.start(MAIL_PORT, args.var / "mail")
         os.environ.update(XF_SMTP_HOST="127.0.0.1", XF_SMTP_PORT=str(MAIL_PORT))
-    stack = start_stack(args.var, broker_port=broker_port, external_broker=external)
+    stack = start_stack(
+        args.var,
+        broker_port=broker_port,
+        external_broker=external,
+        extra_env={"XF_INTAKE_USERS_FILE": os.environ.get("XF_INTAKE_USERS_FILE", str(DEMO_USERS))},
+    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -241,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {d['case_number']}  查询码 {d['query_code']}  "
                     f"{stack.url('intake')}/api/v1/petitions/{d['query_code']}"
                 )
+        print(
+            f"\n演示账号 / demo accounts (登录 log in: POST {stack.url('intake')}/api/v1/auth/token):"
+        )
+        for u in demo_users():
+            print(
+                f"  {u['username']:<18} {u['password']:<22} {u['role']:<10} "
+                f"{u['org_code']:<12} {u['display_name']}"
+            )
         print("\n时钟（演示模式）/ move the clock:  make clock-advance DAYS=12")
         print(f"日志 / logs: {args.var / 'log'}   停止 / stop: Ctrl-C\n", flush=True)
         while not stopping:

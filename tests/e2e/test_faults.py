@@ -28,7 +28,7 @@ from xinfang_shared.db import normalise_url
 from deploy import broker as broker_launcher
 from deploy.run import Stack, wait_healthy
 from tests.conftest import Databases, eventually, free_port
-from tests.e2e.stacks import launched
+from tests.e2e.stacks import auth_headers, launched
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ async def burst(
             if pause:
                 await asyncio.sleep(pause)
 
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=auth_headers()) as client:
         await asyncio.gather(*(worker(client) for _ in range(workers)))
     return out
 

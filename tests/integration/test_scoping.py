@@ -107,3 +107,45 @@ async def test_each_caller_sees_only_its_subtree_and_outside_is_404(
         assert view["status"] == "accepted"
         # 责任倒查: the step is recorded as the logged-in handler's, not a name in the body
         assert view["history"][-1]["actor"] == "QH-ZRZY（qh-zrzy）"
+
+
+async def test_registration_needs_a_registrar_of_the_receiving_office(
+    broker: str, databases: Databases
+) -> None:
+    from xinfang_intake.main import create_app as intake_app
+
+    from tests.integration.test_intake import counts, intake_settings, petition
+
+    settings = await intake_settings(databases, broker)
+    app = intake_app(settings)
+    async with running(app, token=None) as client:
+        now = app.state.runtime.clock.now()
+        county = petition(receiving_office_code="339922")
+        assert (await client.post("/api/v1/petitions", json=county)).status_code == 401
+
+        township = bearer(settings, now, "liutang.desk", Role.REGISTRAR, "339922102")
+        refused = await client.post("/api/v1/petitions", json=county, headers=township)
+        assert refused.status_code == 403 and refused.json()["error"] == "office_out_of_scope"
+        handler = bearer(settings, now, "qh-zrzy", Role.HANDLER, "339922-zrzy")
+        assert (
+            await client.post("/api/v1/petitions", json=county, headers=handler)
+        ).status_code == 403
+        assert (await counts(app))[0] == 0  # nothing stored by any refusal
+
+        own = petition(receiving_office_code="339922102")
+        assert (
+            await client.post("/api/v1/petitions", json=own, headers=township)
+        ).status_code == 201
+        desk = bearer(settings, now, "qh-desk", Role.REGISTRAR, "339922")
+        # a county registrar registers for the county and the townships below it
+        for office in ("339922", "339922102"):
+            body = petition(receiving_office_code=office)
+            assert (
+                await client.post("/api/v1/petitions", json=body, headers=desk)
+            ).status_code == 201
+        assert (await counts(app))[0] == 3
+        # a petitioner's status lookup by query code stays open to the public
+        code = (await client.post("/api/v1/petitions", json=own, headers=township)).json()[
+            "query_code"
+        ]
+        assert (await client.get(f"/api/v1/petitions/{code}")).status_code == 200

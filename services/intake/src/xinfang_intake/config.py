@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from xinfang_shared.settings import CommonSettings, default_sqlite_url
 
@@ -33,4 +35,10 @@ class IntakeSettings(CommonSettings):
     retry_after_s: int = Field(default=2, ge=1, le=600, validation_alias="XF_INTAKE_RETRY_AFTER_S")
     id_hash_salt: str = Field(
         default="xinfang-demo-salt-change-me", min_length=8, validation_alias="XF_ID_HASH_SALT"
+    )
+    users_file: Path | None = Field(
+        default=None,
+        validation_alias="XF_INTAKE_USERS_FILE",
+        description="YAML list of accounts created at start when missing (username, "
+        "display_name, password, role, org_code): the first administrator, demo users",
     )

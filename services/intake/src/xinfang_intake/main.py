@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from fastapi import FastAPI
 from xinfang_shared.auth.deps import install_auth_errors
+from xinfang_shared.auth.service import seed_users
 from xinfang_shared.auth.views import auth_router
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime, health_router
@@ -19,6 +24,8 @@ from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.pages import router as pages_router
 from xinfang_intake.petitions.views import router as petitions_router
 from xinfang_intake.petitions.writer import RegistrationWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +69,16 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
     return runtime, ctx
 
 
+async def seed_users_from_file(runtime: ServiceRuntime, path: Path) -> None:
+    """Create the accounts listed in ``path`` that do not exist yet (idempotent)."""
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    users = yaml.safe_load(text) or []
+    async with runtime.sessions() as session, session.begin():
+        created = await seed_users(session=session, users=users, now=runtime.clock.now())
+    if created:
+        log.info("created %d accounts from %s", len(created), path)
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
@@ -71,6 +88,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         app.state.runtime = runtime
         app.state.intake = ctx
         await runtime.start()
+        if settings.users_file is not None:
+            await seed_users_from_file(runtime, settings.users_file)
         try:
             yield
         finally:

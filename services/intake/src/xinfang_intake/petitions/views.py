@@ -7,10 +7,14 @@ import math
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from xinfang_shared.auth.deps import get_scope, require_roles
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import Scope
+from xinfang_shared.auth.security import Principal
 from xinfang_shared.runtime import SessionDep
 
 from xinfang_intake.errors import error_body
@@ -47,6 +51,8 @@ def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
 async def register(
     data: PetitionCreate,
     request: Request,
+    scope: Annotated[Scope, Depends(get_scope)],
+    _: Annotated[Principal, Depends(require_roles(Role.REGISTRAR, Role.ADMIN, Role.SERVICE))],
     idempotency_key: Annotated[
         str | None,
         Header(description="重试同一请求时带相同的键，不会重复登记 / same key, same petition"),
@@ -63,7 +69,19 @@ async def register(
             ),
             status_code=422,
         )
-    client = x_client_id or (request.client.host if request.client else "unknown")
+    if not scope.covers(data.receiving_office_code):
+        return JSONResponse(
+            error_body(
+                "office_out_of_scope",
+                f"只能登记本单位或下级单位收到的信访事项（{data.receiving_office_code} 不在您的范围内）",
+                f"you register for your own unit and the units below it only "
+                f"({data.receiving_office_code} is outside)",
+                field="receiving_office_code",
+            ),
+            status_code=403,
+        )
+    # the rate limit is per desk: the client's id, else the logged-in account
+    client = x_client_id or scope.principal.username
     wait = ctx.limiter.try_acquire(client)
     if wait > 0:
         retry = max(1, math.ceil(wait))
