@@ -149,3 +149,48 @@ async def test_registration_needs_a_registrar_of_the_receiving_office(
             "query_code"
         ]
         assert (await client.get(f"/api/v1/petitions/{code}")).status_code == 200
+
+
+async def test_routing_answers_a_case_outside_the_callers_subtree_as_missing(
+    broker: str, databases: Databases
+) -> None:
+    from xinfang_routing.config import RoutingSettings
+    from xinfang_routing.main import create_app as routing_app
+
+    from tests.integration.test_consumers import received
+
+    settings = RoutingSettings(
+        XF_ROUTING_DATABASE_URL=await databases.new("routing"), **common(broker)
+    )
+    app = routing_app(settings)
+    case_id = str(uuid.uuid4())
+    async with running(app) as client:
+        await produce(broker, "petition.received", received(case_id), key=case_id.encode())
+
+        async def routed_view() -> Any:
+            r = await client.get(f"/api/v1/cases/{case_id}")
+            return r.json() if r.status_code == 200 and r.json().get("holder_code") else None
+
+        view = await eventually(routed_view, timeout=30, what="routed")
+        now = app.state.runtime.clock.now()
+        holder = view["holder_code"]
+        mine = bearer(settings, now, "h1", Role.HANDLER, holder)
+        neighbour = bearer(settings, now, "lj", Role.SUPERVISOR, "339902")
+        county = bearer(settings, now, "qh", Role.SUPERVISOR, "339922")
+        other_bureau = "339922-rsj" if holder != "339922-rsj" else "339922-zrzy"
+        other = bearer(settings, now, "h2", Role.HANDLER, other_bureau)
+        for headers, status in ((mine, 200), (county, 200), (neighbour, 404), (other, 404)):
+            assert (
+                await client.get(f"/api/v1/cases/{case_id}", headers=headers)
+            ).status_code == status
+            assert (
+                await client.get(f"/api/v1/cases/{case_id}/hops", headers=headers)
+            ).status_code == status
+        # a handler cannot reassign; a supervisor of the neighbouring county sees no such case
+        body = {"to_department_code": other_bureau, "reason": "改派测试"}
+        assert (
+            await client.post(f"/api/v1/cases/{case_id}/reassign", json=body, headers=mine)
+        ).status_code == 403
+        assert (
+            await client.post(f"/api/v1/cases/{case_id}/reassign", json=body, headers=neighbour)
+        ).status_code == 404

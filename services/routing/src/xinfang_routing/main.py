@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from xinfang_shared import org
+from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
 from xinfang_routing import consumers, models, service
@@ -69,6 +70,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title="信访分办 Routing", version="0.2.0", lifespan=lifespan)
+    install_auth_errors(app)
     app.include_router(health_router())
     app.include_router(router)
     return app

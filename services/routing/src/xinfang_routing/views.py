@@ -5,18 +5,59 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from xinfang_shared import org
+from xinfang_shared.auth.deps import (
+    CurrentScope,
+    get_principal,
+    not_found_outside_scope,
+    require_roles,
+)
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import Scope
 from xinfang_shared.db import UnitOfWork
-from xinfang_shared.http import error_response
+from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 from xinfang_routing import service
 from xinfang_routing.service import RoutingContext
 
-router = APIRouter(prefix="/api/v1", tags=["routing 分办"])
+# Every call names its caller; a case outside the caller's org subtree is answered as missing.
+router = APIRouter(prefix="/api/v1", tags=["routing 分办"], dependencies=[Depends(get_principal)])
+CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
+
+
+def visible(scope: Scope, case: Any) -> bool:
+    """A handler sees what its own unit holds; others what was received, is held, answered for
+    or supervised inside their subtree."""
+    if scope.principal.role is Role.HANDLER:
+        return bool(case.holder_code) and scope.may_handle(case.holder_code)
+    codes = (
+        case.receiving_office_code,
+        case.holder_code,
+        case.responsible_unit_code,
+        case.supervising_code,
+    )
+    return any(c and scope.covers(c) for c in codes)
+
+
+async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> None:
+    try:
+        case = await service.get_case_or_raise(session=session, case_id=case_id)
+    except service.CaseNotFound:
+        not_found_outside_scope(CASE_NOT_FOUND)
+    if not visible(scope, case):
+        not_found_outside_scope(CASE_NOT_FOUND)
+    await session.rollback()  # the check's read; a change runs in its own transaction
+
+
+def acting_as(scope: Scope, named: str | None) -> str:
+    p = scope.principal
+    if p.kind == "service":
+        return (named or p.name)[:60]
+    return f"{p.name}（{p.username}）"[:60]
 
 
 def _ctx(request: Request) -> RoutingContext:
@@ -29,28 +70,27 @@ def _not_found() -> JSONResponse:
 
 
 @router.get("/cases/{case_id}", summary="分办情况 / routing of a case")
-async def get_case(case_id: str, session: SessionDep) -> Any:
-    try:
-        return await service.case_view(session=session, case_id=case_id)
-    except service.CaseNotFound:
-        return _not_found()
+async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    return await service.case_view(session=session, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/hops", summary="分办记录 / routing hops of a case")
-async def case_hops(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
+async def case_hops(case_id: str, scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     return await service.list_hops(session=session, case_id=case_id)
 
 
 class ObjectionCreate(BaseModel):
     department_code: str = Field(min_length=3, max_length=30, description="提出异议的承办单位代码")
     reason: str = Field(min_length=2, max_length=500, description="异议理由")
-    actor: str = Field(min_length=1, max_length=60, description="经办人")
+    actor: str | None = Field(default=None, max_length=60, description="经办人（默认为登录用户）")
 
 
 class ReassignCreate(BaseModel):
     to_department_code: str = Field(min_length=3, max_length=30, description="改派至的部门代码")
     reason: str = Field(min_length=2, max_length=500)
-    actor: str = Field(min_length=1, max_length=60)
+    actor: str | None = Field(default=None, max_length=60)
 
 
 async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: Any) -> Any:
@@ -71,8 +111,22 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
     "/cases/{case_id}/objection", summary="承办单位异议退回 / objection by the receiving body (A23)"
 )
 async def objection(
-    case_id: str, body: ObjectionCreate, request: Request, rt: RuntimeDep, session: SessionDep
+    case_id: str,
+    body: ObjectionCreate,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    if scope.principal.role is Role.HANDLER and body.department_code != scope.principal.org_code:
+        return error_response(
+            403,
+            "forbidden",
+            "只能以本单位名义提出异议",
+            "a handler objects in the name of its own unit only",
+        )
+    body.actor = acting_as(scope, body.actor)
     return await _correct(
         request,
         rt,
@@ -85,10 +139,21 @@ async def objection(
     )
 
 
-@router.post("/cases/{case_id}/reassign", summary="改派 / reassign by a supervisor")
+@router.post(
+    "/cases/{case_id}/reassign",
+    summary="改派 / reassign by a supervisor",
+    dependencies=[Depends(require_roles(Role.SUPERVISOR, Role.ADMIN, Role.SERVICE))],
+)
 async def reassign(
-    case_id: str, body: ReassignCreate, request: Request, rt: RuntimeDep, session: SessionDep
+    case_id: str,
+    body: ReassignCreate,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
 ) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    body.actor = acting_as(scope, body.actor)
     return await _correct(
         request,
         rt,
@@ -134,6 +199,7 @@ async def get_org_tree(request: Request) -> dict[str, Any]:
     "/admin/org-tree",
     summary="加载组织机构树（YAML）/ load a new org tree",
     responses={422: {"description": "校验失败，未作任何修改"}},
+    dependencies=[Depends(require_roles(Role.ADMIN, Role.SERVICE))],
 )
 async def put_org_tree(
     request: Request,
