@@ -17,6 +17,7 @@ from xinfang_shared.auth.deps import (
 )
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
+from xinfang_shared.auth.security import actor_name
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
@@ -51,13 +52,6 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> N
     if not visible(scope, case):
         not_found_outside_scope(CASE_NOT_FOUND)
     await session.rollback()  # the check's read; a change runs in its own transaction
-
-
-def acting_as(scope: Scope, named: str | None) -> str:
-    p = scope.principal
-    if p.kind == "service":
-        return (named or p.name)[:60]
-    return f"{p.name}（{p.username}）"[:60]
 
 
 def _ctx(request: Request) -> RoutingContext:
@@ -126,7 +120,7 @@ async def objection(
             "只能以本单位名义提出异议",
             "a handler objects in the name of its own unit only",
         )
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _correct(
         request,
         rt,
@@ -153,7 +147,7 @@ async def reassign(
     scope: CurrentScope,
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _correct(
         request,
         rt,

@@ -18,6 +18,7 @@ from xinfang_shared.auth.deps import (
 )
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
+from xinfang_shared.auth.security import actor_name
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
@@ -58,15 +59,6 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> A
     if not visible(scope, case):
         not_found_outside_scope(CASE_NOT_FOUND)
     return case
-
-
-def acting_as(scope: Scope, named: str | None) -> str:
-    """Who is recorded as having acted (责任倒查): the logged-in person; a service account
-    acts for the person it names."""
-    p = scope.principal
-    if p.kind == "service":
-        return (named or p.name)[:60]
-    return f"{p.name}（{p.username}）"[:60]
 
 
 class ActionRequest(BaseModel):
@@ -142,7 +134,7 @@ async def act(
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     await session.rollback()  # the check's read transaction; the step runs in its own
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
         rt,
@@ -171,7 +163,7 @@ async def hearing(
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     await session.rollback()
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
         rt,
@@ -200,7 +192,7 @@ async def leader(
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     await session.rollback()
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
         rt,
@@ -233,7 +225,7 @@ async def feedback(
         )
     await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
     await session.rollback()
-    body.actor = acting_as(scope, body.actor)
+    body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
         rt,

@@ -168,3 +168,11 @@ def service_token(
         ttl_s=ttl_s,
         now=now or datetime.now(UTC),
     )
+
+
+def actor_name(principal: Principal, named: str | None = None) -> str:
+    """Who is recorded as having acted (责任倒查): the logged-in person as "name（username）";
+    a service account acts for the person it names, else under its own name."""
+    if principal.kind == "service":
+        return (named or principal.name)[:60]
+    return f"{principal.name}（{principal.username}）"[:60]
