@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, func, select, update
@@ -42,6 +43,7 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         replay_window_s: float = 900.0,
         reset_grace_s: float = 2.0,
+        send_timeout_s: float = 5.0,
         on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
@@ -60,6 +62,7 @@ class OutboxRelay:
         self._high: dict[tuple[str, int], int] = {}  # the offsets the broker gave us
         self._reset_seen = False
         self._grace = reset_grace_s
+        self._send_timeout = send_timeout_s
         self._on_reset = on_reset
 
     def wake(self) -> None:
@@ -101,6 +104,12 @@ class OutboxRelay:
                 await producer.stop()
                 raise
             self._producer = producer
+            if self.last_error is not None and self._grace > 0:
+                # Back after a failure: a broker that restarted empty is being set up now
+                # (the launcher creating topics and opening partitions). On Tansu a batch
+                # written into a partition at the moment its first record is written could be
+                # acknowledged and yet not be readable: let the setup finish first.
+                await asyncio.sleep(self._grace)
         return self._producer
 
     async def publish_batch(self) -> int:
@@ -123,11 +132,10 @@ class OutboxRelay:
             rows = (await session.execute(q)).all()
             if not rows:
                 return 0
-            futures = [
-                await producer.send(r.topic, value=r.value.encode(), key=r.key.encode())
-                for r in rows
-            ]
-            for meta in await asyncio.gather(*futures):
+            # bounded: a producer must not hold a batch across a broker outage and deliver it
+            # the moment the broker is back (see _ensure_producer); the rows stay pending
+            sent = await asyncio.wait_for(self._send(producer, rows), self._send_timeout)
+            for meta in sent:
                 tp = (meta.topic, meta.partition)
                 if meta.offset < self._high.get(tp, -1):
                     self._reset_seen = True  # the log starts again below what it had
@@ -169,14 +177,32 @@ class OutboxRelay:
                 # Broker or database unavailable: nothing is lost, rows stay pending.
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay cannot publish yet: %s", self.last_error)
-                if self._producer is not None:
-                    try:
-                        await asyncio.wait_for(self._producer.stop(), 5)
-                    except Exception:
-                        pass
-                    self._producer = None
+                await self._discard_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    @staticmethod
+    async def _send(producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[Any]:
+        futures = [
+            await producer.send(r.topic, value=r.value.encode(), key=r.key.encode()) for r in rows
+        ]
+        return list(await asyncio.gather(*futures))
+
+    async def _discard_producer(self) -> None:
+        """Drop the producer without delivering what it still holds. ``stop()`` would keep
+        trying to deliver it (into a broker that may be coming back empty); those rows are
+        still pending in the outbox and are sent again by a new producer."""
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        sender = getattr(producer, "_sender", None)
+        task = getattr(sender, "sender_task", None)
+        if task is not None:
+            task.cancel()
+        try:
+            await asyncio.wait_for(producer.client.close(), 5)
+        except Exception:  # pragma: no cover - best effort
+            pass
 
     async def _replay(self) -> None:
         """The broker lost its logs: publish the recent rows again."""
