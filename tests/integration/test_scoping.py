@@ -94,6 +94,7 @@ async def test_each_caller_sees_only_its_subtree_and_outside_is_404(
         assert qinghe in listed and linjiang not in listed
         assert all(
             c["unit_code"].startswith("339922")
+            or (c["supervising_code"] or "").startswith("339922")
             for c in (await client.get("/api/v1/cases", headers=county)).json()
         )
         assert (
