@@ -353,6 +353,9 @@ def check_compose_env(compose: Doc) -> list[str]:
             problems.append(f"{svc}: XF_ID_HASH_SALT={salt!r}, not ${{XF_ID_HASH_SALT:?...}}")
         if not uses_salt(svc) and salt is not None:
             problems.append(f"{svc}: gets XF_ID_HASH_SALT but does not use it")
+        secret = env.get("XF_AUTH_SECRET")
+        if not (secret and re.fullmatch(r"\$\{XF_AUTH_SECRET:\?[^}]+\}", secret)):
+            problems.append(f"{svc}: XF_AUTH_SECRET={secret!r}, not ${{XF_AUTH_SECRET:?...}}")
     for servers in {
         compose_env(compose["services"][s]).get("XF_KAFKA_BOOTSTRAP_SERVERS") for s in SERVICES
     }:
@@ -627,10 +630,15 @@ def check_k8s_env(objs: list[Doc]) -> list[str]:
             problems.append(f"{svc}: has another service's database URL: {leaked}")
         if uses_salt(svc) != ("XF_ID_HASH_SALT" in from_secret):
             problems.append(f"{svc}: XF_ID_HASH_SALT from the Secret iff the service uses it")
+        auth = from_secret.get("XF_AUTH_SECRET")
+        if auth is None or auth["name"] != SECRETS or auth["key"] != "XF_AUTH_SECRET":
+            problems.append(f"{svc}: XF_AUTH_SECRET does not come from Secret/{SECRETS}")
         if not env.get("XF_KAFKA_BOOTSTRAP_SERVERS"):
             problems.append(f"{svc}: no XF_KAFKA_BOOTSTRAP_SERVERS")
     if "XF_ID_HASH_SALT" not in secrets:
         problems.append(f"Secret/{SECRETS}: no XF_ID_HASH_SALT")
+    if "XF_AUTH_SECRET" not in secrets:
+        problems.append(f"Secret/{SECRETS}: no XF_AUTH_SECRET")
     return problems
 
 
@@ -862,6 +870,18 @@ def test_k8s_salt_placeholder_stops_the_services(
     hashing ID numbers with a published value."""
     placeholder = config_data(load_k8s(), "Secret", SECRETS)["XF_ID_HASH_SALT"]
     monkeypatch.setenv("XF_ID_HASH_SALT", placeholder)
+    with pytest.raises(pydantic.ValidationError):
+        settings_class(service)()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_k8s_auth_secret_placeholder_stops_the_services(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Secret applied with the placeholder token key makes every service refuse to start
+    instead of signing logins with a published value."""
+    placeholder = config_data(load_k8s(), "Secret", SECRETS)["XF_AUTH_SECRET"]
+    monkeypatch.setenv("XF_AUTH_SECRET", placeholder)
     with pytest.raises(pydantic.ValidationError):
         settings_class(service)()
 
