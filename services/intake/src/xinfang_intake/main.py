@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 @dataclass
 class IntakeContext:
     settings: IntakeSettings
-    numbers: CaseNumberAllocator
-    source: str
     limiter: RateLimiter
     writer: RegistrationWriter
 
@@ -53,8 +51,6 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
     source = f"/xinfang/intake/{settings.org_scope}"
     ctx = IntakeContext(
         settings=settings,
-        numbers=numbers,
-        source=source,
         limiter=RateLimiter(settings.rate_per_client, settings.burst_per_client),
         writer=RegistrationWriter(
             sessions=runtime.sessions,

@@ -58,6 +58,7 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> A
         not_found_outside_scope(CASE_NOT_FOUND)
     if not visible(scope, case):
         not_found_outside_scope(CASE_NOT_FOUND)
+    await session.rollback()  # the check's read; a step runs in a transaction of its own
     return case
 
 
@@ -133,7 +134,6 @@ async def act(
     scope: CurrentScope,
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    await session.rollback()  # the check's read transaction; the step runs in its own
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -162,7 +162,6 @@ async def hearing(
     scope: CurrentScope,
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    await session.rollback()
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -191,7 +190,6 @@ async def leader(
     scope: CurrentScope,
 ) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    await session.rollback()
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -224,7 +222,6 @@ async def feedback(
             error_body("not_found", "督办单不存在", "no such supervision order")
         )
     await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
-    await session.rollback()
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,

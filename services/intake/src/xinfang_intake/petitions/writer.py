@@ -112,10 +112,10 @@ class RegistrationWriter:
                         except IntegrityError:
                             await self._answer_from_stored_key(r)
                         except Exception as exc:
-                            _fail(r, exc)
+                            _settle(r, exc)
             except Exception as exc:
                 for r in batch:
-                    _fail(r, exc)
+                    _settle(r, exc)
 
     async def _write(self, batch: list[_Request]) -> None:
         now = self._clock.now()
@@ -149,10 +149,7 @@ class RegistrationWriter:
         if prepared:
             self._on_commit()
         for r, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                _fail(r, outcome)
-            elif not r.done.done():
-                r.done.set_result(outcome)
+            _settle(r, outcome)
 
     async def _answer_from_stored_key(self, r: _Request) -> None:
         """The key was committed by a concurrent twin (another replica): answer as it did."""
@@ -165,12 +162,8 @@ class RegistrationWriter:
                 raise RuntimeError("integrity error without a stored Idempotency-Key")
             outcome = _replay(r, stored[r.key])
         except Exception as exc:
-            _fail(r, exc)
-            return
-        if isinstance(outcome, BaseException):
-            _fail(r, outcome)
-        elif not r.done.done():
-            r.done.set_result(outcome)
+            outcome = exc
+        _settle(r, outcome)
 
 
 def _replay(r: _Request, stored: tuple[str, dict[str, Any]]) -> Outcome | Exception:
@@ -180,6 +173,11 @@ def _replay(r: _Request, stored: tuple[str, dict[str, Any]]) -> Outcome | Except
     return Outcome(replayed=response)
 
 
-def _fail(r: _Request, exc: BaseException) -> None:
-    if not r.done.done():
-        r.done.set_exception(exc)
+def _settle(r: _Request, outcome: Outcome | BaseException) -> None:
+    """Answer the waiting request (unless it gave up: a cancelled request's future is done)."""
+    if r.done.done():
+        return
+    if isinstance(outcome, BaseException):
+        r.done.set_exception(outcome)
+    else:
+        r.done.set_result(outcome)
