@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from xinfang_shared.kafka import create_topics, make_producer, ping
-from xinfang_shared.topics import TopicSpec, all_topics
+from xinfang_shared.topics import DEFAULT_SCOPE, TopicSpec, all_topics
 
 
 def tansu_binary() -> str:
@@ -64,11 +64,23 @@ async def wait_until_answering(servers: list[str], timeout: float = 30.0) -> Non
     raise TimeoutError(f"broker at {servers} did not answer within {timeout}s: {last}")
 
 
+def scopes_from_env() -> tuple[str, ...]:
+    """The deployments' root codes (XF_TOPIC_SCOPES, comma-separated; default the city)."""
+    raw = os.environ.get("XF_TOPIC_SCOPES", "") or DEFAULT_SCOPE
+    return tuple(c.strip() for c in raw.split(",") if c.strip())
+
+
 async def prepare(
-    servers: list[str], partitions: int, timeout: float = 30.0, *, open_partitions: bool = False
+    servers: list[str],
+    partitions: int,
+    timeout: float = 30.0,
+    *,
+    open_partitions: bool = False,
+    scopes: tuple[str, ...] | None = None,
 ) -> dict[str, str]:
+    """Create every topic: the shared event topics and each level's own (``scopes``)."""
     await wait_until_answering(servers, timeout)
-    specs = all_topics(partitions)
+    specs = all_topics(partitions, scopes or scopes_from_env())
     result = await create_topics(servers, specs)
     if open_partitions:
         created = [s for s in specs if result[s.name] == "created"]
@@ -111,12 +123,18 @@ async def open_new_partitions(servers: list[str], specs: list[TopicSpec]) -> Non
         await producer.stop()
 
 
-def launch(port: int, partitions: int, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+def launch(
+    port: int,
+    partitions: int,
+    log_path: Path | None = None,
+    *,
+    scopes: tuple[str, ...] | None = None,
+) -> subprocess.Popen[bytes]:
     """Start Tansu, wait for it and create the topics; returns the running process."""
     log = open(log_path, "ab") if log_path else None
     proc = start_tansu(port, log=log)
     try:
-        asyncio.run(prepare([f"127.0.0.1:{port}"], partitions, open_partitions=True))
+        asyncio.run(prepare([f"127.0.0.1:{port}"], partitions, open_partitions=True, scopes=scopes))
     except BaseException:
         proc.terminate()
         raise
@@ -131,14 +149,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--topics-only", action="store_true", help="only create topics on --bootstrap")
     p.add_argument("--bootstrap", default=None, help="host:port[,host:port] for --topics-only")
+    p.add_argument(
+        "--scopes",
+        default=None,
+        help="root codes of the deployments sharing the cluster, e.g. 339900,339922,339922101 "
+        "(default XF_TOPIC_SCOPES, else 339900)",
+    )
     args = p.parse_args(argv)
+    scopes = tuple(c for c in args.scopes.split(",") if c) if args.scopes else None
 
     if args.topics_only:
         servers = (args.bootstrap or f"127.0.0.1:{args.port}").split(",")
-        print(json.dumps(asyncio.run(prepare(servers, args.partitions)), ensure_ascii=False))
+        print(
+            json.dumps(
+                asyncio.run(prepare(servers, args.partitions, scopes=scopes)), ensure_ascii=False
+            )
+        )
         return 0
 
-    proc = launch(args.port, args.partitions)
+    proc = launch(args.port, args.partitions, scopes=scopes)
     print(
         json.dumps({"broker": f"127.0.0.1:{args.port}", "pid": proc.pid, "ready": True}), flush=True
     )

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from xinfang_shared.kafka import make_producer
-from xinfang_shared.topics import EMERGING_CHANGELOG_TOPIC, all_topics
+from xinfang_shared.topics import all_topics, emerging_changelog_topic
+
+EMERGING_CHANGELOG_TOPIC = emerging_changelog_topic("339900")
 
 from deploy import broker as broker_launcher
 from tests.conftest import free_port

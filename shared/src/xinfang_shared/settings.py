@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from xinfang_shared.levels import Deployment
+
 _ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
 
 # Works out of the box for the demo and the tests. Anyone who knows it can forge any user's
@@ -67,6 +69,12 @@ class CommonSettings(BaseSettings):
         default="339900",
         description="Administrative-division code of the org subtree this deployment serves.",
     )
+    org_lower_scopes: str = Field(
+        default="",
+        description="Comma-separated roots of the subtrees below org_scope that run their own "
+        "deployment (a county lists its townships that do): this level watches them but does "
+        "not route, supervise or notify for them. Empty: this level serves its whole subtree.",
+    )
     auth_secret: str = Field(
         default=DEMO_AUTH_SECRET,
         min_length=32,
@@ -90,6 +98,22 @@ class CommonSettings(BaseSettings):
                 "org_scope must be an administrative-division code of 6, 9 or 12 digits"
             )
         return v
+
+    @field_validator("org_lower_scopes")
+    @classmethod
+    def _lower_codes(cls, v: str) -> str:
+        codes = [c.strip() for c in v.split(",") if c.strip()]
+        bad = [c for c in codes if not _ORG_CODE.match(c)]
+        if bad:
+            raise ValueError(
+                f"org_lower_scopes must be administrative-division codes; not: {', '.join(bad)}"
+            )
+        return ",".join(codes)
+
+    @property
+    def deployment(self) -> Deployment:
+        lower = tuple(c for c in self.org_lower_scopes.split(",") if c)
+        return Deployment(scope=self.org_scope, lower=lower)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -22,7 +22,14 @@ CLOCK_TOPIC = "system.clock"
 # supervision's outbox) and the faust changelog of its windowed table. Same partition count:
 # a changelog partition must match its source partition.
 EMERGING_FEED_TOPIC = "supervision.emerging-feed"
-EMERGING_CHANGELOG_TOPIC = "xinfang-supervision-emerging-changelog"
+DEFAULT_SCOPE = "339900"
+
+
+def emerging_changelog_topic(scope: str) -> str:
+    """faust names a changelog ``<app id>-<table>-changelog``; the app id is per level."""
+    return f"xinfang-supervision-{scope}-emerging-changelog"
+
+
 SERVICES = ("intake", "routing", "supervision", "notify")
 
 
@@ -30,13 +37,13 @@ def dlq_topic(service: str) -> str:
     return f"dlq.{service}"
 
 
-def all_topics(partitions: int = 6) -> list[TopicSpec]:
+def all_topics(partitions: int = 6, scopes: tuple[str, ...] = (DEFAULT_SCOPE,)) -> list[TopicSpec]:
+    """Every topic of a cluster serving the deployments rooted at ``scopes`` (one per level:
+    the event topics are shared, each level's supervision has its own changelog)."""
     names = sorted({model.TOPIC for model in events.EVENT_TYPES.values()})
     specs = [TopicSpec(name, partitions) for name in names]
     specs += [TopicSpec(dlq_topic(s), partitions) for s in SERVICES]
-    specs += [
-        TopicSpec(EMERGING_FEED_TOPIC, partitions),
-        TopicSpec(EMERGING_CHANGELOG_TOPIC, partitions),
-    ]
+    specs.append(TopicSpec(EMERGING_FEED_TOPIC, partitions))
+    specs += [TopicSpec(emerging_changelog_topic(s), partitions) for s in dict.fromkeys(scopes)]
     specs.append(TopicSpec(CLOCK_TOPIC, 1))
     return specs

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import (
+    AlertAcknowledged,
     AlertEscalated,
     CaseEscalated,
     CaseLinked,
@@ -35,8 +36,10 @@ OFFICIAL = (
 )
 # Events that tell the petitioner about their own case (SMS / e-mail).
 PETITIONER = (PetitionReceived, CaseStatusChanged)
-TOPICS = [m.TOPIC for m in (*OFFICIAL, *PETITIONER)]
-assert AlertEscalated.TOPIC not in TOPICS  # notify raises those itself (no loop)
+# Alerts another level's notify escalated to this level's units, or acknowledged (a level only
+# takes over what it did not raise itself: no loop).
+HANDOVER = (AlertEscalated, AlertAcknowledged)
+TOPICS = [m.TOPIC for m in (*OFFICIAL, *PETITIONER, *HANDOVER)]
 
 
 def handlers(
@@ -68,7 +71,26 @@ def handlers(
         )
         ctx.after_commit(on_deliveries)
 
+    async def escalated_here(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, AlertEscalated)
+        rows = await service.take_over_alert(
+            session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=ctx.now
+        )
+
+        def push() -> None:
+            for row in rows:
+                hub.publish(row)
+            on_deliveries()
+
+        ctx.after_commit(push)
+
+    async def acknowledged(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, AlertAcknowledged)
+        await service.note_acknowledged(session=ctx.session, e=ctx.payload)
+
     return {
+        AlertEscalated.TYPE: escalated_here,
+        AlertAcknowledged.TYPE: acknowledged,
         **{m.TYPE: notify for m in OFFICIAL},
         PetitionReceived.TYPE: received,
         CaseStatusChanged.TYPE: status_changed,

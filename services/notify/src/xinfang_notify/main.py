@@ -38,7 +38,9 @@ def bootstrap(settings: NotifySettings) -> Notify:
         intake_public_url=settings.intake_public_url.rstrip("/"),
         ack_timeout=timedelta(minutes=settings.ack_timeout_min),
         sms_templates=settings.sms_templates,
+        deployment=settings.deployment,
     )
+    nc.deployment.check(tree)
     hub = Hub()
     worker_ref: list[DeliveryWorker] = []
     runtime = ServiceRuntime(

@@ -26,6 +26,7 @@ from xinfang_shared.events import (
     PetitionReceived,
     new_event,
 )
+from xinfang_shared.levels import Deployment
 
 from xinfang_notify.directory import Directory, unit_of
 from xinfang_notify.messages import Message, compose
@@ -53,6 +54,14 @@ class NotifyContext:
     intake_public_url: str
     ack_timeout: timedelta
     sms_templates: dict[str, str] = field(default_factory=dict)
+    deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
+
+    def serves(self, code: str | None) -> bool:
+        """This level's notify tells the people of ``code`` (one level per unit: no person is
+        told twice however many levels read the event)."""
+        if code is None:
+            return not self.deployment.lower
+        return self.deployment.owns(self.tree, code)
 
 
 class AlertNotFound(LookupError):
@@ -90,7 +99,7 @@ async def record_notifications(
     the people and robots behind each recipient (one per address), and, for alerts that must
     be acknowledged, the alert itself. Returns the dashboard rows for the live stream."""
     alert_id: str | None = None
-    if envelope.type in ACK_KINDS:
+    if envelope.type in ACK_KINDS and nc.serves(_alert_unit(event)):
         alert_id = await _open_alert(session=session, nc=nc, event=event, now=now)
     return await _notify(
         session=session,
@@ -120,7 +129,10 @@ async def _notify(
     stored: list[dict[str, Any]] = []
     addressed: set[tuple[str, str]] = set()  # one delivery per channel and address per event
     link = _case_link(nc, case_id)
+    primary = nc.directory.unit_of_recipient(msgs[0].recipient) if msgs else None
     for msg in msgs:
+        if not nc.serves(nc.directory.unit_of_recipient(msg.recipient) or primary):
+            continue  # another level's notify tells them (a leader's copy goes with the primary)
         ctx = {**msg.ctx, "link": link}
         title, body = nc.renderer.render(msg.kind, ctx)
         if msg.copy:
@@ -283,6 +295,14 @@ def _sms_params(msg: Message) -> dict[str, str]:
 # --- alerts that must be acknowledged ------------------------------------------------------
 
 
+def _alert_unit(event: EventData) -> str:
+    """The unit that must acknowledge an alert first."""
+    if isinstance(event, CollectiveAlert):
+        return event.receiving_office_code
+    assert isinstance(event, EmergingAlert)
+    return unit_of(event.office_code)
+
+
 async def _open_alert(
     *, session: AsyncSession, nc: NotifyContext, event: EventData, now: datetime
 ) -> str:
@@ -377,6 +397,7 @@ async def escalate_due(
             )
             continue
         escalation = row.escalations + 1
+        handed_over = not nc.serves(parent.code)
         event = AlertEscalated(
             case_id=row.case_id,
             case_number=row.case_number,
@@ -396,7 +417,8 @@ async def escalate_due(
             .values(
                 unit_code=parent.code,
                 escalations=escalation,
-                next_escalation_at=row.next_escalation_at + nc.ack_timeout,
+                # the level above runs its own deployment: it takes the alert over from here
+                next_escalation_at=None if handed_over else row.next_escalation_at + nc.ack_timeout,
             )
         )
         envelope = new_event(data=event, source=SOURCE, time=now)
@@ -413,6 +435,69 @@ async def escalate_due(
             now=now,
         )
     return stored
+
+
+async def take_over_alert(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    envelope: Envelope,
+    e: AlertEscalated,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """An alert of a lower level's deployment nobody acknowledged there has reached a unit this
+    level serves: it is this level's to acknowledge (and to escalate further) now."""
+    if not nc.serves(e.to_unit_code) or nc.serves(e.from_unit_code):
+        return []  # ours already (we escalated it), or not for us
+    found = (await session.execute(select(alerts).where(alerts.c.alert_id == e.alert_id))).first()
+    values = {
+        "unit_code": e.to_unit_code,
+        "escalations": e.escalation,
+        "next_escalation_at": now + nc.ack_timeout,
+    }
+    if found is None:
+        await session.execute(
+            insert(alerts).values(
+                alert_id=e.alert_id,
+                kind=e.kind,
+                case_id=e.case_id,
+                case_number=e.case_number,
+                title=e.title,
+                summary=e.title,
+                origin_unit_code=e.from_unit_code,
+                raised_at=e.raised_at,
+                **values,
+            )
+        )
+    elif found.acknowledged_at is None:
+        await session.execute(
+            update(alerts).where(alerts.c.alert_id == e.alert_id).values(**values)
+        )
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose(e, nc.tree),
+        source_event_id=envelope.id,
+        source_event_type=envelope.type,
+        case_id=e.case_id,
+        case_number=e.case_number,
+        alert_id=e.alert_id,
+        now=now,
+    )
+
+
+async def note_acknowledged(*, session: AsyncSession, e: AlertAcknowledged) -> None:
+    """Another level acknowledged an alert this level also holds: it stops waiting here."""
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == e.alert_id, alerts.c.acknowledged_at.is_(None))
+        .values(
+            acknowledged_at=e.acknowledged_at,
+            acknowledged_by=e.by[:60],
+            ack_note=(e.note or "")[:500] or None,
+            next_escalation_at=None,
+        )
+    )
 
 
 async def list_alerts(
@@ -436,8 +521,8 @@ async def on_petition_received(
     now: datetime,
 ) -> None:
     """Keep the petitioner's contact details and send the receipt with the 查询码."""
-    if p.anonymous or not p.petitioners:
-        return
+    if p.anonymous or not p.petitioners or not nc.serves(p.receiving_office_code):
+        return  # the level whose office registered it keeps in touch with the petitioner
     first = p.petitioners[0]
     contact = {
         "case_id": p.case_id,

@@ -16,6 +16,8 @@ def handlers(ctx: RoutingContext) -> dict[str, Handler]:
     async def on_petition_received(hc: HandlerContext) -> None:
         assert isinstance(hc.payload, PetitionReceived)
         await service.refresh_org_tree(session=hc.session, ctx=ctx)
+        if not ctx.deployment.owns(ctx.tree, hc.payload.receiving_office_code):
+            return  # registered at another level's office: that level routes it
         await service.route_petition(uow=hc.uow, ctx=ctx, petition=hc.payload, now=hc.now)
 
     async def on_status_changed(hc: HandlerContext) -> None:

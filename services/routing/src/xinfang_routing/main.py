@@ -24,7 +24,9 @@ def bootstrap(settings: RoutingSettings) -> tuple[ServiceRuntime, service.Routin
         tree=org.default_tree(),
         id_salt=settings.id_hash_salt,
         same_letter_threshold=settings.same_letter_threshold,
+        deployment=settings.deployment,
     )
+    ctx.deployment.check(ctx.tree)
     runtime = ServiceRuntime(
         service="routing",
         settings=settings,

@@ -22,6 +22,7 @@ from xinfang_shared.events import (
     SkipLevelAlert,
     new_event,
 )
+from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
 from xinfang_shared.workdays import add_working_days
 
@@ -45,6 +46,7 @@ class RoutingContext:
     tree: org.OrgTree
     id_salt: str
     same_letter_threshold: float = 0.6
+    deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
     tree_version_id: int = 0
     tree_checked_at: float = 0.0
     refresh_every_s: float = 1.0  # how stale another replica's view may be

@@ -3,11 +3,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xinfang_shared.consumer import Handler, HandlerContext
-from xinfang_shared.events import CaseLinked, CaseRouted
+from xinfang_shared.events import (
+    CaseEscalated,
+    CaseLinked,
+    CaseRouted,
+    CaseStatusChanged,
+    SupervisionOrderIssued,
+)
 
 from xinfang_supervision import service
 
-TOPICS = [CaseRouted.TOPIC, CaseLinked.TOPIC]
+# case.routed and case.linked open and join cases; the other three keep this level's copy of a
+# case another level runs (a county's township cases, the city's escalated ones) in step.
+TOPICS = [
+    CaseRouted.TOPIC,
+    CaseLinked.TOPIC,
+    CaseStatusChanged.TOPIC,
+    CaseEscalated.TOPIC,
+    SupervisionOrderIssued.TOPIC,
+]
 
 
 def handlers(
@@ -17,6 +31,9 @@ def handlers(
         assert isinstance(ctx.payload, CaseRouted)
         if not ctx.payload.final:
             return  # an intermediate 交办 hop: the deadlines start at the body that handles it
+        p = ctx.payload
+        if not sc.sees(p.to_unit_code, p.supervising_code, p.from_unit_code):
+            return  # nothing of this level's subtree: another level's case
         await service.on_routed(uow=ctx.uow, sc=sc, routed=ctx.payload, now=ctx.now)
         ctx.after_commit(on_new_deadlines)
 
@@ -24,4 +41,22 @@ def handlers(
         assert isinstance(ctx.payload, CaseLinked)
         await service.on_linked(uow=ctx.uow, sc=sc, linked=ctx.payload, now=ctx.now)
 
-    return {CaseRouted.TYPE: on_case_routed, CaseLinked.TYPE: on_case_linked}
+    async def on_status_changed(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, CaseStatusChanged)
+        await service.mirror_status(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+
+    async def on_escalated(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, CaseEscalated)
+        await service.mirror_escalation(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+
+    async def on_order(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, SupervisionOrderIssued)
+        await service.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+
+    return {
+        CaseRouted.TYPE: on_case_routed,
+        CaseLinked.TYPE: on_case_linked,
+        CaseStatusChanged.TYPE: on_status_changed,
+        CaseEscalated.TYPE: on_escalated,
+        SupervisionOrderIssued.TYPE: on_order,
+    }

@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import CaseRouted, EmergingAlert, EmergingMember, new_event
-from xinfang_shared.topics import EMERGING_CHANGELOG_TOPIC, EMERGING_FEED_TOPIC
+from xinfang_shared.levels import Deployment
+from xinfang_shared.topics import EMERGING_FEED_TOPIC, emerging_changelog_topic
 
 from xinfang_supervision.models import emerging_alerts, outbox
 
@@ -97,9 +98,11 @@ class EmergingDetector:
         config: EmergingConfig,
         tree: org.OrgTree,
         partitions: int,
+        deployment: Deployment | None = None,
     ) -> None:
         self.config = config
         self._tree = tree
+        self._deployment = deployment or Deployment("339900")
         self._partitions = partitions
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -136,7 +139,8 @@ class EmergingDetector:
             expires=self.config.window_s + self.config.step_s,
         )
         table = table.relative_to(_event_time)  # type: ignore[attr-defined]
-        assert table.table.changelog_topic.get_topic_name() == EMERGING_CHANGELOG_TOPIC
+        expected = emerging_changelog_topic(self._deployment.scope)
+        assert table.table.changelog_topic.get_topic_name() == expected
         detector = self
 
         async def detect(stream: Any) -> None:
@@ -149,6 +153,8 @@ class EmergingDetector:
                 except (ValueError, AttributeError) as exc:
                     log.error("emerging feed: unreadable message skipped: %s", exc)
                     continue
+                if not detector._deployment.owns(detector._tree, item.get("place_code")):
+                    continue  # the feed is shared: the level that serves the place counts it
                 await detector.observe(table, key, item)
 
         app.agent(source, name="xinfang-supervision-emerging")(detect)

@@ -293,7 +293,9 @@ def bootstrap(
         backlog_after_days=settings.backlog_after_days,
         repeat_wave_threshold=settings.repeat_wave_threshold,
         repeat_wave_days=settings.repeat_wave_days,
+        deployment=settings.deployment,
     )
+    sc.deployment.check(sc.tree)
     detector = EmergingDetector(
         config=EmergingConfig(
             window_s=settings.emerging_window_h * 3600,
@@ -302,6 +304,7 @@ def bootstrap(
         ),
         tree=sc.tree,
         partitions=settings.topic_partitions,
+        deployment=sc.deployment,
     )
     sweeper_ref: list[Sweeper] = []
     runtime = ServiceRuntime(

@@ -26,6 +26,7 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
     new_event,
 )
+from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
 
 from xinfang_supervision import emerging
@@ -65,7 +66,24 @@ class SupervisionContext:
     backlog_after_days: int = 90
     repeat_wave_threshold: int = 3
     repeat_wave_days: int = 7
+    deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
     stats: dict[str, int] = field(default_factory=lambda: {"notices": 0})
+
+    def owns(self, code: str | None) -> bool:
+        """This level runs the clock of what ``code`` holds (see xinfang_shared.levels)."""
+        return self.deployment.owns(self.tree, code)
+
+    def sees(self, *codes: str | None) -> bool:
+        return self.deployment.sees_any(self.tree, *codes)
+
+    def owned_codes(self) -> frozenset[str] | None:
+        """The unit and department codes this level owns; None when it owns the whole tree
+        (the single deployment: no SQL filter needed)."""
+        roots = [c for c, u in self.tree.units.items() if u.parent is None]
+        if not self.deployment.lower and roots == [self.deployment.scope]:
+            return None
+        units = {c for c in self.tree.units if self.deployment.owns(self.tree, c)}
+        return frozenset(units | {d.code for u in units for d in self.tree.departments_of(u)})
 
 
 class CaseNotFound(LookupError):
@@ -116,9 +134,23 @@ def _depth(tree: org.OrgTree, code: str | None) -> int:
 
 def overseer(tree: org.OrgTree, handling: str, supervising: str | None) -> str | None:
     """Who issues the 督办 order: the office that assigned the case if it sits above the handling
-    body (it keeps supervising what it assigned), else the petition office one level up."""
+    body (it keeps supervising what it assigned); for a functional department of a county or
+    higher government, the petition office of that government (本级信访工作机构督办本级工作部门,
+    e.g. a township's item sent to 清河县自然资源局 is supervised by 清河县信访局); else the
+    petition office one level up (a township government answers to the county)."""
     if supervising and _depth(tree, supervising) < _depth(tree, handling):
         return supervising
+    dept = tree.department(handling)
+    unit = tree.unit(dept.unit) if dept else None
+    if (
+        dept is not None
+        and unit is not None
+        and dept.kind is org.DepartmentKind.DEPARTMENT
+        and unit.level in (org.Level.PROVINCE, org.Level.CITY, org.Level.COUNTY)
+    ):
+        office = tree.petition_office(unit.code)
+        if office is not None and office.code != handling:
+            return office.code
     return office_above(tree, handling) or supervising
 
 
@@ -361,7 +393,8 @@ async def on_routed(
     }
     uow.add(cases, row)
     case = SimpleNamespace(**row)
-    if routed.place_code and routed.category:
+    if routed.place_code and routed.category and sc.owns(routed.place_code):
+        # one level counts a place's items (群体性苗头): the one that serves the place
         emerging.feed(uow, outbox, routed, now)
     if routed.needs_manual_triage:
         # no rule decided who handles it: the petition office must triage it by hand within
@@ -418,6 +451,8 @@ async def on_linked(
         await _mark_backlog(session, linked.linked_case_id, f"重复信访{linked.repeat_count}次")
     if linked.match != "重复信访":
         return  # 一信多投 is one letter sent to several offices, not a wave
+    if not sc.owns(original.unit_code if original is not None else linked.holder_code):
+        return  # the level that runs the case counts its waves
     await session.execute(
         insert(repeat_arrivals).values(
             item_case_id=linked.case_id,
@@ -467,6 +502,139 @@ async def on_linked(
     )
 
 
+# --- cases another level runs ----------------------------------------------------------
+
+
+async def _mirror_case(session: AsyncSession, sc: SupervisionContext, case_id: str) -> Any:
+    """This level's copy of a case another level runs, or None (not here, or ours)."""
+    case = (await session.execute(select(cases).where(cases.c.case_id == case_id))).first()
+    if case is None or sc.owns(case.unit_code):
+        return None
+    return case
+
+
+async def mirror_status(
+    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseStatusChanged, now: datetime
+) -> None:
+    """Another level moved a case this level watches: keep the copy's state and deadlines in
+    step, so its list, overdue report and case view say what the owner says."""
+    session = uow.session
+    case = await _mirror_case(session, sc, e.case_id)
+    if case is None or e.new_status not in State._value2member_map_:
+        return
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == e.case_id)
+        .values(status=e.new_status, updated_at=now)
+    )
+    for d in e.deadlines:
+        found = await session.execute(
+            update(deadlines)
+            .where(deadlines.c.case_id == e.case_id, deadlines.c.kind == d.kind)
+            .values(status=d.status, due_date=d.due_date, next_check=None)
+        )
+        if found.rowcount == 0:  # type: ignore[attr-defined]
+            uow.add(
+                deadlines,
+                {
+                    "id": str(uuid.uuid4()),
+                    "case_id": e.case_id,
+                    "case_number": e.case_number,
+                    "kind": d.kind,
+                    "label": d.label,
+                    "basis": d.label,
+                    "unit_code": case.unit_code,
+                    "unit_name": case.unit_name,
+                    "supervisor_code": None,
+                    "start_date": d.due_date,
+                    "due_date": d.due_date,
+                    "status": d.status,
+                    "met_at": now if d.status == "met" else None,
+                    "stage_done": -1,
+                    "next_check": None,
+                    "created_at": now,
+                },
+            )
+    if e.old_status != e.new_status:
+        _history(
+            uow,
+            e.case_id,
+            at=now,
+            actor=e.actor,
+            action="mirrored",
+            frm=e.old_status,
+            to=e.new_status,
+            note=e.note or (e.status_label or e.new_status),
+        )
+
+
+async def mirror_escalation(
+    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseEscalated, now: datetime
+) -> None:
+    """Another level escalated a case this level watches (提级督办 reaches us, or passes by)."""
+    session = uow.session
+    case = await _mirror_case(session, sc, e.case_id)
+    if case is None:
+        return
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == e.case_id)
+        .values(escalations=max(int(case.escalations or 0), e.escalation), updated_at=now)
+    )
+    await session.execute(
+        update(deadlines)
+        .where(deadlines.c.case_id == e.case_id, deadlines.c.status == "open")
+        .values(supervisor_code=e.to_unit_code)
+    )
+    _history(
+        uow,
+        e.case_id,
+        at=now,
+        actor="supervision",
+        action="escalated",
+        frm=None,
+        to=None,
+        note=f"{e.reason}：提级至{e.to_unit_name or _name(sc.tree, e.to_unit_code)}督办"
+        f"（第{e.escalation}次）",
+    )
+
+
+async def mirror_order(
+    *, uow: UnitOfWork, sc: SupervisionContext, e: SupervisionOrderIssued, now: datetime
+) -> None:
+    """Another level issued a 督办 order on a case this level watches."""
+    session = uow.session
+    if await _mirror_case(session, sc, e.case_id) is None:
+        return
+    exists = (await session.execute(select(orders.c.id).where(orders.c.id == e.order_id))).first()
+    if exists is not None:
+        return
+    uow.add(
+        orders,
+        {
+            "id": e.order_id,
+            "case_id": e.case_id,
+            "deadline_id": "",
+            "issued_by": e.issued_by,
+            "issued_to": e.issued_to,
+            "issued_at": e.issued_at,
+            "feedback_due": e.feedback_due,
+            "feedback_at": None,
+            "feedback": None,
+        },
+    )
+    _history(
+        uow,
+        e.case_id,
+        at=now,
+        actor="supervision",
+        action="supervision_order",
+        frm=None,
+        to=None,
+        note=f"{e.deadline_label}已超期，{e.issued_by_name}向{e.issued_to_name}发出督办单",
+    )
+
+
 async def _mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:
     row = (
         await session.execute(select(cases.c.backlog_reasons).where(cases.c.case_id == case_id))
@@ -491,6 +659,21 @@ async def get_case_or_raise(*, session: AsyncSession, case_id: str) -> Any:
     return row
 
 
+async def owned_case_or_raise(
+    *, session: AsyncSession, sc: SupervisionContext, case_id: str
+) -> Any:
+    """The case, if this level runs it; :class:`Refused` (409) for a case another level runs:
+    its state changes there, and this level's copy follows."""
+    case = await get_case_or_raise(session=session, case_id=case_id)
+    if not sc.owns(case.unit_code):
+        raise Refused(
+            f"本案由{_name(sc.tree, case.unit_code)}所在层级的系统办理，请在该级系统中操作",
+            "another level's deployment runs this case: act there",
+            handled_by=case.unit_code,
+        )
+    return case
+
+
 def _require(req: dict[str, Any], *names: str) -> None:
     missing = [n for n in names if not str(req.get(n) or "").strip()]
     if missing:
@@ -512,7 +695,7 @@ async def transition(
     now: datetime,
 ) -> Any:
     session = uow.session
-    case = await get_case_or_raise(session=session, case_id=case_id)
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=case_id)
     old = State(case.status)
     try:
         new = next_state(old, action)
@@ -629,7 +812,7 @@ async def add_hearing_days(
 ) -> Any:
     """A36: the time a hearing takes is not counted in the re-review's 30 days."""
     session = uow.session
-    case = await get_case_or_raise(session=session, case_id=case_id)
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=case_id)
     if case.status != State.REREVIEW_REQUESTED:
         raise Refused("仅复核期间可举行听证", "hearings belong to a re-review in progress")
     if not 1 <= days <= 90:
@@ -766,6 +949,10 @@ async def sweep_batch(
         .order_by(deadlines.c.next_check)
         .limit(batch)
     )
+    owned = sc.owned_codes()
+    if owned is not None:
+        # the deadlines of cases another level runs are watched here, acted on there
+        q = q.where(deadlines.c.unit_code.in_(sorted(owned)))
     if skip_locked:
         q = q.with_for_update(of=deadlines, skip_locked=True)
     rows = (await session.execute(q)).all()
