@@ -15,8 +15,9 @@ bootstrap:
 setup: bootstrap
 	@$(UV) sync --frozen --quiet
 
-run: setup  ## broker + four services + demo data; Ctrl-C stops everything
-	$(RUN) python -m deploy.run
+LEVELS ?= 1
+run: setup  ## broker + four services + demo data (LEVELS=3: city, county, township); Ctrl-C stops
+	$(RUN) python -m deploy.run --levels $(LEVELS)
 
 test: setup  ## the whole suite (SQLite; XF_TEST_DATABASE=postgresql for PostgreSQL)
 	$(RUN) pytest
@@ -34,8 +35,9 @@ typecheck: setup
 DAYS ?= 1
 clock-advance: setup  ## demo/test mode: move the clock of the running system, e.g. DAYS=12
 	$(RUN) xf-clock advance $(DAYS)d \
-		--wait http://127.0.0.1:8001/healthz --wait http://127.0.0.1:8002/healthz \
-		--wait http://127.0.0.1:8003/healthz --wait http://127.0.0.1:8004/healthz
+		$(foreach b,$(if $(filter 3,$(LEVELS)),800 801 802,800),\
+		--wait http://127.0.0.1:$(b)1/healthz --wait http://127.0.0.1:$(b)2/healthz \
+		--wait http://127.0.0.1:$(b)3/healthz --wait http://127.0.0.1:$(b)4/healthz)
 
 broker: setup  ## only the embedded broker, topics created
 	$(RUN) python -m deploy.broker

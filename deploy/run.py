@@ -3,6 +3,7 @@
     python -m deploy.run            # fresh demo: embedded broker, SQLite under var/, manual clock
     python -m deploy.run --keep     # keep var/*.db from the last run
     python -m deploy.run --no-demo  # no demo petitions
+    python -m deploy.run --levels 3 # a city, a county and a township, one broker (make run LEVELS=3)
 
 Everything is configured through the same XF_* environment variables as production; this
 runner only fills in the embedded defaults.
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from xinfang_shared import org
+from xinfang_shared.levels import Deployment
 
 from deploy import broker
 
@@ -168,7 +171,10 @@ def start_stack(
     extra_env: dict[str, str] | None = None,
     external_broker: bool = False,
     partitions: int = 6,
+    scopes: tuple[str, ...] | None = None,
 ) -> Stack:
+    """Start the broker (unless external; its topics for the deployments rooted at ``scopes``)
+    and the services; returns once every service answers its health check."""
     ports = ports or dict(SERVICES)
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = base_env(var, broker_port, ports, database_urls, extra_env)
@@ -176,7 +182,7 @@ def start_stack(
     try:
         if not external_broker:
             stack.procs["broker"] = broker.launch(
-                broker_port, partitions, var / "log" / "broker.log"
+                broker_port, partitions, var / "log" / "broker.log", scopes=scopes
             )
         for name in ports:
             stack.start_service(name)
@@ -185,6 +191,108 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """One level of a multi-level deployment: the org subtree it serves (XF_ORG_SCOPE) and the
+    subtrees below it that run their own deployment (XF_ORG_LOWER_SCOPES)."""
+
+    name: str
+    label: str
+    scope: str
+    lower: tuple[str, ...]
+    ports: dict[str, int]
+    registrar: str  # the demo account that registers this level's demo petitions
+
+    @property
+    def deployment(self) -> Deployment:
+        return Deployment(self.scope, self.lower)
+
+
+def _ports(base: int) -> dict[str, int]:
+    return {name: base + i for i, name in enumerate(SERVICES)}
+
+
+# make run LEVELS=3: 江临市 (city), 清河县 (county) and 柳塘乡 (township) on one broker.
+THREE_LEVELS = (
+    LevelSpec("city", "江临市", "339900", ("339922",), _ports(8001), "city.registrar"),
+    LevelSpec("county", "清河县", "339922", ("339922102",), _ports(8011), "qinghe.registrar"),
+    LevelSpec("township", "柳塘乡", "339922102", (), _ports(8021), "liutang.registrar"),
+)
+
+
+@dataclass
+class Levels:
+    """The running levels, top first; the top level's stack holds the broker."""
+
+    specs: tuple[LevelSpec, ...]
+    stacks: dict[str, Stack]
+
+    def level_of(self, org_code: str) -> LevelSpec:
+        """The level that owns ``org_code`` (registers, routes and supervises there)."""
+        tree = org.default_tree()
+        return next(lv for lv in self.specs if lv.deployment.owns(tree, org_code))
+
+    def stop(self) -> None:
+        for spec in reversed(self.specs):
+            self.stacks[spec.name].stop()
+
+
+def level_users(spec: LevelSpec, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The demo accounts a level's intake keeps: those of the units it owns."""
+    tree = org.default_tree()
+    return [u for u in users if spec.deployment.owns(tree, u["org_code"])]
+
+
+def start_levels(
+    var: Path,
+    *,
+    specs: tuple[LevelSpec, ...] = THREE_LEVELS,
+    broker_port: int = 9092,
+    external_broker: bool = False,
+    database_urls: dict[str, dict[str, str]] | None = None,
+    extra_env: dict[str, str] | None = None,
+    partitions: int = 6,
+    users: list[dict[str, Any]] | None = None,
+) -> Levels:
+    """One stack per level, each with its own ports, databases (var/<level>/) and accounts,
+    sharing one broker; every level's services read the shared topics in their own groups."""
+    stacks: dict[str, Stack] = {}
+    levels = Levels(specs=specs, stacks=stacks)
+    scopes = tuple(spec.scope for spec in specs)
+    try:
+        for i, spec in enumerate(specs):
+            lvar = var / spec.name
+            lvar.mkdir(parents=True, exist_ok=True)
+            users_file = lvar / "users.yaml"
+            users_file.write_text(
+                yaml.safe_dump(level_users(spec, users or demo_users()), allow_unicode=True),
+                encoding="utf-8",
+            )
+            intake = f"http://127.0.0.1:{spec.ports['intake']}"
+            stacks[spec.name] = start_stack(
+                lvar,
+                broker_port=broker_port,
+                ports=dict(spec.ports),
+                database_urls=(database_urls or {}).get(spec.name),
+                external_broker=external_broker or i > 0,
+                partitions=partitions,
+                scopes=scopes,
+                extra_env={
+                    **(extra_env or {}),
+                    "XF_ORG_SCOPE": spec.scope,
+                    "XF_ORG_LOWER_SCOPES": ",".join(spec.lower),
+                    "XF_INTAKE_USERS_FILE": str(users_file),
+                    "XF_INTAKE_PUBLIC_URL": intake,
+                    "XF_NOTIFY_AUTH_URL": intake,
+                    "XF_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{spec.ports['notify']}",
+                },
+            )
+    except BaseException:
+        levels.stop()
+        raise
+    return levels
 
 
 def login(base_url: str, username: str, password: str, timeout: float = 10.0) -> str:
@@ -213,6 +321,77 @@ def load_demo(stack: Stack) -> list[dict[str, Any]]:
     return created
 
 
+def load_level_demo(levels: Levels) -> list[tuple[LevelSpec, dict[str, Any]]]:
+    """Register each demo petition at the level that owns its receiving office, as that level's
+    registrar."""
+    accounts = {u["username"]: u for u in demo_users()}
+    tokens: dict[str, str] = {}
+    created = []
+    for body in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
+        spec = levels.level_of(body["receiving_office_code"])
+        url = levels.stacks[spec.name].url("intake")
+        if spec.name not in tokens:
+            desk = accounts[spec.registrar]
+            tokens[spec.name] = login(url, desk["username"], desk["password"])
+        status, doc = post_json(url + "/api/v1/petitions", body, token=tokens[spec.name])
+        if status != 201:
+            raise RuntimeError(f"demo petition refused at {spec.name} ({status}): {doc}")
+        created.append((spec, doc))
+    return created
+
+
+def print_levels(levels: Levels, demo: list[tuple[LevelSpec, dict[str, Any]]]) -> None:
+    users = demo_users()
+    for spec in levels.specs:
+        stack = levels.stacks[spec.name]
+        lower = "、".join(spec.lower) or "无"
+        print(f"【{spec.label}】{spec.name}  XF_ORG_SCOPE={spec.scope}  下级独立部署 {lower}")
+        for name in SERVICES:
+            print(f"  {name:<12} {stack.url(name)}")
+        print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
+        for u in level_users(spec, users):
+            print(
+                f"  账号 {u['username']:<18} {u['password']:<22} {u['role']:<10} "
+                f"{u['org_code']:<12} {u['display_name']}"
+            )
+        for s, d in demo:
+            if s.name == spec.name:
+                print(f"  信访件 {d['case_number']}  查询码 {d['query_code']}")
+        print()
+
+
+def run_levels(args: argparse.Namespace, broker_port: int, external: bool) -> int:
+    started = time.monotonic()
+    levels = start_levels(args.var, broker_port=broker_port, external_broker=external)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        demo = [] if args.no_demo else load_level_demo(levels)
+        print(
+            f"\n三级部署已启动（{time.monotonic() - started:.1f} 秒）/ three levels up, "
+            f"one broker at {levels.stacks['city'].env['XF_KAFKA_BOOTSTRAP_SERVERS']}\n"
+        )
+        print_levels(levels, demo)
+        print("时钟（演示模式）/ move the clock:  make clock-advance DAYS=12 LEVELS=3")
+        print(f"日志 / logs: {args.var}/<level>/log   停止 / stop: Ctrl-C\n", flush=True)
+        while not stopping:
+            for spec in levels.specs:
+                for name, proc in levels.stacks[spec.name].procs.items():
+                    if proc.poll() is not None:
+                        print(f"{spec.name} {name} exited with {proc.returncode}", flush=True)
+                        stopping = True
+            time.sleep(0.5)
+    finally:
+        levels.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "cannot connect" while Tansu boots
@@ -220,15 +399,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the SQLite databases of the last run")
     p.add_argument("--no-demo", action="store_true", help="do not load demo petitions")
     p.add_argument("--var", type=Path, default=ROOT / "var")
+    p.add_argument(
+        "--levels",
+        type=int,
+        choices=(1, 3),
+        default=1,
+        help="3: a city, a county and a township deployment sharing one broker",
+    )
     args = p.parse_args(argv)
 
     external = bool(os.environ.get("XF_KAFKA_BOOTSTRAP_SERVERS"))
     broker_port = int(os.environ.get("XF_BROKER_PORT", "9092"))
     if not args.keep:
         # Tansu keeps nothing across restarts, so a demo starts from empty databases too.
-        for f in args.var.glob("*.db*"):
+        for f in [*args.var.glob("*.db*"), *args.var.glob("*/*.db*")]:
             f.unlink()
         shutil.rmtree(args.var / "log", ignore_errors=True)
+        for spec in THREE_LEVELS:
+            shutil.rmtree(args.var / spec.name / "log", ignore_errors=True)
     started = time.monotonic()
     sink = None
     if not os.environ.get("XF_SMTP_HOST"):
@@ -238,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.var / "mail", ignore_errors=True)
         sink = mailsink.start(MAIL_PORT, args.var / "mail")
         os.environ.update(XF_SMTP_HOST="127.0.0.1", XF_SMTP_PORT=str(MAIL_PORT))
+    if args.levels == 3:
+        try:
+            return run_levels(args, broker_port, external)
+        finally:
+            if sink is not None:
+                sink.stop()
     stack = start_stack(
         args.var,
         broker_port=broker_port,

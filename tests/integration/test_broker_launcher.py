@@ -9,10 +9,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from xinfang_shared.kafka import make_producer
 from xinfang_shared.topics import all_topics, emerging_changelog_topic
 
-EMERGING_CHANGELOG_TOPIC = emerging_changelog_topic("339900")
-
 from deploy import broker as broker_launcher
 from tests.conftest import free_port
+
+EMERGING_CHANGELOG_TOPIC = emerging_changelog_topic("339900")
 
 
 async def _read_all(

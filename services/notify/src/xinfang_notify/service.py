@@ -131,8 +131,15 @@ async def _notify(
     link = _case_link(nc, case_id)
     primary = nc.directory.unit_of_recipient(msgs[0].recipient) if msgs else None
     for msg in msgs:
-        if not nc.serves(nc.directory.unit_of_recipient(msg.recipient) or primary):
-            continue  # another level's notify tells them (a leader's copy goes with the primary)
+        # A unit's dashboard is kept by the level that serves the unit (a leader's copy goes
+        # with the primary recipient), and each person or robot is told by the level that
+        # serves their own unit: a city duty officer watching a county is told once, by the city.
+        on_dashboard = nc.serves(nc.directory.unit_of_recipient(msg.recipient) or primary)
+        people, robots = nc.directory.resolve(msg.recipient, msg.level, nc.tree)
+        people = [p for p in people if nc.serves(p.unit)]
+        robots = [r for r in robots if nc.serves(r.unit)]
+        if not (on_dashboard or people or robots):
+            continue
         ctx = {**msg.ctx, "link": link}
         title, body = nc.renderer.render(msg.kind, ctx)
         if msg.copy:
@@ -154,13 +161,13 @@ async def _notify(
             "link": link,
             "created_at": now,
         }
-        seq = (
-            await session.execute(
-                insert(notifications).values(**row).returning(notifications.c.seq)
-            )
-        ).scalar_one()
-        stored.append(to_public({**row, "seq": seq}))
-        people, robots = nc.directory.resolve(msg.recipient, msg.level, nc.tree)
+        if on_dashboard:
+            seq = (
+                await session.execute(
+                    insert(notifications).values(**row).returning(notifications.c.seq)
+                )
+            ).scalar_one()
+            stored.append(to_public({**row, "seq": seq}))
         rows: list[dict[str, Any]] = []
         for person in people:
             if person.locale != "zh-CN":
@@ -211,6 +218,8 @@ async def _notify(
             )
         if rows:
             await session.execute(insert(deliveries), rows)
+        if not on_dashboard:
+            continue
         sent = NotificationSent(
             notification_id=notification_id,
             case_id=case_id,

@@ -1,0 +1,301 @@
+"""Three levels on one broker (issue #7): 江临市 (city), 清河县 (county) and 柳塘乡 (township),
+each its own four service processes, databases and accounts, as `make run LEVELS=3` starts them.
+
+A petition registered at the township is routed to a county department; the manual clock runs
+past its deadline; the county supervises (督办), then it escalates to the city. Each level's live
+stream and case list show what that level may see and nothing else, and a user of one township
+gets 404 on the other township's case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from xinfang_shared import org
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import Scope
+from xinfang_shared.auth.security import Principal
+
+from deploy.run import SERVICES, THREE_LEVELS, Levels, LevelSpec, demo_users, start_levels
+from tests.conftest import Databases, eventually, free_port
+from tests.e2e.stacks import sse_frames
+
+pytestmark = pytest.mark.e2e
+
+LAND = {
+    "channel": "visit",
+    "petitioners": [{"name": "赵四", "phone": "13905710099", "address": "清河县柳塘乡"}],
+    "persons": 1,
+    "matter_address": "清河县柳塘乡",
+    "category": "土地征收补偿",
+    "title": "承包地被征收后补偿款未到位",
+    "content": "本人承包地被征收用于县道建设，征地补偿款至今仍有3万元未发放，请求督促落实。",
+}
+
+
+def _specs() -> tuple[LevelSpec, ...]:
+    """The demo's three levels on free ports."""
+    return tuple(
+        LevelSpec(
+            s.name,
+            s.label,
+            s.scope,
+            s.lower,
+            {name: free_port() for name in SERVICES},
+            s.registrar,
+        )
+        for s in THREE_LEVELS
+    )
+
+
+@pytest.fixture
+async def levels(tmp_path: Path, databases: Databases) -> AsyncIterator[Levels]:
+    specs = _specs()
+    urls = {s.name: {n: await databases.new(f"{s.name}_{n}") for n in SERVICES} for s in specs}
+    lv = await asyncio.to_thread(
+        start_levels,
+        tmp_path / "var",
+        specs=specs,
+        broker_port=free_port(),
+        database_urls=urls,
+        partitions=3,
+        extra_env={"XF_CLOCK_MODE": "manual", "XF_KAFKA_SESSION_TIMEOUT_S": "2"},
+    )
+    try:
+        yield lv
+    finally:
+        await asyncio.to_thread(lv.stop)
+
+
+async def _login(client: httpx.AsyncClient, intake: str, username: str) -> dict[str, str]:
+    password = next(u["password"] for u in demo_users() if u["username"] == username)
+    r = await client.post(
+        intake + "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert r.status_code == 200, (username, r.text)
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def _advance(lv: Levels, days: int) -> None:
+    """`xf-clock advance`: one command moves the clock of every level (one broker)."""
+    cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", f"{days}d"]
+    for spec in lv.specs:
+        for name in SERVICES:
+            cmd += ["--wait", lv.stacks[spec.name].url(name) + "/healthz"]
+    env = lv.stacks["city"].env
+    out = await asyncio.to_thread(
+        subprocess.run, cmd, env=env, capture_output=True, text=True, timeout=90
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["lagging"] == []
+
+
+async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -> None:
+    city, county, town = (levels.stacks[n] for n in ("city", "county", "township"))
+    tree = org.default_tree()
+    async with httpx.AsyncClient(timeout=30) as client:
+        # every level's accounts live in that level's intake
+        town_desk = await _login(client, town.url("intake"), "liutang.registrar")
+        county_sup = await _login(client, county.url("intake"), "qinghe.supervisor")
+        county_desk = await _login(client, county.url("intake"), "qinghe.registrar")
+        zhen_desk = await _login(client, county.url("intake"), "qinghezhen.registrar")
+        city_sup = await _login(client, city.url("intake"), "city.supervisor")
+        # an account is only where its unit is served: 柳塘乡's registrar is not the county's
+        r = await client.post(
+            county.url("intake") + "/api/v1/auth/token",
+            data={"username": "liutang.registrar", "password": "demo-liutang-desk"},
+        )
+        assert r.status_code == 401
+
+        # each level's live stream, as that level's supervisor / registrar sees it
+        frames: dict[str, list[dict[str, Any]]] = {"city": [], "county": [], "township": []}
+        streams = []
+        for name, headers in (("city", city_sup), ("county", county_sup), ("township", town_desk)):
+            ready = asyncio.Event()
+            sse_client = httpx.AsyncClient(timeout=None, headers=headers)
+            streams.append(
+                (
+                    sse_client,
+                    asyncio.create_task(
+                        sse_frames(
+                            sse_client,
+                            levels.stacks[name].url("notify") + "/api/v1/stream",
+                            frames[name],
+                            ready,
+                        )
+                    ),
+                )
+            )
+            await asyncio.wait_for(ready.wait(), 10)
+
+        # 1. the township registers a land-requisition petition: the township routes it to the
+        #    county's natural-resources bureau (交办 across levels, over the shared broker)
+        r = await client.post(
+            town.url("intake") + "/api/v1/petitions",
+            json={
+                **LAND,
+                "receiving_office_code": "339922102",
+                "matter_location_code": "339922102201",
+            },
+            headers=town_desk,
+        )
+        assert r.status_code == 201, r.text
+        case = r.json()
+        cid = case["case_id"]
+        # the township's registrar cannot register for the county's offices
+        r = await client.post(
+            town.url("intake") + "/api/v1/petitions",
+            json={**LAND, "receiving_office_code": "339922101"},
+            headers=town_desk,
+        )
+        assert r.status_code == 403
+
+        async def case_at(stack: Any, headers: dict[str, str], service: str = "supervision") -> Any:
+            r = await client.get(f"{stack.url(service)}/api/v1/cases/{cid}", headers=headers)
+            return r.json() if r.status_code == 200 else None
+
+        at_county = await eventually(
+            lambda: case_at(county, county_sup), timeout=45, what="county holds the case"
+        )
+        assert at_county["unit_code"] == "339922-zrzy"
+        routed = await case_at(town, town_desk, "routing")
+        assert routed["holder_code"] == "339922-zrzy"  # the township routed it
+        # the county routes only what its own offices registered: no second routing
+        r = await client.get(f"{county.url('routing')}/api/v1/cases/{cid}", headers=county_sup)
+        assert r.status_code == 404
+        await eventually(lambda: case_at(city, city_sup), timeout=30, what="city watches it")
+
+        # 2. the other township's item, registered at the county (清河镇 runs no deployment)
+        r = await client.post(
+            county.url("intake") + "/api/v1/petitions",
+            json={
+                **LAND,
+                "petitioners": [{"name": "钱五", "phone": "13905710098"}],
+                "receiving_office_code": "339922101",
+                "matter_location_code": "339922101201",
+                "content": "村里修路占用了我家宅基地旁的自留地，没有任何补偿，请求处理。",
+            },
+            headers=county_desk,
+        )
+        assert r.status_code == 201, r.text
+        zhen_case = r.json()["case_id"]
+
+        async def zhen_at_county() -> Any:
+            r = await client.get(
+                f"{county.url('supervision')}/api/v1/cases/{zhen_case}", headers=county_sup
+            )
+            return r.json() if r.status_code == 200 else None
+
+        await eventually(zhen_at_county, timeout=45, what="清河镇 case at the county")
+
+        # a user of one township gets 404 on the other township's case, at every service
+        for service in ("supervision", "routing"):
+            r = await client.get(
+                f"{county.url(service)}/api/v1/cases/{zhen_case}", headers=town_desk
+            )
+            assert r.status_code == 404, (service, r.text)
+        r = await client.get(f"{county.url('supervision')}/api/v1/cases/{cid}", headers=zhen_desk)
+        assert r.status_code == 404
+        assert (
+            await client.get(
+                f"{town.url('supervision')}/api/v1/cases/{zhen_case}", headers=town_desk
+            )
+        ).status_code == 404
+
+        # each level's case list: exactly its users' scope
+        async def listed(stack: Any, headers: dict[str, str]) -> set[str]:
+            r = await client.get(stack.url("supervision") + "/api/v1/cases", headers=headers)
+            assert r.status_code == 200, r.text
+            return {c["case_id"] for c in r.json()}
+
+        assert cid in await listed(town, town_desk)
+        assert zhen_case not in await listed(town, town_desk)
+        assert {cid, zhen_case} <= await listed(county, county_sup)
+        assert cid not in await listed(county, zhen_desk)
+        assert {cid, zhen_case} <= await listed(city, city_sup)
+
+        # 3. past the deadline: the county's supervision runs this case's clock (its unit is
+        #    the county's), sends the overdue notice and the county petition bureau's 督办 order
+        due = date.fromisoformat(at_county["deadlines"][0]["due_date"])
+        start = date.fromisoformat(at_county["deadlines"][0]["start_date"])
+        await _advance(levels, (due - start).days + 1)
+        # tokens expire on the system's clock (8 h): log in again after the jump
+        county_sup = await _login(client, county.url("intake"), "qinghe.supervisor")
+        city_sup = await _login(client, city.url("intake"), "city.supervisor")
+
+        def of_case(level: str, kind: str) -> list[dict[str, Any]]:
+            return [
+                f for f in frames[level] if f["case_id"] == cid and f["source_event_type"] == kind
+            ]
+
+        await eventually(
+            lambda: of_case("county", "case.supervision_order"), timeout=45, what="county 督办"
+        )
+        assert of_case("county", "deadline.overdue")
+        view = await case_at(county, county_sup)
+        assert [o["issued_by"] for o in view["orders"]] == ["339922-xfj"]
+        # the city's copy follows (mirrored), but the city sends nothing of its own
+        city_view = await eventually(
+            lambda: _with_orders(case_at(city, city_sup)), timeout=30, what="city copy"
+        )
+        assert [o["issued_by"] for o in city_view["orders"]] == ["339922-xfj"]
+
+        # the city may look but not act on a case another level runs
+        r = await client.post(
+            f"{city.url('supervision')}/api/v1/cases/{cid}/actions/accept",
+            json={},
+            headers=city_sup,
+        )
+        assert r.status_code in (403, 409), r.text
+        assert (await case_at(city, city_sup))["status"] == view["status"]
+
+        # 4. a week more and still not done: the county escalates it to the city (提级督办)
+        await _advance(levels, 7)
+        city_sup = await _login(client, city.url("intake"), "city.supervisor")
+        await eventually(
+            lambda: of_case("city", "case.escalated"), timeout=45, what="escalation at the city"
+        )
+        city_view = await eventually(
+            lambda: _escalated(case_at(city, city_sup)), timeout=30, what="city copy escalated"
+        )
+        assert city_view["escalations"] >= 1
+
+        await asyncio.sleep(2)  # let any stray frame arrive before checking what each saw
+        for client_, task in streams:
+            task.cancel()
+            await client_.aclose()
+
+        # each level's stream showed exactly what that level may see
+        county_scope = Scope.of(
+            Principal("qinghe.supervisor", "清河县督办员", Role.SUPERVISOR, "339922"), tree
+        )
+        assert all(
+            f["unit_code"] is None or county_scope.covers(f["unit_code"]) for f in frames["county"]
+        ), frames["county"]
+        assert {f["source_event_type"] for f in frames["city"] if f["case_id"] == cid} == {
+            "case.escalated"
+        }, frames["city"]
+        assert not [f for f in frames["township"] if f["case_id"] in (cid, zhen_case)]
+        # and no notice was sent twice: one level runs each clock
+        assert len(of_case("county", "case.supervision_order")) == len(
+            {f["recipient"] for f in of_case("county", "case.supervision_order")}
+        )
+
+
+async def _with_orders(view: Any) -> Any:
+    v = await view
+    return v if v and v.get("orders") else None
+
+
+async def _escalated(view: Any) -> Any:
+    v = await view
+    return v if v and v.get("escalations") else None
