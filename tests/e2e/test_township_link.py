@@ -6,8 +6,9 @@ the broker is cut (its interface set down: packets dropped, no error), while its
 desks stay connected. Registration keeps answering 201 at once, since a petition and its
 ``petition.received`` event are committed together to the township's outbox; the township's
 readiness report shows the backlog; when the line is back the outbox relay catches up, and
-the county reads every petition, in registration order within each partition, and routes
-each one once.
+the county reads every petition (at least once: what was in flight when the line went dead
+can arrive twice), meets them in registration order within each partition, and routes each
+one once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ TOPIC = "petition.received"
 BEFORE, DURING = 3, 20  # petitions registered before the cut, and while the line is down
 CUT_AT_LEAST_S = 12.0  # the relay must have tried (and failed) several times
 CATCH_UP_S = 120.0
+SLOW_201_S = 1.0  # a registrar at the desk would notice more
 
 
 def petition(i: int) -> dict[str, Any]:
@@ -81,7 +83,9 @@ async def follow(servers: str, into: Received) -> None:
                     if m.value is None:  # the launcher's record that opens a partition
                         continue
                     data = json.loads(m.value)["data"]
-                    into.records.append((tp.partition, m.offset, data["case_id"], data["case_number"]))
+                    into.records.append(
+                        (tp.partition, m.offset, data["case_id"], data["case_number"])
+                    )
     finally:
         await consumer.stop()
 
@@ -101,9 +105,13 @@ def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
             proc.wait()
 
 
+def running(proc: subprocess.Popen[bytes], log: Path) -> None:
+    assert proc.poll() is None, f"exited with {proc.returncode}: {log.read_text()[-3000:]}"
+
+
 async def healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     async def up() -> bool:
-        assert proc.poll() is None, f"exited with {proc.returncode}: {log.read_text()[-3000:]}"
+        running(proc, log)
         try:
             async with httpx.AsyncClient(timeout=2) as c:
                 return (await c.get(url + "/healthz")).status_code == 200
@@ -210,7 +218,12 @@ async def test_a_township_keeps_registering_while_its_line_is_down_and_catches_u
     tmp_path: Path, databases: Databases
 ) -> None:
     with township_net() as net:
-        async with county_and_township(tmp_path, databases, net) as (broker, intake, routing, token):
+        async with county_and_township(tmp_path, databases, net) as (
+            broker,
+            intake,
+            routing,
+            token,
+        ):
             seen = Received()
             reader = asyncio.create_task(follow(broker, seen))
             desk = httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {token}"})
@@ -253,7 +266,6 @@ async def _scenario(
         created, took = await register(desk, intake, i)
         registered.append(created)
         latencies.append(took)
-    assert max(latencies) < 2.0, latencies  # registration does not wait for the broker
 
     # the township's readiness report shows what is waiting for the line
     async def backlog() -> dict[str, Any] | None:
@@ -282,13 +294,21 @@ async def _scenario(
     numbers = [p["case_number"] for p in registered]
     assert [seq(n) for n in numbers] == sorted(seq(n) for n in numbers)  # numbered as registered
     assert seen.cases() == everything  # nothing the township did not register
+    # At least once on the wire: a batch the relay had in flight when the line went dead is
+    # delivered by the kernel when it comes back (the township's TCP retransmits it), and the
+    # relay, which never got the acknowledgement, sends it again. What was acknowledged before
+    # the cut is never sent twice.
     copies = {c: sum(r[2] == c for r in seen.records) for c in everything}
-    assert all(n == 1 for n in copies.values()), {c: n for c, n in copies.items() if n != 1}
+    assert all(copies[c] == 1 for c in first), copies
+    twice = sorted(seq(r[3]) for r in seen.records if copies[r[2]] > 1)
+    # in order: on each partition, the county meets the petitions in registration order
     order = {p["case_id"]: k for k, p in enumerate(registered)}
+    layout = {}
     for partition in range(PARTITIONS):
         log = sorted((r for r in seen.records if r[0] == partition), key=lambda r: r[1])
-        ranks = [order[r[2]] for r in log]
-        assert ranks == sorted(ranks), (partition, [r[3] for r in log])
+        met = list(dict.fromkeys(r[2] for r in log))  # first copies
+        assert [order[c] for c in met] == sorted(order[c] for c in met), (partition, log)
+        layout[partition] = [seq(r[3]) for r in log]
 
     # 4. the county has every one of them, each routed once
     async def routed(case_id: str) -> bool:
@@ -311,11 +331,16 @@ async def _scenario(
                 "relay_error": state.get("outbox_last_error"),
                 "outage_s": round(outage, 1),
                 "catch_up_s": round(catch_up, 1),
-                "partitions_used": sorted({r[0] for r in seen.records}),
+                "sent_twice": twice,
+                "partition_logs": layout,
             },
             ensure_ascii=False,
         )
     )
+    # registration did not wait for the broker (checked last, so that a failure here still
+    # shows whether the rest of the story holds)
+    slow = [(k + BEFORE, round(t, 2)) for k, t in enumerate(latencies) if t >= SLOW_201_S]
+    assert not slow, f"201s that took {SLOW_201_S} s or more while the line was down: {slow}"
 
 
 async def _readiness_drained(desk: httpx.AsyncClient, intake: str) -> bool:
