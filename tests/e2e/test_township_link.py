@@ -274,6 +274,7 @@ async def _scenario(
         return state if waiting and state["broker"] != "ok" else None
 
     state = await eventually(backlog, timeout=60, interval=0.5, what="the outbox backlog")
+    assert isinstance(state, dict)
     await asyncio.sleep(max(0.0, CUT_AT_LEAST_S - (time.monotonic() - cut_at)))
     assert seen.cases() == first  # nothing crossed the cut line
     outage = time.monotonic() - cut_at
