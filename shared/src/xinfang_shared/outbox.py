@@ -116,37 +116,49 @@ class OutboxRelay:
         """Publish up to one batch of pending rows; returns how many were published."""
         o = self._outbox
         producer = await self._ensure_producer()
-        async with self._sessions() as session, session.begin():
-            q = (
-                select(o.c.id, o.c.topic, o.c.key, o.c.value)
-                .where(o.c.published_at.is_(None))
-                .order_by(o.c.id)
-                .limit(self._batch)
-            )
-            if is_sqlite(self._engine):
-                # SQLite has no row locks: take the write lock first, so that two relays on
-                # one file (two replicas) take turns instead of sending the same rows
-                await session.execute(update(o).where(o.c.id == -1).values(attempts=o.c.attempts))
-            else:
-                q = q.with_for_update(skip_locked=True)
-            rows = (await session.execute(q)).all()
+        q = (
+            select(o.c.id, o.c.topic, o.c.key, o.c.value)
+            .where(o.c.published_at.is_(None))
+            .order_by(o.c.id)
+            .limit(self._batch)
+        )
+        if is_sqlite(self._engine):
+            # SQLite has one write lock for the whole file: holding it while the broker is
+            # unreachable would stall every registration for the send timeout. Read, send,
+            # then mark, each step short (a second relay on the same file may send a row twice)
+            async with self._sessions() as session:
+                rows = (await session.execute(q)).all()
             if not rows:
                 return 0
-            # bounded: a producer must not hold a batch across a broker outage and deliver it
-            # the moment the broker is back (see _ensure_producer); the rows stay pending
             sent = await asyncio.wait_for(self._send(producer, rows), self._send_timeout)
-            for meta in sent:
-                tp = (meta.topic, meta.partition)
-                if meta.offset < self._high.get(tp, -1):
-                    self._reset_seen = True  # the log starts again below what it had
-                self._high[tp] = max(self._high.get(tp, -1), meta.offset)
-            await session.execute(
-                update(o)
-                .where(o.c.id.in_([r.id for r in rows]))
-                .values(published_at=datetime.now(UTC), attempts=o.c.attempts + 1)
-            )
+            self._note(sent)
+            async with self._sessions() as session, session.begin():
+                await self._mark(session, rows)
+        else:
+            async with self._sessions() as session, session.begin():
+                rows = (await session.execute(q.with_for_update(skip_locked=True))).all()
+                if not rows:
+                    return 0
+                sent = await asyncio.wait_for(self._send(producer, rows), self._send_timeout)
+                self._note(sent)
+                await self._mark(session, rows)
         self.published_total += len(rows)
         return len(rows)
+
+    def _note(self, sent: list[Any]) -> None:
+        for meta in sent:
+            tp = (meta.topic, meta.partition)
+            if meta.offset < self._high.get(tp, -1):
+                self._reset_seen = True  # the log starts again below what it had
+            self._high[tp] = max(self._high.get(tp, -1), meta.offset)
+
+    async def _mark(self, session: AsyncSession, rows: Sequence[Any]) -> None:
+        o = self._outbox
+        await session.execute(
+            update(o)
+            .where(o.c.id.in_([r.id for r in rows]))
+            .values(published_at=datetime.now(UTC), attempts=o.c.attempts + 1)
+        )
 
     async def _run(self) -> None:
         backoff = 0.2
