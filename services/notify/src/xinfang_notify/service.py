@@ -435,8 +435,10 @@ async def on_petition_received(
     p: PetitionReceived,
     now: datetime,
 ) -> None:
-    """Keep the petitioner's contact details and send the receipt with the 查询码."""
-    if p.anonymous or not p.petitioners:
+    """Keep the petitioner's contact details and send the receipt with the 查询码. An informant
+    of an accusation (检举控告) is sealed in intake: the event names no one and carries no
+    query code (the informant gets it at the desk), so there is no one to tell."""
+    if p.anonymous or p.informant_sealed or not p.petitioners:
         return
     first = p.petitioners[0]
     contact = {
