@@ -155,3 +155,22 @@ def test_routing_keeps_a_sealed_informant_confidential_whatever_the_category() -
     assert sealed.responsible_department == plain.responsible_department
     assert sealed.confidential and sealed.kind == "检举控告"
     assert "检举人信息保密" in sealed.reason
+
+
+def test_deployments_require_a_real_informant_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compose refuses to start without XF_INFORMANT_KEY; on Kubernetes intake takes it from
+    the Secret, whose placeholder is no key, so intake does not start on the demo key."""
+    from tests.unit.test_deploy_manifests import config_data, find, load_compose, load_k8s
+
+    intake_env = load_compose()["services"]["intake"]["environment"]
+    assert intake_env["XF_INFORMANT_KEY"].startswith("${XF_INFORMANT_KEY:?")
+    objs = load_k8s()
+    deployment = find(objs, "Deployment", "intake")
+    assert deployment is not None
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    [ref] = [e for e in container["env"] if e["name"] == "XF_INFORMANT_KEY"]
+    assert ref["valueFrom"]["secretKeyRef"]["key"] == "XF_INFORMANT_KEY"
+    placeholder = config_data(objs, "Secret", ref["valueFrom"]["secretKeyRef"]["name"])
+    monkeypatch.setenv("XF_INFORMANT_KEY", placeholder["XF_INFORMANT_KEY"])
+    with pytest.raises(ValidationError, match="XF_INFORMANT_KEY"):
+        IntakeSettings()
