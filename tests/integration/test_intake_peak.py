@@ -209,6 +209,7 @@ async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
     from xinfang_intake.petitions import models
     from xinfang_intake.petitions.numbering import CaseNumberAllocator
     from xinfang_intake.petitions.schemas import PetitionCreate
+    from xinfang_intake.petitions.sealing import InformantCipher, new_key, parse_key
     from xinfang_intake.petitions.service import request_hash
     from xinfang_intake.petitions.writer import RegistrationWriter
     from xinfang_shared import db
@@ -226,6 +227,7 @@ async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
             source="/test",
             id_salt="test-salt-1234",
             collective_threshold=5,
+            cipher=InformantCipher(parse_key(new_key())),
             on_commit=lambda: None,
         )
         for _ in range(2)

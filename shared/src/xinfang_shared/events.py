@@ -63,6 +63,10 @@ class PetitionReceived(EventData):
     content: str
     collective: bool = False
     query_code: str | None = None  # the petitioner's 查询码, for their receipt (SMS / e-mail)
+    # 检举控告: the informant's identity stays sealed in intake. The event then names no one
+    # (placeholder names only, no ID, phone, e-mail, address or query code) and routing
+    # treats the case as confidential.
+    informant_sealed: bool = False
 
 
 class CaseRouted(EventData):

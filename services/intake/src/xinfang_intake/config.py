@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from xinfang_shared.settings import CommonSettings, default_sqlite_url
+
+from xinfang_intake.petitions.sealing import DEMO_INFORMANT_KEY, InvalidKey, parse_key
 
 
 class IntakeSettings(CommonSettings):
@@ -36,9 +38,25 @@ class IntakeSettings(CommonSettings):
     id_hash_salt: str = Field(
         default="xinfang-demo-salt-change-me", min_length=8, validation_alias="XF_ID_HASH_SALT"
     )
+    informant_key: str = Field(
+        default=DEMO_INFORMANT_KEY,
+        validation_alias="XF_INFORMANT_KEY",
+        description="AES-256-GCM key (base64 of 32 random bytes) that encrypts the identity of "
+        "informants in accusation cases (检举控告) at rest. The default is a public demo value. "
+        "Losing the key makes every sealed identity unreadable.",
+    )
     users_file: Path | None = Field(
         default=None,
         validation_alias="XF_INTAKE_USERS_FILE",
         description="YAML list of accounts created at start when missing (username, "
         "display_name, password, role, org_code): the first administrator, demo users",
     )
+
+    @field_validator("informant_key")
+    @classmethod
+    def _informant_key(cls, v: str) -> str:
+        try:
+            parse_key(v)
+        except InvalidKey as exc:
+            raise ValueError(str(exc)) from None
+        return v.strip()

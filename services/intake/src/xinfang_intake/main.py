@@ -20,8 +20,10 @@ from xinfang_shared.runtime import ServiceRuntime, health_router
 from xinfang_intake import consumers, errors
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.petitions import models
+from xinfang_intake.petitions.informants import router as informants_router
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.pages import router as pages_router
+from xinfang_intake.petitions.sealing import DEMO_INFORMANT_KEY, InformantCipher, parse_key
 from xinfang_intake.petitions.views import router as petitions_router
 from xinfang_intake.petitions.writer import RegistrationWriter
 
@@ -33,6 +35,7 @@ class IntakeContext:
     settings: IntakeSettings
     limiter: RateLimiter
     writer: RegistrationWriter
+    cipher: InformantCipher  # 检举控告: seals and reveals informants' identities
 
 
 def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
@@ -49,6 +52,7 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
     )
     numbers = CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block)
     source = f"/xinfang/intake/{settings.org_scope}"
+    cipher = InformantCipher(parse_key(settings.informant_key))
     ctx = IntakeContext(
         settings=settings,
         limiter=RateLimiter(settings.rate_per_client, settings.burst_per_client),
@@ -59,8 +63,10 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
             source=source,
             id_salt=settings.id_hash_salt,
             collective_threshold=settings.collective_threshold,
+            cipher=cipher,
             on_commit=runtime.relay.wake,
         ),
+        cipher=cipher,
     )
     return runtime, ctx
 
@@ -81,6 +87,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime, ctx = bootstrap(settings)
+        if settings.informant_key == DEMO_INFORMANT_KEY:
+            log.warning(
+                "XF_INFORMANT_KEY is the public demo value: anyone can read sealed informants; "
+                "set it outside the demo (使用演示密钥，生产环境必须设置 XF_INFORMANT_KEY)"
+            )
         app.state.runtime = runtime
         app.state.intake = ctx
         await runtime.start()
@@ -106,6 +117,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app.include_router(health_router())
     app.include_router(petitions_router)
+    app.include_router(informants_router)
     app.include_router(pages_router)
     app.include_router(auth_router())  # login and user administration (not yet required)
     return app

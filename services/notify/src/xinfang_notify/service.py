@@ -529,9 +529,14 @@ async def on_petition_received(
     p: PetitionReceived,
     now: datetime,
 ) -> None:
-    """Keep the petitioner's contact details and send the receipt with the 查询码."""
-    if p.anonymous or not p.petitioners or not nc.serves(p.receiving_office_code):
-        return  # the level whose office registered it keeps in touch with the petitioner
+    """Keep the petitioner's contact details and send the receipt with the 查询码. An informant
+    of an accusation (检举控告) is sealed in intake: the event names no one and carries no
+    query code (the informant gets it at the desk), so there is no one to tell. The level whose
+    office registered the petition keeps in touch with the petitioner."""
+    if p.anonymous or p.informant_sealed or not p.petitioners:
+        return
+    if not nc.serves(p.receiving_office_code):
+        return
     first = p.petitioners[0]
     contact = {
         "case_id": p.case_id,

@@ -133,6 +133,8 @@ def decide(p: PetitionReceived, *, tree: OrgTree, rules: Rules, classifier: Clas
         parts.append(f"检举控告，转{dept.name}办理（保密）")
     else:
         parts.append(f"按分级负责、归口办理由{dept.name}办理")
+    if p.informant_sealed and not (rule and rule.confidential):
+        parts.append("检举控告，检举人信息保密")
     if skip_level:
         parts.append(f"越级访（越{skipped}级）")
 
@@ -140,9 +142,10 @@ def decide(p: PetitionReceived, *, tree: OrgTree, rules: Rules, classifier: Clas
         category=rule.code if rule else None,
         category_name=rule.name if rule else None,
         category_source=c_source,
-        kind=rule.kind if rule else None,
+        # intake sealed the informant (检举控告): confidential whatever the category
+        kind="检举控告" if p.informant_sealed else (rule.kind if rule else None),
         channel=rule.channel if rule else "ordinary",
-        confidential=bool(rule and rule.confidential),
+        confidential=bool(rule and rule.confidential) or p.informant_sealed,
         territory_code=territory.code if territory else None,
         territory_source=t_source,
         responsible_unit=resp_unit.code,

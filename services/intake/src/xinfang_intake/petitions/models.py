@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from xinfang_shared.auth.models import users_table
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
@@ -56,6 +67,35 @@ history = Table(
     Column("status", String(30), nullable=False),
     Column("note", String(500), nullable=True),
     Column("detail", JSON, nullable=True),
+)
+
+# 检举控告: the identity of the informants of an accusation case, AES-GCM-encrypted (one value
+# per case: the list of its petitioners). Their rows in `petitioners` then hold only a
+# placeholder name. Absent for every other petition (and for anonymous accusations).
+sealed_informants = Table(
+    "sealed_informants",
+    metadata,
+    Column("case_id", String(36), ForeignKey("petitions.case_id"), primary_key=True),
+    Column("identity", LargeBinary, nullable=False),
+    Column("sealed_at", AwareDateTime(), nullable=False),
+)
+
+# Every attempt to reveal a sealed informant, allowed or refused (written in the transaction
+# that reads the identity): who, with which role and org, when, why, about which case.
+informant_reveals = Table(
+    "informant_reveals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("petitions.case_id"), nullable=False, index=True),
+    Column("case_number", String(40), nullable=False),
+    Column("office_code", String(12), nullable=False, index=True),  # the receiving office
+    Column("at", AwareDateTime(), nullable=False),
+    Column("username", String(40), nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("org_code", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("outcome", String(20), nullable=False),  # revealed | refused | unreadable
 )
 
 case_number_blocks = Table(

@@ -129,6 +129,11 @@ class PetitionCreate(BaseModel):
         description="渠道：letter 来信 / visit 来访 / phone 来电 / online 网上信访 / leader_mailbox 领导信箱"
     )
     anonymous: bool = Field(default=False, description="匿名")
+    accusation: bool = Field(
+        default=False,
+        description="检举控告：检举人身份加密保存，任何事件和查询都不显示；"
+        "标题或内容含“举报/检举/控告”或类别为检举控告时即使未填写也按检举控告处理",
+    )
     petitioners: list[PetitionerCreate] = Field(default_factory=list, max_length=200)
     persons: int | None = Field(default=None, ge=1, le=100_000, description="人数")
     receiving_office_code: Text = Field(description="受理登记的信访部门所在单位代码")
@@ -218,6 +223,9 @@ class PetitionCreated(BaseModel):
     status_label: str
     received_at: datetime
     collective: bool
+    informant_sealed: bool = Field(
+        default=False, description="检举控告：检举人身份已加密保存，查询码请当面告知检举人"
+    )
     message: str
 
 

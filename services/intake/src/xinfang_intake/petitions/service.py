@@ -25,12 +25,18 @@ from xinfang_shared.events import (
 )
 from xinfang_shared.status import CaseStatus, status_label
 
+from xinfang_intake.petitions.accusation import (
+    INFORMANT_PLACEHOLDER,
+    is_accusation,
+    sealed_context,
+)
 from xinfang_intake.petitions.models import (
     history,
     idempotency_keys,
     outbox,
     petitioners,
     petitions,
+    sealed_informants,
 )
 from xinfang_intake.petitions.schemas import (
     CHANNEL_LABELS,
@@ -41,6 +47,7 @@ from xinfang_intake.petitions.schemas import (
     PetitionCreated,
     PetitionStatusRead,
 )
+from xinfang_intake.petitions.sealing import InformantCipher
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -88,6 +95,7 @@ class Registration:
     history: dict[str, Any]
     outbox: list[dict[str, Any]]
     idempotency: dict[str, Any] | None = None
+    sealed: dict[str, Any] | None = None  # 检举控告: the encrypted identity of the informants
 
 
 def prepare_registration(
@@ -98,11 +106,13 @@ def prepare_registration(
     source: str,
     id_salt: str,
     collective_threshold: int,
+    cipher: InformantCipher,
     idempotency_key: str | None = None,
     request_hash: str = "",
 ) -> Registration:
     """The petition, its petitioners, its first history entry, its events and its
-    Idempotency-Key, as rows (no I/O)."""
+    Idempotency-Key, as rows (no I/O). An accusation's informants are sealed: their identity
+    is encrypted into one value, their rows and the event hold a placeholder name only."""
     office = org.get_unit(data.receiving_office_code)
     assert office is not None  # validated by the schema
     received_at = received_time(data, now)
@@ -129,31 +139,45 @@ def prepare_registration(
         status=CaseStatus.REGISTERED.value,
         status_at=now,
     )
+    sealed = is_accusation(data)
     infos: list[PetitionerInfo] = []
     rows = []
+    identities = []
     for i, p in enumerate(data.petitioners):
+        identity = {
+            "name": p.name,
+            "id_number": p.id_number,
+            "phone": p.phone,
+            "email": str(p.email) if p.email else None,
+            "address": p.address,
+        }
+        if sealed:
+            # nothing that identifies the informant in clear: no ID hash either (a salted
+            # hash of an ID number is a lookup away from the person), so sealed items are
+            # never matched as repeats by identity
+            identities.append(identity)
+            blank = dict.fromkeys(identity, None) | {"id_hash": None}
+            rows.append({"case_id": case_id, "position": i, **blank, "name": INFORMANT_PLACEHOLDER})
+            infos.append(PetitionerInfo(name=INFORMANT_PLACEHOLDER))
+            continue
         hashed = id_hash(p.id_number, id_salt) if p.id_number else None
-        rows.append(
-            {
-                "case_id": case_id,
-                "position": i,
-                "name": p.name,
-                "id_number": p.id_number,
-                "id_hash": hashed,
-                "phone": p.phone,
-                "email": str(p.email) if p.email else None,
-                "address": p.address,
-            }
-        )
+        rows.append({"case_id": case_id, "position": i, **identity, "id_hash": hashed})
         infos.append(
             PetitionerInfo(
                 name=p.name,
                 id_number_masked=mask_id_number(p.id_number) if p.id_number else None,
                 id_hash=hashed,
-                phone=p.phone,
-                email=str(p.email) if p.email else None,
+                phone=identity["phone"],
+                email=identity["email"],
                 address=p.address,
             )
+        )
+    sealed_row = None
+    if identities:
+        sealed_row = dict(
+            case_id=case_id,
+            identity=cipher.seal_json(identities, context=sealed_context(case_id)),
+            sealed_at=now,
         )
     entry = dict(
         case_id=case_id,
@@ -178,7 +202,10 @@ def prepare_registration(
         title=data.title,
         content=data.content,
         collective=collective,
-        query_code=query_code,
+        # the informant gets the query code at the desk: no receipt goes out, and the code is
+        # not told to every unit that reads the topic
+        query_code=None if sealed else query_code,
+        informant_sealed=sealed,
     )
     messages = [outbox_row(new_event(data=received, source=source, time=now), now=now)]
     if collective:
@@ -202,7 +229,9 @@ def prepare_registration(
         status_label=status_label(CaseStatus.REGISTERED),
         received_at=received_at,
         collective=collective,
-        message=f"已登记，信访件编号 {case_number}，请凭查询码 {query_code} 查询办理进度",
+        informant_sealed=sealed,
+        message=f"已登记，信访件编号 {case_number}，请凭查询码 {query_code} 查询办理进度"
+        + ("（检举控告：检举人信息已加密保存，查询码请当面告知检举人）" if sealed else ""),
     )
     key_row = None
     if idempotency_key:
@@ -213,7 +242,7 @@ def prepare_registration(
             response=created.model_dump(mode="json"),
             created_at=now,
         )
-    return Registration(created, petition, rows, entry, messages, key_row)
+    return Registration(created, petition, rows, entry, messages, key_row, sealed_row)
 
 
 def received_time(data: PetitionCreate, now: datetime) -> datetime:
@@ -231,6 +260,9 @@ async def insert_registrations(*, session: AsyncSession, registrations: list[Reg
     people = [p for r in registrations for p in r.petitioners]
     if people:
         await session.execute(insert(petitioners), people)
+    seals = [r.sealed for r in registrations if r.sealed]
+    if seals:
+        await session.execute(insert(sealed_informants), seals)
     await session.execute(insert(history), [r.history for r in registrations])
     await session.execute(insert(outbox), [m for r in registrations for m in r.outbox])
     keys = [r.idempotency for r in registrations if r.idempotency]

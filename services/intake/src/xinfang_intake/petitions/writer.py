@@ -30,6 +30,7 @@ from xinfang_shared.clock import Clock
 from xinfang_intake.petitions import service
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated
+from xinfang_intake.petitions.sealing import InformantCipher
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class RegistrationWriter:
         source: str,
         id_salt: str,
         collective_threshold: int,
+        cipher: InformantCipher,
         on_commit: Callable[[], None],
         max_batch: int = 200,
     ) -> None:
@@ -69,6 +71,7 @@ class RegistrationWriter:
         self._source = source
         self._salt = id_salt
         self._threshold = collective_threshold
+        self._cipher = cipher
         self._on_commit = on_commit
         self._max_batch = max_batch
         self._waiting: list[_Request] = []
@@ -138,6 +141,7 @@ class RegistrationWriter:
                     source=self._source,
                     id_salt=self._salt,
                     collective_threshold=self._threshold,
+                    cipher=self._cipher,
                     idempotency_key=r.key,
                     request_hash=r.request_hash,
                 )
