@@ -228,6 +228,32 @@ async def test_bad_password_and_unknown_user_get_the_same_401(databases: Databas
         assert garbage.headers["www-authenticate"].startswith("Bearer")
 
 
+async def test_repeated_failed_logins_lock_the_account_for_a_while(databases: Databases) -> None:
+    async with seeded_intake(databases, clock_mode="manual") as (app, client):
+        clock = app.state.runtime.clock
+        name, good = COUNTY_ADMIN["username"], COUNTY_ADMIN["password"]
+        # a success forgets earlier failures: four wrong, one right, four wrong: not locked
+        for _ in range(4):
+            assert (await login(client, name, "wrong-password")).status_code == 401
+        assert (await login(client, name, good)).status_code == 200
+        for _ in range(4):
+            assert (await login(client, name, "wrong-password")).status_code == 401
+        # the fifth failure in 15 minutes locks it: even the right password is refused now
+        assert (await login(client, name, "wrong-password")).status_code == 401
+        r = await login(client, name, good)
+        assert r.status_code == 429
+        assert r.json()["error"] == "too_many_failed_logins"
+        assert "分钟后再试" in r.json()["message"]
+        assert 0 < int(r.headers["Retry-After"]) <= 15 * 60
+        # another account is not affected
+        assert (
+            await login(client, CITY_LEADER["username"], CITY_LEADER["password"])
+        ).status_code == 200
+        # once the oldest failure is 15 minutes old, the right password works again
+        await clock.set_offset(timedelta(minutes=15, seconds=1))
+        assert (await login(client, name, good)).status_code == 200
+
+
 async def test_a_token_stops_working_when_it_expires(databases: Databases) -> None:
     # manual clock (demo mode): move the service's time forward as `xf-clock advance` does
     async with seeded_intake(databases, clock_mode="manual") as (app, client):

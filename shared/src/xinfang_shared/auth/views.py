@@ -4,6 +4,7 @@ call :func:`~xinfang_shared.auth.deps.install_auth_errors` on the app."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
@@ -44,7 +45,10 @@ def auth_router() -> APIRouter:
         "/auth/token",
         response_model=TokenRead,
         summary="登录获取令牌 / log in (OAuth2 password flow)",
-        responses={401: {"description": "用户名或密码错误 / wrong username or password"}},
+        responses={
+            401: {"description": "用户名或密码错误 / wrong username or password"},
+            429: {"description": "登录失败次数过多 / too many failed logins, see Retry-After"},
+        },
     )
     async def login(
         form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -53,15 +57,34 @@ def auth_router() -> APIRouter:
         rt: RuntimeDep,
         tree: OrgTreeDep,
     ) -> TokenRead:
+        now = rt.clock.now()
+        locked = await service.login_locked_until_or_none(
+            session=session, username=form.username, now=now
+        )
+        if locked is not None:
+            wait_s = max(1, math.ceil((locked - now).total_seconds()))
+            raise AuthHTTPError(
+                429,
+                error_body(
+                    "too_many_failed_logins",
+                    f"登录失败次数过多，请{math.ceil(wait_s / 60)}分钟后再试",
+                    f"too many failed logins: try again in {wait_s} s",
+                ),
+                headers={"Retry-After": str(wait_s)},
+            )
         user = await service.authenticate_or_none(
             session=session, username=form.username, password=form.password, tree=tree
         )
         if user is None:
+            await service.record_login_failure(session=session, username=form.username, now=now)
+            await session.commit()
             raise AuthHTTPError(
                 401,
                 error_body("invalid_credentials", "用户名或密码错误", "wrong username or password"),
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        await service.clear_login_failures(session=session, username=form.username, now=now)
+        await session.commit()
         principal = service.principal_of(user)
         ttl_s = rt.settings.auth_token_ttl_min * 60
         token = issue_token(

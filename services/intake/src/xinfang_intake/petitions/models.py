@@ -14,7 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from xinfang_shared.auth.models import users_table
+from xinfang_shared.auth.models import login_failures_table, users_table
 from xinfang_shared.db import AwareDateTime, messaging_tables
 
 metadata = MetaData()
@@ -122,3 +122,4 @@ outbox, processed_events = messaging_tables(metadata)
 
 # Staff accounts (xinfang_shared.auth): intake hosts login for its level.
 users = users_table(metadata)
+login_failures = login_failures_table(metadata)
