@@ -169,9 +169,19 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
         assert at_county["unit_code"] == "339922-zrzy"
         routed = await case_at(town, town_desk, "routing")
         assert routed["holder_code"] == "339922-zrzy"  # the township routed it
-        # the county routes only what its own offices registered: no second routing
-        r = await client.get(f"{county.url('routing')}/api/v1/cases/{cid}", headers=county_sup)
-        assert r.status_code == 404
+        # the county routes only what its own offices registered: it watches this one (no
+        # second routing), and objections or reassignment belong to the township's routing
+        watched = await eventually(
+            lambda: case_at(county, county_sup, "routing"), timeout=30, what="county watches"
+        )
+        assert watched["status"] == "watched" and watched["holder_code"] == "339922-zrzy"
+        zrzy = await _login(client, county.url("intake"), "qinghe.zrzy")
+        r = await client.post(
+            f"{county.url('routing')}/api/v1/cases/{cid}/objection",
+            json={"department_code": "339922-zrzy", "reason": "征地补偿由乡政府负责，不属本局职责"},
+            headers=zrzy,
+        )
+        assert r.status_code == 409 and "受理层级" in r.json()["message"], r.text
         await eventually(lambda: case_at(city, city_sup), timeout=30, what="city watches it")
 
         # 2. the other township's item, registered at the county (清河镇 runs no deployment)
@@ -196,6 +206,30 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
             return r.json() if r.status_code == 200 else None
 
         await eventually(zhen_at_county, timeout=45, what="清河镇 case at the county")
+
+        # the same petitioner goes on to the county about the same matter: the county links it
+        # to the township's open case (重复信访) instead of opening a second one
+        r = await client.post(
+            county.url("intake") + "/api/v1/petitions",
+            json={
+                **LAND,
+                "receiving_office_code": "339922",
+                "matter_location_code": "339922102201",
+                "content": "柳塘乡县道征地补偿款3万元一直没有发放，乡里说已经上报，请县里督促。",
+            },
+            headers=county_desk,
+        )
+        assert r.status_code == 201, r.text
+        again = r.json()["case_id"]
+
+        async def linked_at_county() -> Any:
+            r = await client.get(
+                f"{county.url('routing')}/api/v1/cases/{again}", headers=county_sup
+            )
+            return r.json() if r.status_code == 200 else None
+
+        repeat = await eventually(linked_at_county, timeout=45, what="repeat linked at the county")
+        assert repeat["status"] == "linked" and repeat["linked_to"] == cid, repeat
 
         # a user of one township gets 404 on the other township's case, at every service
         for service in ("supervision", "routing"):

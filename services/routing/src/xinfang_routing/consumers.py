@@ -16,9 +16,14 @@ def handlers(ctx: RoutingContext) -> dict[str, Handler]:
     async def on_petition_received(hc: HandlerContext) -> None:
         assert isinstance(hc.payload, PetitionReceived)
         await service.refresh_org_tree(session=hc.session, ctx=ctx)
-        if not ctx.deployment.owns(ctx.tree, hc.payload.receiving_office_code):
-            return  # registered at another level's office: that level routes it
-        await service.route_petition(uow=hc.uow, ctx=ctx, petition=hc.payload, now=hc.now)
+        office = hc.payload.receiving_office_code
+        if ctx.deployment.owns(ctx.tree, office):
+            await service.route_petition(uow=hc.uow, ctx=ctx, petition=hc.payload, now=hc.now)
+        elif ctx.deployment.sees(ctx.tree, office):
+            # registered at a lower level's office, which routes it: watch it here
+            await service.route_petition(
+                uow=hc.uow, ctx=ctx, petition=hc.payload, now=hc.now, watch=True
+            )
 
     async def on_status_changed(hc: HandlerContext) -> None:
         # Routing only needs to know when a case is closed: a repeat of it is then a new case.

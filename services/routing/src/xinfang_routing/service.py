@@ -163,8 +163,19 @@ async def _case_row(uow: UnitOfWork, case_id: str) -> Any:
 
 
 async def route_petition(
-    *, uow: UnitOfWork, ctx: RoutingContext, petition: PetitionReceived, now: datetime
+    *,
+    uow: UnitOfWork,
+    ctx: RoutingContext,
+    petition: PetitionReceived,
+    now: datetime,
+    watch: bool = False,
 ) -> Decision | CaseLinked:
+    """Route a petition registered at an office this level owns: link it to an open case of the
+    same petitioner and matter, else decide who handles it and publish the hops.
+
+    ``watch``: a petition registered at a lower level's office (which routes it): keep the case
+    (decided the same way, published nowhere) so that this level sees it and links a later
+    arrival here to it (a petitioner who goes on from the township to the county)."""
     p = petition
     keys = identity_keys(p.petitioners, ctx.id_salt) if not p.anonymous else []
     sig = signature(f"{p.title or ''}{p.content}")
@@ -193,6 +204,9 @@ async def route_petition(
     )
     # visible at once to the next item (same batch); forgotten if the transaction rolls back
     ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig, matter=matter)
+    if watch:
+        uow.add(cases, _case_values(p, decision, now, status="watched"))
+        return decision
     if root is not None and match is not None:
         return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
     return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now, keys=keys)
@@ -289,6 +303,39 @@ def _place(tree: org.OrgTree, territory: str | None, keys: list[str]) -> dict[st
     }
 
 
+def _case_values(p: PetitionReceived, d: Decision, now: datetime, *, status: str) -> dict[str, Any]:
+    return {
+        "case_id": p.case_id,
+        "case_number": p.case_number,
+        "receiving_office_code": p.receiving_office_code,
+        "received_at": p.received_at,
+        "channel": p.channel,
+        "category": d.category,
+        "category_source": d.category_source,
+        "kind": d.kind,
+        "legal_channel": d.channel,
+        "confidential": d.confidential,
+        "territory_code": d.territory_code,
+        "responsible_unit_code": d.responsible_unit,
+        "holder_code": d.responsible_department,
+        "holder_since": now,
+        "supervising_code": d.hops[0].from_code,
+        "skip_level": d.skip_level,
+        "status": status,
+        "linked_to": None,
+        "repeat_count": 1,
+        "decision": {"reason": d.reason, "territory_source": d.territory_source},
+    }
+
+
+def _refuse_watched(case: Any) -> None:
+    if case.status == "watched":
+        raise Conflict(
+            "该件由受理层级的系统分办，异议和改派请在该级系统中提出",
+            "the level that registered this case routes it: object or reassign there",
+        )
+
+
 def _route(
     *,
     uow: UnitOfWork,
@@ -300,31 +347,7 @@ def _route(
 ) -> Decision:
     supervising = d.hops[0].from_code
     place = _place(ctx.tree, d.territory_code, keys)
-    uow.add(
-        cases,
-        {
-            "case_id": p.case_id,
-            "case_number": p.case_number,
-            "receiving_office_code": p.receiving_office_code,
-            "received_at": p.received_at,
-            "channel": p.channel,
-            "category": d.category,
-            "category_source": d.category_source,
-            "kind": d.kind,
-            "legal_channel": d.channel,
-            "confidential": d.confidential,
-            "territory_code": d.territory_code,
-            "responsible_unit_code": d.responsible_unit,
-            "holder_code": d.responsible_department,
-            "holder_since": now,
-            "supervising_code": supervising,
-            "skip_level": d.skip_level,
-            "status": "routed",
-            "linked_to": None,
-            "repeat_count": 1,
-            "decision": {"reason": d.reason, "territory_source": d.territory_source},
-        },
-    )
+    uow.add(cases, _case_values(p, d, now, status="routed"))
     for i, hop in enumerate(d.hops, start=1):
         final = i == len(d.hops)
         _add_hop(
@@ -481,6 +504,7 @@ async def object_to_case(
     working-day window; the case goes back to the office that sent it, for triage."""
     session = uow.session
     case = await get_case_or_raise(session=session, case_id=case_id)
+    _refuse_watched(case)
     if case.status != "routed":
         raise Conflict("该件已并案或办结，不能提出异议", "the case is linked or closed")
     if case.holder_code != department_code:
@@ -548,6 +572,7 @@ async def reassign_case(
         raise Conflict(
             f"部门代码不存在：{to_department_code}", f"unknown department {to_department_code}"
         )
+    _refuse_watched(case)
     if case.status != "routed":
         raise Conflict("该件已并案或办结，不能改派", "the case is linked or closed")
     if case.holder_code == dept.code:
