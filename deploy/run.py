@@ -158,6 +158,7 @@ def base_env(
         env[f"XF_{name.upper()}_PORT"] = str(port)
         url = (database_urls or {}).get(name) or env.get(f"XF_{name.upper()}_DATABASE_URL")
         env[f"XF_{name.upper()}_DATABASE_URL"] = url or f"sqlite+aiosqlite:///{var / f'{name}.db'}"
+    env.setdefault("XF_NOTIFY_AUTH_URL", f"http://127.0.0.1:{ports.get('intake', 8001)}")
     env.update(extra or {})
     return env
 

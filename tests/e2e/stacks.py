@@ -16,7 +16,7 @@ import httpx
 import pytest
 from xinfang_shared.settings import CommonSettings
 
-from deploy.run import SERVICES, Stack, start_stack
+from deploy.run import DEMO_USERS, SERVICES, Stack, demo_users, start_stack
 from tests.apps import service_token_for_tests
 from tests.conftest import Databases, free_port
 
@@ -106,3 +106,22 @@ async def browser_page() -> AsyncIterator[Any]:
 def auth_headers() -> dict[str, str]:
     """A service account's token for the whole tree, signed with the stack's (default) secret."""
     return {"Authorization": f"Bearer {service_token_for_tests(CommonSettings())}"}
+
+
+def demo_account(username: str) -> dict[str, str]:
+    """A demo account from deploy/demo_users.yaml (seeded when intake has
+    XF_INTAKE_USERS_FILE=deploy/demo_users.yaml, as ``make run`` does)."""
+    return next(u for u in demo_users() if u["username"] == username)
+
+
+async def log_in_to_dashboard(page: Any, url: str, username: str, password: str) -> None:
+    """Open a dashboard ``url`` in the browser: it shows the login form first; fill it in and
+    wait until the dashboard (back at ``url``) says who is logged in."""
+    await page.goto(url)
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await page.locator("#user", has_text=f"（{username}）").wait_for(timeout=15_000)
+
+
+DEMO_USERS_ENV = {"XF_INTAKE_USERS_FILE": str(DEMO_USERS)}  # the demo accounts, seeded

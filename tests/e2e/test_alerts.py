@@ -19,7 +19,15 @@ import yaml
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import auth_headers, browser_page, launched, sse_frames
+from tests.e2e.stacks import (
+    DEMO_USERS_ENV,
+    auth_headers,
+    browser_page,
+    demo_account,
+    launched,
+    log_in_to_dashboard,
+    sse_frames,
+)
 from tests.peers import CollectingHandler, FakeProviders, parse_mail
 
 pytestmark = pytest.mark.e2e
@@ -65,6 +73,7 @@ async def stack(
     path = tmp_path / "directory.yaml"
     path.write_text(yaml.safe_dump(directory, allow_unicode=True), encoding="utf-8")
     env = {
+        **DEMO_USERS_ENV,
         "XF_NOTIFY_DIRECTORY_FILE": str(path),
         "XF_SMTP_HOST": "127.0.0.1",
         "XF_SMTP_PORT": str(smtp_server[1]),
@@ -181,14 +190,17 @@ async def test_collective_and_emerging_alerts_reach_people_and_escalate(
         await eventually(lambda: mails(smtp_server, CITY_LEADER, "无人签收"), timeout=30)
         # the county's dashboard shows its own things only, not the city leadership's copy
         assert not [f for f in county if f["recipient"].startswith("339900")]
-        # the city leader acknowledges it on the dashboard (headless Chromium), which stops it
+        # the city leader logs in to the dashboard (headless Chromium) and acknowledges it
+        # there, which stops it; the acknowledgement is theirs, as logged in
+        leader = demo_account("city.leader")
+        signed = f"{leader['display_name']}（city.leader）"
         await _acknowledge_in_browser(
-            f"{notify}/?org=339900", visit["case_number"], "周市长", stack.var / "ack.png"
+            f"{notify}/?org=339900", visit["case_number"], leader, signed, stack.var / "ack.png"
         )
         state = await eventually(
             lambda: _alert(client, notify, visit["case_id"], acknowledged=True), timeout=15
         )
-        assert state["acknowledged_by"] == "周市长" and state["escalations"] == 1
+        assert state["acknowledged_by"] == signed and state["escalations"] == 1
         for task in streams:
             task.cancel()
 
@@ -202,17 +214,13 @@ async def _alert(
     return None
 
 
-async def _acknowledge_in_browser(url: str, case_number: str, name: str, screenshot: Path) -> None:
-    from playwright.async_api import Dialog
-
+async def _acknowledge_in_browser(
+    url: str, case_number: str, account: dict[str, str], signed: str, screenshot: Path
+) -> None:
     async with browser_page() as page:
-
-        async def sign(dialog: Dialog) -> None:
-            assert dialog.message == "签收人姓名"
-            await dialog.accept(name)
-
-        page.on("dialog", sign)
-        await page.goto(url)
+        await log_in_to_dashboard(page, url, account["username"], account["password"])
+        assert page.url.endswith("/?org=339900")  # back where the login began
+        assert account["display_name"] in await page.inner_text("#who")
         item = (
             page.locator("li.urgent")
             .filter(has_text="预警未签收，已提级")
@@ -221,7 +229,7 @@ async def _acknowledge_in_browser(url: str, case_number: str, name: str, screens
         )
         await item.wait_for(timeout=15_000)
         await item.get_by_role("button", name="签收").click()
-        await page.get_by_text(f"已签收：{name}").first.wait_for(timeout=15_000)
+        await page.get_by_text(f"已签收：{signed}").first.wait_for(timeout=15_000)
         await page.screenshot(path=str(screenshot), full_page=True)
 
 

@@ -19,24 +19,39 @@ import pytest
 
 from deploy.run import SERVICES, Stack
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import auth_headers, browser_page, launched, sse_frames
+from tests.e2e.stacks import (
+    DEMO_USERS_ENV,
+    auth_headers,
+    browser_page,
+    demo_account,
+    launched,
+    log_in_to_dashboard,
+    sse_frames,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def stack(tmp_path: Path, databases: Databases) -> AsyncIterator[Stack]:
-    async with launched(tmp_path, databases) as s:
+    async with launched(tmp_path, databases, DEMO_USERS_ENV) as s:
         yield s
 
 
 async def _browser_text(
-    url: str, screenshot: Path, *, wait_for: tuple[str, str] | None = None
+    url: str,
+    screenshot: Path,
+    *,
+    wait_for: tuple[str, str] | None = None,
+    account: dict[str, str] | None = None,
 ) -> str:
-    """Open ``url`` in headless Chromium, optionally wait for an element (selector, text),
-    screenshot it and return the page's text."""
+    """Open ``url`` in headless Chromium (logging in through the form first with ``account``),
+    optionally wait for an element (selector, text), screenshot it and return the page's text."""
     async with browser_page() as page:
-        await page.goto(url)
+        if account:
+            await log_in_to_dashboard(page, url, account["username"], account["password"])
+        else:
+            await page.goto(url)
         if wait_for:
             await page.locator(wait_for[0], has_text=wait_for[1]).first.wait_for(timeout=15_000)
         await page.screenshot(path=str(screenshot), full_page=True)
@@ -125,6 +140,7 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
             notify + "/",
             stack.var / "dashboard.png",
             wait_for=("li.yellow", created["case_number"]),
+            account=demo_account("city.leader"),
         )
         assert "催办" in text and f"还剩{days_left}天" in text and "已连接" in text
 

@@ -20,7 +20,7 @@ from xinfang_shared.workdays import next_workday_on_or_after
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.main import create_app as supervision_app
 
-from tests.apps import running
+from tests.apps import running, service_token_for_tests
 from tests.conftest import Databases, eventually, free_port
 from tests.kafka_helpers import TopicReader, produce
 
@@ -181,6 +181,8 @@ async def test_notify_records_once_and_streams_live_over_sse(
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             await eventually(lambda: _up(client), timeout=30, what="notify up")
+            assert (await client.get("/api/v1/stream")).status_code == 401  # a caller is named
+            client.headers["Authorization"] = f"Bearer {service_token_for_tests(settings)}"
             async with TopicReader(broker, "notification.sent") as sent:
                 async with client.stream("GET", "/api/v1/stream") as stream:
                     assert stream.headers["content-type"].startswith("text/event-stream")
@@ -204,8 +206,8 @@ async def test_notify_records_once_and_streams_live_over_sse(
                 ) as again:
                     replay = await asyncio.wait_for(_next_notification(again, case_id), 10)
                 assert replay["notification_id"] == log[0]["notification_id"]
-                page = await client.get("/")
-                assert "信访实时预警" in page.text and "EventSource" in page.text
+                page = await client.get("/", follow_redirects=True)  # no session: log in first
+                assert "信访实时预警" in page.text and "用户名" in page.text
     finally:
         server.should_exit = True
         await task

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from xinfang_shared.settings import CommonSettings, default_sqlite_url
@@ -20,6 +21,17 @@ class NotifySettings(CommonSettings):
     )
     intake_public_url: str = Field(
         default="http://127.0.0.1:8001", validation_alias="XF_INTAKE_PUBLIC_URL"
+    )
+    # the dashboard's login form forwards the credentials to intake's POST /api/v1/auth/token
+    auth_url: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias="XF_NOTIFY_AUTH_URL",
+        description="base URL of the service that issues tokens (intake)",
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        validation_alias="XF_NOTIFY_COOKIE_SECURE",
+        description="send the dashboard's session cookie over HTTPS only (set behind TLS)",
     )
     # alerts that must be acknowledged go one level up after this long (seed 002: 1 hour)
     ack_timeout_min: float = Field(default=60, gt=0, validation_alias="XF_ALERT_ACK_TIMEOUT_MIN")
@@ -53,6 +65,18 @@ class NotifySettings(CommonSettings):
         validation_alias="XF_SMS_TEMPLATES",
         description="message kind → the gateway's template id (JSON); default: the kind itself",
     )
+
+    @field_validator("auth_url")
+    @classmethod
+    def _valid_auth_url(cls, v: str) -> str:
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "XF_NOTIFY_AUTH_URL must be an http(s) URL of intake, e.g. http://127.0.0.1:8001"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("XF_NOTIFY_AUTH_URL is a base URL: no query or fragment")
+        return v.strip().rstrip("/")
 
     @field_validator("quiet_hours", mode="before")
     @classmethod

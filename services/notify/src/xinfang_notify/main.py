@@ -5,12 +5,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from xinfang_shared import org
+from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
-from xinfang_notify import consumers, directory, models, service
+from xinfang_notify import consumers, directory, login, models, service
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.delivery import AlertEscalator, DeliveryWorker, build_channels
 from xinfang_notify.hub import Hub
@@ -80,13 +82,18 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await n.runtime.start()
         n.runtime.add_task(n.worker.run, "delivery-worker")
         n.runtime.add_task(n.escalator.run, "alert-escalator")
+        # the dashboard's login form forwards credentials to the token issuer (intake)
+        app.state.login_client = httpx.AsyncClient(timeout=10.0)
         try:
             yield
         finally:
+            await app.state.login_client.aclose()
             await n.runtime.stop()
             await n.worker.aclose()
 
     app = FastAPI(title="信访通知 Notify", version="0.2.0", lifespan=lifespan)
+    install_auth_errors(app)
     app.include_router(health_router())
     app.include_router(router)
+    app.include_router(login.router)
     return app

@@ -1,22 +1,34 @@
-"""HTTP: the live Server-Sent-Events stream, the notification log and a minimal dashboard."""
+"""HTTP API: the live Server-Sent-Events stream, the notification and delivery logs, in-app
+inboxes and the alerts to acknowledge. Every call names its caller (a token in the
+Authorization header or the dashboard's session cookie, see :mod:`.auth`); each caller sees
+what is addressed inside their org subtree, and an item outside it is answered as missing."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from xinfang_shared.http import error_response
+from sqlalchemy import select
+from xinfang_shared.auth.deps import not_found_outside_scope
+from xinfang_shared.auth.schemas import PrincipalRead
+from xinfang_shared.auth.scope import Scope, unit_of
+from xinfang_shared.auth.security import actor_name
+from xinfang_shared.auth.service import principal_read
+from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
-from xinfang_notify import service
+from xinfang_notify import models, service
+from xinfang_notify.auth import CurrentScope, get_principal, narrow, sees, within
 from xinfang_notify.hub import Hub
 
-router = APIRouter(tags=["notify 通知"])
+router = APIRouter(prefix="/api/v1", tags=["notify 通知"], dependencies=[Depends(get_principal)])
+ALERT_NOT_FOUND = error_body("not_found", "预警不存在", "no such alert")
+PERSON_NOT_FOUND = error_body("not_found", "无此人员", "no such person")
 
 
 def sse_frame(item: dict[str, Any]) -> str:
@@ -33,19 +45,59 @@ OrgQuery = Annotated[
     str | None,
     Query(
         max_length=30,
-        description="只看本单位及下级 / only what this org unit and the units below it may see",
+        description="只看本单位及下级（须在本账号范围内）/ only this org unit and the units below "
+        "it (inside the caller's scope)",
     ),
 ]
 
 
+def notification_filter(scope: Scope, org: str | None) -> Callable[[dict[str, Any]], bool]:
+    """What of the notification log the caller sees, narrowed to ``org`` (checked here)."""
+    org = narrow(scope, org)
+
+    def keep(item: dict[str, Any]) -> bool:
+        code = item.get("unit_code")
+        return sees(scope, code) and within(scope, org, code)
+
+    return keep
+
+
+def alert_visible(scope: Scope, row: Any) -> bool:
+    """An alert is seen where it must be acknowledged now and where it was raised."""
+    m = row if isinstance(row, dict) else row._mapping
+    return sees(scope, m["unit_code"]) or sees(scope, m["origin_unit_code"])
+
+
+async def _take(
+    fetch: Callable[[int], Awaitable[list[dict[str, Any]]]],
+    keep: Callable[[dict[str, Any]], bool],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The first ``limit`` rows that ``keep`` lets through, fetching more until there are
+    enough or none are left (the filter runs after the query's own limit)."""
+    n = limit
+    while True:
+        rows = await fetch(n)
+        kept = [r for r in rows if keep(r)]
+        if len(kept) >= limit or len(rows) < n:
+            return kept[:limit]
+        n *= 4
+
+
+@router.get("/me", summary="当前用户 / who is calling", response_model=PrincipalRead)
+async def me(scope: CurrentScope) -> PrincipalRead:
+    return principal_read(scope.principal, scope.tree)
+
+
 @router.get(
-    "/api/v1/stream",
+    "/stream",
     summary="实时通知流（SSE）/ live notification stream",
     response_class=StreamingResponse,
 )
 async def stream(
     request: Request,
     rt: RuntimeDep,
+    scope: CurrentScope,
     last_event_id: Annotated[str | None, Header()] = None,
     since: Annotated[
         int | None, Query(ge=0, description="replay notifications after this id")
@@ -53,11 +105,13 @@ async def stream(
     recipient: Annotated[str | None, Query(max_length=60)] = None,
     org: OrgQuery = None,
 ) -> StreamingResponse:
+    """The caller's notifications as they happen. The stream ends when the caller's token
+    expires (a browser reconnects, is refused and logs in again)."""
     hub: Hub = request.app.state.hub
     heartbeat: float = request.app.state.heartbeat
     nc = _nc(request)
-    if org and nc.tree.unit(org) is None:
-        raise HTTPException(422, detail=f"未知单位 {org} / unknown org unit")
+    visible = notification_filter(scope, org)
+    expires: int = request.state.token_expires
     sub = hub.subscribe()  # before the replay, so nothing falls between the two
     start: int | None = since
     if last_event_id and last_event_id.isdigit():
@@ -66,7 +120,10 @@ async def stream(
     def wanted(item: dict[str, Any]) -> bool:
         if recipient and item["recipient"] != recipient:
             return False
-        return service.visible_to(nc.tree, org, item.get("unit_code"))
+        return visible(item)
+
+    def expired() -> bool:
+        return rt.clock.now().timestamp() >= expires
 
     async def events() -> AsyncIterator[str]:
         last = start or 0
@@ -79,13 +136,13 @@ async def stream(
                         tree=nc.tree,
                         after_seq=start,
                         recipient=recipient,
-                        org_code=org,
                         limit=10_000,
                     )
                 for item in backlog:
                     last = item["seq"]
-                    yield sse_frame(item)
-            while not sub.dropped:
+                    if visible(item):
+                        yield sse_frame(item)
+            while not sub.dropped and not expired():
                 try:
                     item = await asyncio.wait_for(sub.queue.get(), heartbeat)
                 except TimeoutError:
@@ -95,7 +152,7 @@ async def stream(
                     continue
                 if not item:
                     return  # the hub was closed: shutting down
-                if item["seq"] <= last or not wanted(item):
+                if item["seq"] <= last or not wanted(item) or expired():
                     continue
                 last = item["seq"]
                 yield sse_frame(item)
@@ -109,9 +166,10 @@ async def stream(
     )
 
 
-@router.get("/api/v1/notifications", summary="通知记录 / notification log")
+@router.get("/notifications", summary="通知记录 / notification log")
 async def notifications(
     request: Request,
+    scope: CurrentScope,
     session: SessionDep,
     case_id: str | None = None,
     recipient: str | None = None,
@@ -119,19 +177,25 @@ async def notifications(
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    return await service.list_notifications(
-        session=session,
-        tree=_nc(request).tree,
-        after_seq=after,
-        case_id=case_id,
-        recipient=recipient,
-        org_code=org,
-        limit=limit,
-    )
+    tree = _nc(request).tree
+
+    async def fetch(n: int) -> list[dict[str, Any]]:
+        return await service.list_notifications(
+            session=session,
+            tree=tree,
+            after_seq=after,
+            case_id=case_id,
+            recipient=recipient,
+            limit=n,
+        )
+
+    return await _take(fetch, notification_filter(scope, org), limit)
 
 
-@router.get("/api/v1/deliveries", summary="投递记录 / delivery log (by case, address, person)")
+@router.get("/deliveries", summary="投递记录 / delivery log (by case, address, person)")
 async def delivery_log(
+    request: Request,
+    scope: CurrentScope,
     session: SessionDep,
     case_id: str | None = None,
     address: Annotated[str | None, Query(max_length=300)] = None,
@@ -140,75 +204,139 @@ async def delivery_log(
     channel: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[dict[str, Any]]:
-    return await service.list_deliveries(
-        session=session,
-        case_id=case_id,
-        address=address,
-        person_id=person,
-        status=status,
-        channel=channel,
-        limit=limit,
-    )
+    directory = _nc(request).directory
+
+    def keep(row: dict[str, Any]) -> bool:
+        # seen where the message was addressed, or where the person it went to works
+        if sees(scope, directory.unit_of_recipient(row["recipient"])):
+            return True
+        who = directory.person(row["person_id"]) if row["person_id"] else None
+        return who is not None and sees(scope, who.unit)
+
+    async def fetch(n: int) -> list[dict[str, Any]]:
+        return await service.list_deliveries(
+            session=session,
+            case_id=case_id,
+            address=address,
+            person_id=person,
+            status=status,
+            channel=channel,
+            limit=n,
+        )
+
+    return await _take(fetch, keep, limit)
 
 
-@router.get("/api/v1/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
+def _person_in_scope(request: Request, scope: Scope, person_id: str) -> None:
+    person = _nc(request).directory.person(person_id)
+    if person is None or not sees(scope, person.unit):
+        not_found_outside_scope(PERSON_NOT_FOUND)
+
+
+@router.get("/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
 async def inbox(
     person_id: str,
     request: Request,
+    scope: CurrentScope,
     session: SessionDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
-    if _nc(request).directory.person(person_id) is None:
-        return error_response(404, "not_found", "无此人员", "no such person")
+    _person_in_scope(request, scope, person_id)
     rows = await service.list_deliveries(
         session=session, person_id=person_id, channel="inbox", limit=limit
     )
     return [r for r in rows if not unread or r["read_at"] is None]
 
 
-@router.post(
-    "/api/v1/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read"
-)
-async def read(person_id: str, delivery_id: str, rt: RuntimeDep, session: SessionDep) -> Any:
+@router.post("/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read")
+async def read(
+    person_id: str,
+    delivery_id: str,
+    request: Request,
+    rt: RuntimeDep,
+    scope: CurrentScope,
+    session: SessionDep,
+) -> Any:
+    _person_in_scope(request, scope, person_id)
     async with session.begin():
         ok = await service.mark_read(
             session=session, person_id=person_id, delivery_id=delivery_id, now=rt.clock.now()
         )
     if not ok:
-        return error_response(404, "not_found", "无此站内信", "no such inbox item")
+        not_found_outside_scope(error_body("not_found", "无此站内信", "no such inbox item"))
     return {"delivery_id": delivery_id, "read": True}
 
 
-@router.get("/api/v1/alerts", summary="预警（须签收）/ alerts that must be acknowledged")
+@router.get("/alerts", summary="预警（须签收）/ alerts that must be acknowledged")
 async def list_alerts(
+    scope: CurrentScope,
     session: SessionDep,
     open: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    return await service.list_alerts(session=session, open_only=open, limit=limit)
+    async def fetch(n: int) -> list[dict[str, Any]]:
+        return await service.list_alerts(session=session, open_only=open, limit=n)
+
+    return await _take(fetch, lambda a: alert_visible(scope, a), limit)
 
 
 class AckRequest(BaseModel):
-    by: str = Field(min_length=1, max_length=60, description="签收人")
-    unit_code: str | None = Field(default=None, max_length=30, description="签收单位")
+    by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="签收人：登录用户本人；仅服务账号可代为填写 / recorded as the logged-in "
+        "user; only a service account may name the person it acts for",
+    )
+    unit_code: str | None = Field(
+        default=None,
+        max_length=30,
+        description="签收单位：登录用户的单位；仅服务账号可填写 / the caller's unit; only a "
+        "service account may name one (inside its scope)",
+    )
     note: str | None = Field(default=None, max_length=500, description="处置意见")
 
 
-@router.post("/api/v1/alerts/{alert_id}/ack", summary="签收预警 / acknowledge an alert")
-async def acknowledge(alert_id: str, body: AckRequest, rt: RuntimeDep, session: SessionDep) -> Any:
+@router.post("/alerts/{alert_id}/ack", summary="签收预警 / acknowledge an alert")
+async def acknowledge(
+    alert_id: str,
+    rt: RuntimeDep,
+    scope: CurrentScope,
+    session: SessionDep,
+    body: AckRequest | None = None,
+) -> Any:
+    body = body or AckRequest()
+    principal = scope.principal
+    unit_code = principal.org_code
+    if principal.kind == "service" and body.unit_code is not None:
+        if unit_of(scope.tree, body.unit_code) is None or not scope.covers(body.unit_code):
+            return error_response(
+                422,
+                "validation_error",
+                f"签收单位 {body.unit_code} 不存在或不在本账号范围内",
+                f"unit_code {body.unit_code} is not an org unit in the caller's scope",
+            )
+        unit_code = body.unit_code
     try:
         async with session.begin():
+            found = (
+                await session.execute(
+                    select(models.alerts).where(models.alerts.c.alert_id == alert_id)
+                )
+            ).first()
+            if found is None or not alert_visible(scope, found):
+                not_found_outside_scope(ALERT_NOT_FOUND)
             row = await service.acknowledge(
                 session=session,
                 alert_id=alert_id,
-                by=body.by,
-                unit_code=body.unit_code,
+                by=actor_name(principal, body.by),
+                unit_code=unit_code,
                 note=body.note,
                 now=rt.clock.now(),
             )
     except service.AlertNotFound:
-        return error_response(404, "not_found", "预警不存在", "no such alert")
+        not_found_outside_scope(ALERT_NOT_FOUND)
     except service.AlreadyAcknowledged as exc:
         return error_response(
             409,
@@ -219,64 +347,3 @@ async def acknowledge(alert_id: str, body: AckRequest, rt: RuntimeDep, session: 
         )
     rt.relay.wake()
     return row
-
-
-DASHBOARD_HTML = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>信访实时预警</title>
-<style>
- body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;background:#f6f7f9;color:#222}
- h1{font-size:1.4rem} #status{color:#666;font-size:.9rem}
- ul{list-style:none;padding:0} li{background:#fff;margin:.5rem 0;padding:.8rem 1rem;border-left:6px solid #999;border-radius:4px}
- li.yellow{border-color:#e6a700} li.red{border-color:#d0312d} li.urgent{border-color:#8b0000;background:#fff3f3}
- .t{font-weight:bold} .m{color:#666;font-size:.85rem}
-</style></head>
-<body><h1>信访实时预警与催办</h1><div id="status">正在连接…</div><ul id="list"></ul>
-<script>
-const list = document.getElementById('list'), status = document.getElementById('status');
-const params = new URLSearchParams(location.search);
-const org = params.get('org') || '';
-if (org) document.querySelector('h1').textContent += '（' + org + '）';
-const es = new EventSource('/api/v1/stream?since=0' + (org ? '&org=' + encodeURIComponent(org) : ''));
-es.onopen = () => status.textContent = '已连接，实时接收中';
-es.onerror = () => status.textContent = '连接中断，正在重连…';
-async function ack(alertId, btn) {
-  const by = prompt('签收人姓名');
-  if (!by) return;
-  const r = await fetch('/api/v1/alerts/' + alertId + '/ack', {method: 'POST',
-    headers: {'Content-Type': 'application/json'}, body: JSON.stringify({by, unit_code: org || null})});
-  const j = await r.json();
-  btn.replaceWith(document.createTextNode(r.ok ? '已签收：' + j.acknowledged_by : j.message));
-}
-const byEvent = new Map();  // one card per event, listing everyone it went to
-es.addEventListener('notification', (e) => {
-  const n = JSON.parse(e.data);
-  const known = byEvent.get(n.source_event_id);
-  if (known) {
-    known.recipients.push(n.recipient);
-    known.li.querySelector('.r').textContent = known.recipients.join('、');
-    return;
-  }
-  const li = document.createElement('li');
-  li.className = n.level;
-  li.innerHTML = '<div class="t"></div><div class="b"></div><div class="m"><span class="c"></span> · 送达：<span class="r"></span> · <span class="w"></span></div>';
-  li.querySelector('.t').textContent = n.title;
-  li.querySelector('.b').textContent = n.body;
-  li.querySelector('.c').textContent = n.case_number;
-  li.querySelector('.r').textContent = n.recipient;
-  li.querySelector('.w').textContent = new Date(n.created_at).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai'});
-  if (n.alert_id) {
-    const b = document.createElement('button');
-    b.textContent = '签收';
-    b.onclick = () => ack(n.alert_id, b);
-    li.querySelector('.m').append(' ', b);
-  }
-  byEvent.set(n.source_event_id, {li, recipients: [n.recipient]});
-  list.prepend(li);
-});
-</script></body></html>"""
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard() -> str:
-    return DASHBOARD_HTML
