@@ -13,6 +13,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -118,24 +119,34 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
 
         # each level's live stream, as that level's supervisor / registrar sees it
         frames: dict[str, list[dict[str, Any]]] = {"city": [], "county": [], "township": []}
-        streams = []
-        for name, headers in (("city", city_sup), ("county", county_sup), ("township", town_desk)):
-            ready = asyncio.Event()
-            sse_client = httpx.AsyncClient(timeout=None, headers=headers)
-            streams.append(
-                (
-                    sse_client,
-                    asyncio.create_task(
-                        sse_frames(
-                            sse_client,
-                            levels.stacks[name].url("notify") + "/api/v1/stream",
-                            frames[name],
-                            ready,
-                        )
-                    ),
-                )
-            )
-            await asyncio.wait_for(ready.wait(), 10)
+        streams: list[tuple[httpx.AsyncClient, asyncio.Task[None]]] = []
+
+        async def close_streams() -> None:
+            for sse_client, task in streams:
+                task.cancel()
+                await sse_client.aclose()
+            streams.clear()
+
+        async def open_streams() -> None:
+            """(Re)open the three streams with fresh tokens, replaying from the start: a
+            stream ends when its token expires on the system clock."""
+            await close_streams()
+            for name, user in (
+                ("city", "city.supervisor"),
+                ("county", "qinghe.supervisor"),
+                ("township", "liutang.registrar"),
+            ):
+                stack = levels.stacks[name]
+                headers = await _login(client, stack.url("intake"), user)
+                frames[name].clear()
+                ready = asyncio.Event()
+                sse_client = httpx.AsyncClient(timeout=None, headers=headers)
+                url = stack.url("notify") + "/api/v1/stream?since=0"
+                task = asyncio.create_task(sse_frames(sse_client, url, frames[name], ready))
+                streams.append((sse_client, task))
+                await asyncio.wait_for(ready.wait(), 10)
+
+        await open_streams()
 
         # 1. the township registers a land-requisition petition: the township routes it to the
         #    county's natural-resources bureau (交办 across levels, over the shared broker)
@@ -149,6 +160,7 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
             headers=town_desk,
         )
         assert r.status_code == 201, r.text
+        t_registered = time.monotonic()
         case = r.json()
         cid = case["case_id"]
         # the township's registrar cannot register for the county's offices
@@ -167,6 +179,7 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
             lambda: case_at(county, county_sup), timeout=45, what="county holds the case"
         )
         assert at_county["unit_code"] == "339922-zrzy"
+        timings = {"township_to_county_case_s": round(time.monotonic() - t_registered, 2)}
         routed = await case_at(town, town_desk, "routing")
         assert routed["holder_code"] == "339922-zrzy"  # the township routed it
         # the county routes only what its own offices registered: it watches this one (no
@@ -261,10 +274,12 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
         #    the county's), sends the overdue notice and the county petition bureau's 督办 order
         due = date.fromisoformat(at_county["deadlines"][0]["due_date"])
         start = date.fromisoformat(at_county["deadlines"][0]["start_date"])
+        t_clock = time.monotonic()
         await _advance(levels, (due - start).days + 1)
         # tokens expire on the system's clock (8 h): log in again after the jump
         county_sup = await _login(client, county.url("intake"), "qinghe.supervisor")
         city_sup = await _login(client, city.url("intake"), "city.supervisor")
+        await open_streams()
 
         def of_case(level: str, kind: str) -> list[dict[str, Any]]:
             return [
@@ -275,6 +290,7 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
             lambda: of_case("county", "case.supervision_order"), timeout=45, what="county 督办"
         )
         assert of_case("county", "deadline.overdue")
+        timings["clock_to_county_duban_s"] = round(time.monotonic() - t_clock, 2)
         view = await case_at(county, county_sup)
         assert [o["issued_by"] for o in view["orders"]] == ["339922-xfj"]
         # the city's copy follows (mirrored), but the city sends nothing of its own
@@ -293,20 +309,22 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
         assert (await case_at(city, city_sup))["status"] == view["status"]
 
         # 4. a week more and still not done: the county escalates it to the city (提级督办)
+        t_clock = time.monotonic()
         await _advance(levels, 7)
         city_sup = await _login(client, city.url("intake"), "city.supervisor")
+        await open_streams()
         await eventually(
             lambda: of_case("city", "case.escalated"), timeout=45, what="escalation at the city"
         )
+        timings["clock_to_city_escalation_s"] = round(time.monotonic() - t_clock, 2)
+        print(json.dumps({"three_levels": timings}))
         city_view = await eventually(
             lambda: _escalated(case_at(city, city_sup)), timeout=30, what="city copy escalated"
         )
         assert city_view["escalations"] >= 1
 
         await asyncio.sleep(2)  # let any stray frame arrive before checking what each saw
-        for client_, task in streams:
-            task.cancel()
-            await client_.aclose()
+        await close_streams()
 
         # each level's stream showed exactly what that level may see
         county_scope = Scope.of(

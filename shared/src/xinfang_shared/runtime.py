@@ -155,11 +155,15 @@ class ServiceRuntime:
     async def stop(self) -> None:
         for task in self._background:
             task.cancel()
-        for task in self._background:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        if self._background:
+            # bounded: a task stuck in its own cancellation (a driver call that does not give
+            # way) must not keep the process from shutting down
+            done, stuck = await asyncio.wait(self._background, timeout=10)
+            for task in done:
+                if not task.cancelled():
+                    task.exception()  # retrieved: a task that failed was logged when it did
+            for task in stuck:
+                log.warning("%s: background task %s did not stop in 10 s", self.service, task)
         if self.faust_app is not None:
             try:
                 await asyncio.wait_for(self.faust_app.stop(), 10)
