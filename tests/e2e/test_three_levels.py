@@ -86,9 +86,10 @@ async def _login(client: httpx.AsyncClient, intake: str, username: str) -> dict[
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def _advance(lv: Levels, days: int) -> None:
+async def _advance(lv: Levels, days: int = 0, *, minutes: int = 0) -> None:
     """`xf-clock advance`: one command moves the clock of every level (one broker)."""
-    cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", f"{days}d"]
+    step = f"{days}d" if days else f"{minutes}m"
+    cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", step]
     for spec in lv.specs:
         for name in SERVICES:
             cmd += ["--wait", lv.stacks[spec.name].url(name) + "/healthz"]
@@ -257,6 +258,61 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
                 f"{town.url('supervision')}/api/v1/cases/{zhen_case}", headers=town_desk
             )
         ).status_code == 404
+
+        # 2b. a collective visit at the township: the township's alarm sounds at once; nobody
+        #     there signs for it within the hour, so the county's notify takes it over, and the
+        #     county's 签收 closes it at the township too
+        r = await client.post(
+            town.url("intake") + "/api/v1/petitions",
+            json={
+                **LAND,
+                "petitioners": [{"name": "孙六", "phone": "13905710097"}],
+                "persons": 7,
+                "receiving_office_code": "339922102",
+                "matter_location_code": "339922102202",
+                "title": "村民集体反映征地补偿问题",
+                "content": "七户村民集体来访，反映村集体土地被征收后补偿款分配不公开，要求公开账目。",
+            },
+            headers=town_desk,
+        )
+        assert r.status_code == 201 and r.json()["collective"], r.text
+        crowd = r.json()["case_id"]
+
+        def alarms(level: str, kind: str, case_id: str = "") -> list[dict[str, Any]]:
+            return [
+                f
+                for f in frames[level]
+                if f["case_id"] == (case_id or crowd) and f["source_event_type"] == kind
+            ]
+
+        await eventually(
+            lambda: alarms("township", "alert.collective"), timeout=30, what="township alarm"
+        )
+        # the county's leaders are told at once, but signing for it is the township's
+        await eventually(lambda: alarms("county", "alert.collective"), timeout=30, what="told")
+        r = await client.get(county.url("notify") + "/api/v1/alerts", headers=county_sup)
+        assert not [a for a in r.json() if a["case_id"] == crowd]
+        await _advance(levels, minutes=61)
+        await eventually(
+            lambda: alarms("county", "alert.escalated"), timeout=45, what="county takes over"
+        )
+        r = await client.get(county.url("notify") + "/api/v1/alerts?open=true", headers=county_sup)
+        [alert] = [a for a in r.json() if a["case_id"] == crowd]
+        assert alert["unit_code"] == "339922" and alert["escalations"] == 1
+        r = await client.post(
+            f"{county.url('notify')}/api/v1/alerts/{alert['alert_id']}/ack",
+            json={"note": "已安排县信访局接待"},
+            headers=county_sup,
+        )
+        assert r.status_code == 200, r.text
+
+        async def closed_at_township() -> Any:
+            r = await client.get(town.url("notify") + "/api/v1/alerts", headers=town_desk)
+            return [a for a in r.json() if a["case_id"] == crowd and a["acknowledged_at"]]
+
+        [closed] = await eventually(closed_at_township, timeout=30, what="closed at township")
+        assert "qinghe.supervisor" in closed["acknowledged_by"]
+        assert not alarms("city", "alert.escalated")  # signed for before it reached the city
 
         # each level's case list: exactly its users' scope
         async def listed(stack: Any, headers: dict[str, str]) -> set[str]:
