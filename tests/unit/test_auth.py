@@ -274,3 +274,30 @@ def test_users_table_joins_a_service_metadata() -> None:
 def test_every_role_has_a_chinese_label() -> None:
     assert set(ROLE_LABELS) == set(Role) and ROLE_LABELS[Role.HANDLER] == "承办人"
     assert ROLE_LABELS[Role.REGISTRAR] == "登记员" and ROLE_LABELS[Role.ADMIN] == "管理员"
+
+
+def test_a_revocation_refuses_the_tokens_issued_before_it_only() -> None:
+    from xinfang_shared.auth.revocation import Revocations
+    from xinfang_shared.events import TokensRevoked, new_event
+
+    revs = Revocations()
+    old = Principal("desk", "赵敏", Role.REGISTRAR, "339922102", issued_at=int(T0.timestamp()))
+    assert not revs.revoked(old)
+    revs.note("desk", T0 + timedelta(minutes=5))
+    assert revs.revoked(old)
+    later = Principal(
+        "desk", "赵敏", Role.REGISTRAR, "339922102", issued_at=int(T0.timestamp()) + 301
+    )
+    assert not revs.revoked(later)
+    assert not revs.revoked(Principal("other", "x", Role.REGISTRAR, "339922102"))
+    revs.note("desk", T0)  # an older revocation arriving late changes nothing
+    assert not revs.revoked(later)
+    # the event is keyed by the account, not by a case
+    env = new_event(
+        data=TokensRevoked(username="desk", revoked_at=T0, reason="账号停用", by="admin"),
+        source="/test",
+        time=T0,
+    )
+    assert env.subject == "user:desk" and env.payload() == TokensRevoked(
+        username="desk", revoked_at=T0, reason="账号停用", by="admin"
+    )

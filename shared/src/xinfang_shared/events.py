@@ -337,6 +337,24 @@ class NotificationSent(EventData):
     sent_at: datetime
 
 
+class TokensRevoked(EventData):
+    """An account was disabled, or its password or role changed: every token issued to it
+    before ``revoked_at`` is refused by every service from now on (they expire on their own
+    only hours later). Not about a case: keyed by the account."""
+
+    TYPE: ClassVar[str] = "auth.tokens_revoked"
+    TOPIC: ClassVar[str] = "auth.revocations"
+
+    username: str
+    revoked_at: datetime
+    reason: str
+    by: str
+
+    @property
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.TYPE: cls
     for cls in (
@@ -355,6 +373,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         AlertEscalated,
         AlertAcknowledged,
         NotificationSent,
+        TokensRevoked,
     )
 }
 
@@ -414,9 +433,9 @@ class BadEvent(ValueError):
 def new_event(
     *, data: EventData, source: str, time: datetime, event_id: str | None = None
 ) -> Envelope:
-    subject = getattr(data, "case_id", None)
+    subject = getattr(data, "case_id", None) or getattr(data, "subject", None)
     if not subject:
-        raise ValueError("every event is about a case and carries case_id")
+        raise ValueError("every event is about a case and carries case_id (or a subject)")
     return Envelope(
         id=event_id or str(uuid.uuid4()),
         source=source,

@@ -20,8 +20,10 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinfang_shared import db, kafka
+from xinfang_shared.auth.revocation import Revocations, revocations_table, store_revocation
 from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_clock
-from xinfang_shared.consumer import EventProcessor, Handler, build_faust_app
+from xinfang_shared.consumer import EventProcessor, Handler, HandlerContext, build_faust_app
+from xinfang_shared.events import TokensRevoked
 from xinfang_shared.outbox import OutboxRelay
 from xinfang_shared.settings import DEMO_AUTH_SECRET, CommonSettings
 
@@ -66,13 +68,18 @@ class ServiceRuntime:
         )
         self.processor: EventProcessor | None = None
         self.faust_app: faust.App | None = None
+        # tokens revoked before they expire (auth.revocation): every consuming service keeps them
+        self.revocations = Revocations()
+        self._revocations = revocations_table(metadata)
         if consumes:
+            consumes = [*consumes, TokensRevoked.TOPIC]
+            handlers = {**(handlers or {}), TokensRevoked.TYPE: self._on_tokens_revoked}
             self.processor = EventProcessor(
                 service=service,
                 sessions=self.sessions,
                 processed=processed,
                 outbox=outbox,
-                handlers=handlers or {},
+                handlers=handlers,
                 clock=self.clock,
                 on_commit=self.relay.wake,
                 on_rollback=on_rollback,
@@ -97,6 +104,14 @@ class ServiceRuntime:
         async with self.engine.begin() as conn:
             await conn.run_sync(self.metadata.create_all)
 
+    async def _on_tokens_revoked(self, ctx: HandlerContext) -> None:
+        e = ctx.payload
+        assert isinstance(e, TokensRevoked)
+        await store_revocation(
+            session=ctx.session, username=e.username, at=e.revoked_at, reason=e.reason
+        )
+        ctx.after_commit(lambda: self.revocations.note(e.username, e.revoked_at))
+
     async def start(self) -> None:
         if self.settings.auth_secret == DEMO_AUTH_SECRET:
             log.warning(
@@ -104,6 +119,8 @@ class ServiceRuntime:
                 "set it outside the demo (使用演示密钥，生产环境必须设置 XF_AUTH_SECRET)"
             )
         await self.create_schema()
+        async with self.sessions() as session:
+            await self.revocations.load(session)
         self.relay.start()
         if self._follower:
             self._follower.start()

@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from xinfang_shared.auth import deps
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, unit_of
-from xinfang_shared.auth.security import InvalidToken, Principal, read_token
+from xinfang_shared.auth.security import InvalidToken, Principal
 from xinfang_shared.http import error_body
 from xinfang_shared.runtime import RuntimeDep
 
@@ -39,7 +39,7 @@ def token_of(request: Request, bearer: str | None) -> str | None:
 def read(token: str, rt: RuntimeDep) -> tuple[Principal, int]:
     """The principal a token names and when it expires (epoch seconds); InvalidToken if it
     cannot be trusted (at the service clock's time)."""
-    principal = read_token(token, secret=rt.settings.auth_secret, now=rt.clock.now())
+    principal = deps.principal_of_token(token, rt)
     # read_token checked the signature and the expiry; this only takes the number out
     exp = int(jwt.decode(token, options={"verify_signature": False})["exp"])
     return principal, exp

@@ -123,7 +123,8 @@ async def stream(
         return visible(item)
 
     def expired() -> bool:
-        return rt.clock.now().timestamp() >= expires
+        # the token's time is up, or its account was disabled meanwhile (auth.revocation)
+        return rt.clock.now().timestamp() >= expires or rt.revocations.revoked(scope.principal)
 
     async def events() -> AsyncIterator[str]:
         last = start or 0

@@ -88,6 +88,15 @@ def _unauthenticated(code: str, zh: str, en: str, challenge: str) -> AuthHTTPErr
     return AuthHTTPError(401, error_body(code, zh, en), headers={"WWW-Authenticate": challenge})
 
 
+def principal_of_token(token: str, rt: Any) -> Principal:
+    """The principal a token names, checked with the service's secret at the service clock's
+    time and against the revocations it knows; :class:`InvalidToken` otherwise."""
+    principal = read_token(token, secret=rt.settings.auth_secret, now=rt.clock.now())
+    if rt.revocations.revoked(principal):
+        raise InvalidToken("revoked", principal.username)
+    return principal
+
+
 async def get_principal(
     rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
@@ -101,7 +110,7 @@ async def get_principal(
             "Bearer",
         )
     try:
-        return read_token(token, secret=rt.settings.auth_secret, now=rt.clock.now())
+        return principal_of_token(token, rt)
     except InvalidToken as exc:
         raise _unauthenticated(
             "invalid_token", exc.message, exc.message_en, 'Bearer error="invalid_token"'

@@ -20,6 +20,16 @@ class UserCreate(BaseModel):
     org_code: str = Field(max_length=40, description="所属单位或部门代码 / unit or department code")
 
 
+class UserUpdate(BaseModel):
+    """Only the fields sent change. Disabling the account, a new password or a new role revoke
+    every token issued to it so far, at every service."""
+
+    active: bool | None = Field(default=None, description="启用 / 停用（离职、调岗）")
+    password: str | None = Field(default=None, max_length=128, description="重置密码")
+    role: Role | None = None
+    display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_MAX)
+
+
 class UserRead(BaseModel):
     username: str
     name: str

@@ -7,7 +7,7 @@ service calling another one sends a :func:`service_token` (role ``service``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ ISSUER = "xinfang"
 AUDIENCE = "xinfang"
 
 PrincipalKind = Literal["user", "service"]
-TokenProblem = Literal["expired", "bad_signature", "malformed", "wrong_audience"]
+TokenProblem = Literal["expired", "bad_signature", "malformed", "wrong_audience", "revoked"]
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
 _hasher = PasswordHasher()
@@ -50,6 +50,9 @@ class Principal:
     role: Role
     org_code: str  # an org unit code or a department code
     kind: PrincipalKind = "user"
+    # when the token was issued (epoch seconds; 0 when not from a token): a revocation
+    # refuses the tokens issued before it
+    issued_at: int = field(default=0, compare=False)
 
 
 _TOKEN_MESSAGES: dict[TokenProblem, tuple[str, str]] = {
@@ -62,6 +65,10 @@ _TOKEN_MESSAGES: dict[TokenProblem, tuple[str, str]] = {
     "wrong_audience": (
         "登录凭证不是本系统签发的，请重新登录",
         "the token was not issued for this system; log in again",
+    ),
+    "revoked": (
+        "账号已停用或登录凭证已被撤销，请重新登录",
+        "the account was disabled or its tokens revoked; log in again",
     ),
 }
 
@@ -137,8 +144,16 @@ def read_token(token: str, *, secret: str, now: datetime | None = None) -> Princ
         raise InvalidToken("malformed", "bad sub, org or kind claim")
     if (kind == "service") != (role is Role.SERVICE):
         raise InvalidToken("malformed", "role service goes with kind service only")
+    iat = claims["iat"]
+    if not isinstance(iat, int) or isinstance(iat, bool):
+        raise InvalidToken("malformed", "iat is not an integer")
     return Principal(
-        username=sub, name=str(claims.get("name") or sub), role=role, org_code=org, kind=kind
+        username=sub,
+        name=str(claims.get("name") or sub),
+        role=role,
+        org_code=org,
+        kind=kind,
+        issued_at=iat,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -277,6 +277,58 @@ async def authenticate_or_none(
     if row is None or not ok or not row["active"]:
         return None
     return user_read(row, tree)
+
+
+class UserNotFound(LookupError):
+    pass
+
+
+async def update_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    active: bool | None = None,
+    password: str | None = None,
+    role: Role | None = None,
+    display_name: str | None = None,
+    tree: OrgTree | None = None,
+) -> tuple[UserRead, list[str]]:
+    """Change an account; returns it and what changed that must revoke its tokens (disabled, a
+    new password, a new role: empty when none). Raises :class:`UserNotFound` or
+    :class:`InvalidUserInput` (nothing changed then)."""
+    tree = tree or org.default_tree()
+    current = await get_user_by_username_or_none(session=session, username=username, tree=tree)
+    if current is None:
+        raise UserNotFound(username)
+    problems = _input_problems(
+        username=current.username,
+        display_name=(display_name.strip() if display_name is not None else current.name),
+        password=password if password is not None else "x" * PASSWORD_MIN,
+        role=role or current.role,
+    )
+    if problems:
+        raise InvalidUserInput(problems)
+    values: dict[str, Any] = {}
+    revoke: list[str] = []
+    if display_name is not None:
+        values["display_name"] = display_name.strip()
+    if active is not None and active != current.active:
+        values["active"] = active
+        if not active:
+            revoke.append("账号停用")
+    if role is not None and role != current.role:
+        values["role"] = role.value
+        revoke.append("角色变更")
+    if password is not None:
+        values["password_hash"] = await _hashing(hash_password, password)
+        revoke.append("密码重置")
+    if values:
+        await session.execute(
+            update(user_table).where(user_table.c.username == current.username).values(**values)
+        )
+    user = await get_user_by_username_or_none(session=session, username=username, tree=tree)
+    assert user is not None
+    return user, revoke
 
 
 # Login throttle: this many failed logins of one username within the window lock it until the

@@ -20,9 +20,16 @@ from xinfang_shared.auth.deps import (
     require_roles,
 )
 from xinfang_shared.auth.models import Role
-from xinfang_shared.auth.schemas import PrincipalRead, TokenRead, UserCreate, UserRead
+from xinfang_shared.auth.revocation import revoke_tokens
+from xinfang_shared.auth.schemas import (
+    PrincipalRead,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from xinfang_shared.auth.scope import UnknownOrgCode
-from xinfang_shared.auth.security import Principal, issue_token
+from xinfang_shared.auth.security import Principal, actor_name, issue_token
 from xinfang_shared.http import error_body
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
@@ -35,6 +42,14 @@ def _org_not_found(code: str) -> dict[str, Any]:
         "org_not_found",
         f"组织机构 {code} 不存在或不在您的管辖范围内",
         f"no org unit or department {code} in your scope",
+    )
+
+
+def _user_not_found(username: str) -> dict[str, Any]:
+    return error_body(
+        "user_not_found",
+        f"用户 {username} 不存在或不在您的管辖范围内",
+        f"no user {username} in your scope",
     )
 
 
@@ -149,6 +164,68 @@ def auth_router() -> APIRouter:
                 409, error_body("username_taken", exc.message, exc.message_en)
             ) from None
         await session.commit()
+        return user
+
+    @router.patch(
+        "/users/{username}",
+        response_model=UserRead,
+        summary="修改用户：停用、重置密码、变更角色（管理员，限本级及下级） / change a user",
+        responses={
+            404: {"description": "用户不存在或不在管辖范围内 / no such user in your scope"},
+            422: {"description": "字段校验失败 / invalid field"},
+        },
+    )
+    async def update_user(
+        username: str,
+        data: UserUpdate,
+        admin: Admin,
+        scope: CurrentScope,
+        session: SessionDep,
+        rt: RuntimeDep,
+    ) -> UserRead:
+        """Disabling an account (离职、调岗), a new password or a new role take effect at once:
+        every token issued to the account so far is refused by every service (of every level)
+        as soon as the revocation event reaches it; the person logs in again."""
+        now = rt.clock.now()
+        current = await service.get_user_by_username_or_none(
+            session=session, username=username, tree=scope.tree
+        )
+        if current is None or not scope.covers(current.org_code):
+            not_found_outside_scope(_user_not_found(username))
+        try:
+            user, revoke = await service.update_user(
+                session=session,
+                username=username,
+                active=data.active,
+                password=data.password,
+                role=data.role,
+                display_name=data.display_name,
+                tree=scope.tree,
+            )
+        except service.InvalidUserInput as exc:
+            raise AuthHTTPError(
+                422,
+                error_body(
+                    "validation_error",
+                    "提交的数据有误，请按提示修改",
+                    "the request is invalid",
+                    errors=exc.errors,
+                ),
+            ) from None
+        if revoke:
+            await revoke_tokens(
+                session=session,
+                outbox=rt.outbox,
+                username=user.username,
+                reason="、".join(revoke),
+                by=actor_name(admin),
+                source=f"/xinfang/{rt.service}/{rt.settings.org_scope}",
+                now=now,
+            )
+        await session.commit()
+        if revoke:
+            rt.revocations.note(user.username, now)  # this replica at once; others by the event
+            rt.relay.wake()
         return user
 
     @router.get(
