@@ -352,7 +352,7 @@ def print_levels(levels: Levels, demo: list[tuple[LevelSpec, dict[str, Any]]]) -
         print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
         for u in level_users(spec, users):
             print(
-                f"  账号 {u['username']:<18} {u['password']:<22} {u['role']:<10} "
+                f"  账号 {u['username']:<22} {u['password']:<22} {u['role']:<10} "
                 f"{u['org_code']:<12} {u['display_name']}"
             )
         for s, d in demo:
@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for u in demo_users():
             print(
-                f"  {u['username']:<18} {u['password']:<22} {u['role']:<10} "
+                f"  {u['username']:<22} {u['password']:<22} {u['role']:<10} "
                 f"{u['org_code']:<12} {u['display_name']}"
             )
         print("\n时钟（演示模式）/ move the clock:  make clock-advance DAYS=12")
