@@ -314,6 +314,18 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
         assert "qinghe.supervisor" in closed["acknowledged_by"]
         assert not alarms("city", "alert.escalated")  # signed for before it reached the city
 
+        # every person and robot was told of it once, by one level, though all three read it
+        told: dict[tuple[str, str, str], int] = {}
+        for stack, headers in ((city, city_sup), (county, county_sup), (town, town_desk)):
+            r = await client.get(
+                stack.url("notify") + f"/api/v1/deliveries?case_id={crowd}", headers=headers
+            )
+            assert r.status_code == 200, r.text
+            for d in r.json():
+                key = (d["source_event_id"], d["channel"], d["address"])
+                told[key] = told.get(key, 0) + 1
+        assert told and all(n == 1 for n in told.values()), told
+
         # each level's case list: exactly its users' scope
         async def listed(stack: Any, headers: dict[str, str]) -> set[str]:
             r = await client.get(stack.url("supervision") + "/api/v1/cases", headers=headers)
