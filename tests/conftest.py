@@ -17,6 +17,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from xinfang_shared.settings import CommonSettings
+from xinfang_shared.topics import all_topics
 
 from deploy import broker as broker_launcher
 
@@ -44,6 +47,46 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+GROUP_SUFFIX_ENV = "XF_KAFKA_GROUP_SUFFIX"
+
+
+async def _start_groups_at_end(servers: str, groups: list[str]) -> None:
+    """Commit the current end of every event topic for ``groups``: they read only what comes
+    after (a new group would otherwise read the whole session's history from the start)."""
+    specs = [s for s in all_topics(3) if not s.name.endswith("-changelog")]
+    tps = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
+
+    async def one(group: str) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=servers, group_id=group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            await consumer.commit({tp: off for tp, off in ends.items()})
+        finally:
+            await consumer.stop()
+
+    await asyncio.gather(*(one(g) for g in groups))
+
+
+@pytest.fixture(autouse=True)
+async def own_consumer_groups(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test on the shared broker reads in consumer groups of its own, starting at the
+    current end: a group a finished test left behind (Tansu may keep a departed leader for a
+    while) cannot hold up the next test's consumers. Apps of one test share its groups."""
+    if "broker" not in request.fixturenames:
+        return
+    servers: str = request.getfixturevalue("broker")
+    suffix = f"-t{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv(GROUP_SUFFIX_ENV, suffix)
+    scope = CommonSettings().org_scope
+    await _start_groups_at_end(servers, [f"xinfang-{s}-{scope}{suffix}" for s in SERVICES])
 
 
 async def _pg_admin(sql: str) -> None:

@@ -351,7 +351,7 @@ def build_faust_app(
     """A faust app (web server off: the service's FastAPI app serves HTTP) with one agent for
     the service's events; ``setup`` may add more (e.g. a windowed-table detector)."""
     app = XinfangFaustApp(
-        settings.deployment.group_id(service),
+        settings.deployment.group_id(service) + settings.kafka_group_suffix,
         broker=[f"kafka://{s}" for s in settings.bootstrap_list],
         processing_guarantee="at_least_once",
         web_enabled=False,

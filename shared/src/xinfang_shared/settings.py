@@ -65,6 +65,13 @@ class CommonSettings(BaseSettings):
     consumer_batch: int = Field(default=500, ge=1, le=10_000, description="events per transaction")
     consumer_batch_wait_s: float = Field(default=0.01, gt=0, le=5)
     topic_partitions: int = Field(default=6, ge=1, le=1000)
+    kafka_group_suffix: str = Field(
+        default="",
+        max_length=40,
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Appended to every consumer group id (xinfang-<service>-<scope><suffix>): a "
+        "shadow deployment, or a test, reads the cluster in groups of its own.",
+    )
     org_scope: str = Field(
         default="339900",
         description="Administrative-division code of the org subtree this deployment serves.",
