@@ -375,6 +375,35 @@ async def test_three_levels_route_supervise_escalate_and_scope(levels: Levels) -
         )
         assert r.status_code in (403, 409), r.text
         assert (await case_at(city, city_sup))["status"] == view["status"]
+        r = await client.post(
+            f"{city.url('supervision')}/api/v1/cases/{cid}/leader",
+            json={"leader": "周市长"},
+            headers=city_sup,
+        )
+        assert r.status_code == 409 and "该级系统" in r.json()["message"], r.text
+
+        # the county names the leader in charge (包案) and the department answers the 督办 in
+        # writing, at the county: the city's copy shows both
+        r = await client.post(
+            f"{county.url('supervision')}/api/v1/cases/{cid}/leader",
+            json={"leader": "李副县长"},
+            headers=county_sup,
+        )
+        assert r.status_code == 200, r.text
+        zrzy = await _login(client, county.url("intake"), "qinghe.zrzy")
+        r = await client.post(
+            f"{county.url('supervision')}/api/v1/orders/{view['orders'][0]['id']}/feedback",
+            json={"text": "已约谈征收实施单位，补偿款将于本月底前发放到位。"},
+            headers=zrzy,
+        )
+        assert r.status_code == 200, r.text
+
+        async def city_sees_answers() -> Any:
+            v = await case_at(city, city_sup)
+            done = v and v["leader"] == "李副县长" and v["orders"][0]["feedback"]
+            return v if done else None
+
+        await eventually(city_sees_answers, timeout=30, what="leader and feedback at the city")
 
         # 4. a week more and still not done: the county escalates it to the city (提级督办)
         t_clock = time.monotonic()

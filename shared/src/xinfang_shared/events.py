@@ -229,6 +229,33 @@ class SupervisionOrderIssued(EventData):
     leader: str | None = None
 
 
+class CaseLeaderNamed(EventData):
+    """包案领导: a leader takes personal charge of a case (told of every reminder from then)."""
+
+    TYPE: ClassVar[str] = "case.leader_named"
+    TOPIC: ClassVar[str] = "case.leader_named"
+
+    case_id: str
+    case_number: str
+    leader: str
+    actor: str
+    named_at: datetime
+
+
+class SupervisionFeedbackGiven(EventData):
+    """The written feedback on a 督办 order (督办反馈)."""
+
+    TYPE: ClassVar[str] = "case.supervision_feedback"
+    TOPIC: ClassVar[str] = "case.supervision_feedback"
+
+    case_id: str
+    case_number: str
+    order_id: str
+    feedback: str
+    actor: str
+    given_at: datetime
+
+
 class CollectiveAlert(EventData):
     TYPE: ClassVar[str] = "alert.collective"
     TOPIC: ClassVar[str] = "alert.collective"
@@ -367,6 +394,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         DeadlineOverdue,
         CaseEscalated,
         SupervisionOrderIssued,
+        CaseLeaderNamed,
+        SupervisionFeedbackGiven,
         CollectiveAlert,
         EmergingAlert,
         RepeatWaveAlert,

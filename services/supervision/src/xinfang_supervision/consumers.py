@@ -5,22 +5,26 @@ from collections.abc import Callable
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import (
     CaseEscalated,
+    CaseLeaderNamed,
     CaseLinked,
     CaseRouted,
     CaseStatusChanged,
+    SupervisionFeedbackGiven,
     SupervisionOrderIssued,
 )
 
 from xinfang_supervision import service
 
-# case.routed and case.linked open and join cases; the other three keep this level's copy of a
-# case another level runs (a county's township cases, the city's escalated ones) in step.
+# case.routed and case.linked open and join cases; the others keep this level's copy of a case
+# another level runs (a county's township cases, the city's escalated ones) in step.
 TOPICS = [
     CaseRouted.TOPIC,
     CaseLinked.TOPIC,
     CaseStatusChanged.TOPIC,
     CaseEscalated.TOPIC,
     SupervisionOrderIssued.TOPIC,
+    CaseLeaderNamed.TOPIC,
+    SupervisionFeedbackGiven.TOPIC,
 ]
 
 
@@ -53,7 +57,17 @@ def handlers(
         assert isinstance(ctx.payload, SupervisionOrderIssued)
         await service.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
+    async def on_leader(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, CaseLeaderNamed)
+        await service.mirror_leader(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+
+    async def on_feedback(ctx: HandlerContext) -> None:
+        assert isinstance(ctx.payload, SupervisionFeedbackGiven)
+        await service.mirror_feedback(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+
     return {
+        CaseLeaderNamed.TYPE: on_leader,
+        SupervisionFeedbackGiven.TYPE: on_feedback,
         CaseRouted.TYPE: on_case_routed,
         CaseLinked.TYPE: on_case_linked,
         CaseStatusChanged.TYPE: on_status_changed,

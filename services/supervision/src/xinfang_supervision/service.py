@@ -15,6 +15,7 @@ from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
     CaseEscalated,
+    CaseLeaderNamed,
     CaseLinked,
     CaseRouted,
     CaseStatusChanged,
@@ -23,6 +24,7 @@ from xinfang_shared.events import (
     DeadlineSummary,
     EventData,
     RepeatWaveAlert,
+    SupervisionFeedbackGiven,
     SupervisionOrderIssued,
     new_event,
 )
@@ -635,6 +637,52 @@ async def mirror_order(
     )
 
 
+async def mirror_leader(
+    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseLeaderNamed, now: datetime
+) -> None:
+    """Another level named the 包案领导 of a case this level watches."""
+    session = uow.session
+    if await _mirror_case(session, sc, e.case_id) is None:
+        return
+    await session.execute(
+        update(cases).where(cases.c.case_id == e.case_id).values(leader=e.leader, updated_at=now)
+    )
+    _history(
+        uow,
+        e.case_id,
+        at=now,
+        actor=e.actor,
+        action="leader",
+        frm=None,
+        to=None,
+        note=f"确定包案领导：{e.leader}",
+    )
+
+
+async def mirror_feedback(
+    *, uow: UnitOfWork, sc: SupervisionContext, e: SupervisionFeedbackGiven, now: datetime
+) -> None:
+    """The 督办 feedback on a case this level watches, given at the level that runs it."""
+    session = uow.session
+    if await _mirror_case(session, sc, e.case_id) is None:
+        return
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == e.order_id, orders.c.feedback_at.is_(None))
+        .values(feedback_at=e.given_at, feedback=e.feedback)
+    )
+    _history(
+        uow,
+        e.case_id,
+        at=now,
+        actor=e.actor,
+        action="order_feedback",
+        frm=None,
+        to=None,
+        note=f"督办反馈：{e.feedback}",
+    )
+
+
 async def _mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:
     row = (
         await session.execute(select(cases.c.backlog_reasons).where(cases.c.case_id == case_id))
@@ -844,10 +892,16 @@ async def add_hearing_days(
 
 
 async def name_leader(
-    *, uow: UnitOfWork, case_id: str, leader: str, actor: str, now: datetime
+    *,
+    uow: UnitOfWork,
+    sc: SupervisionContext,
+    case_id: str,
+    leader: str,
+    actor: str,
+    now: datetime,
 ) -> Any:
     session = uow.session
-    case = await get_case_or_raise(session=session, case_id=case_id)
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=case_id)
     await session.execute(
         update(cases).where(cases.c.case_id == case_id).values(leader=leader, updated_at=now)
     )
@@ -861,16 +915,34 @@ async def name_leader(
         to=case.status,
         note=f"确定包案领导：{leader}",
     )
+    _emit(
+        uow,
+        CaseLeaderNamed(
+            case_id=case_id,
+            case_number=case.case_number,
+            leader=leader,
+            actor=actor,
+            named_at=now,
+        ),
+        now,
+    )
     return await case_view(session=session, case_id=case_id)
 
 
 async def order_feedback(
-    *, uow: UnitOfWork, order_id: str, text: str, actor: str, now: datetime
+    *,
+    uow: UnitOfWork,
+    sc: SupervisionContext,
+    order_id: str,
+    text: str,
+    actor: str,
+    now: datetime,
 ) -> Any:
     session = uow.session
     row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
     if row is None:
         raise CaseNotFound(order_id)
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=row.case_id)
     if row.feedback_at is not None:
         raise Refused("该督办单已反馈", "feedback already given")
     await session.execute(
@@ -885,6 +957,18 @@ async def order_feedback(
         frm=None,
         to=None,
         note=f"督办反馈：{text}",
+    )
+    _emit(
+        uow,
+        SupervisionFeedbackGiven(
+            case_id=row.case_id,
+            case_number=case.case_number,
+            order_id=order_id,
+            feedback=text,
+            actor=actor,
+            given_at=now,
+        ),
+        now,
     )
     return await case_view(session=session, case_id=row.case_id)
 
