@@ -45,6 +45,18 @@ def _org_not_found(code: str) -> dict[str, Any]:
     )
 
 
+def _invalid_input(exc: service.InvalidUserInput) -> AuthHTTPError:
+    return AuthHTTPError(
+        422,
+        error_body(
+            "validation_error",
+            "提交的数据有误，请按提示修改",
+            "the request is invalid",
+            errors=exc.errors,
+        ),
+    )
+
+
 def _user_not_found(username: str) -> dict[str, Any]:
     return error_body(
         "user_not_found",
@@ -150,15 +162,7 @@ def auth_router() -> APIRouter:
         except UnknownOrgCode:
             not_found_outside_scope(_org_not_found(data.org_code))
         except service.InvalidUserInput as exc:
-            raise AuthHTTPError(
-                422,
-                error_body(
-                    "validation_error",
-                    "提交的数据有误，请按提示修改",
-                    "the request is invalid",
-                    errors=exc.errors,
-                ),
-            ) from None
+            raise _invalid_input(exc) from None
         except service.UsernameTaken as exc:
             raise AuthHTTPError(
                 409, error_body("username_taken", exc.message, exc.message_en)
@@ -203,15 +207,7 @@ def auth_router() -> APIRouter:
                 tree=scope.tree,
             )
         except service.InvalidUserInput as exc:
-            raise AuthHTTPError(
-                422,
-                error_body(
-                    "validation_error",
-                    "提交的数据有误，请按提示修改",
-                    "the request is invalid",
-                    errors=exc.errors,
-                ),
-            ) from None
+            raise _invalid_input(exc) from None
         if revoke:
             await revoke_tokens(
                 session=session,
