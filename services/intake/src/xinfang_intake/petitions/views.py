@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, status
@@ -19,7 +20,13 @@ from xinfang_shared.runtime import SessionDep
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
-from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated, PetitionStatusRead
+from xinfang_intake.petitions.schemas import (
+    PetitionCreate,
+    PetitionCreated,
+    PetitionStatusRead,
+    clock_problems,
+)
+from xinfang_intake.petitions.writer import RegistrationRefused
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
@@ -69,6 +76,23 @@ async def register(
             ),
             status_code=422,
         )
+    settings = ctx.settings
+    problems = clock_problems(
+        data,
+        now=request.app.state.runtime.clock.now(),
+        max_skew=timedelta(seconds=settings.received_max_skew_s),
+        max_age=timedelta(days=settings.received_max_age_days),
+    )
+    if problems:
+        return JSONResponse(
+            error_body(
+                "validation_error",
+                "提交的数据有误，请按提示修改",
+                "the request is invalid",
+                problems,
+            ),
+            status_code=422,
+        )
     if not scope.covers(data.receiving_office_code):
         return JSONResponse(
             error_body(
@@ -107,6 +131,17 @@ async def register(
                 "idempotency_key_reused",
                 "该 Idempotency-Key 已用于内容不同的另一请求，本次未登记",
                 "this Idempotency-Key was used for a different request; nothing was registered",
+            ),
+            status_code=422,
+        )
+    except RegistrationRefused:
+        # the database refused this one's rows (its batch-mates were written): not retryable
+        return JSONResponse(
+            error_body(
+                "registration_refused",
+                "该信访事项的数据无法保存，本次未登记；请检查填写内容后重新提交（原样重试不会成功）",
+                "the database refused this petition's data; nothing was registered "
+                "(retrying it unchanged will not succeed)",
             ),
             status_code=422,
         )
