@@ -301,8 +301,12 @@ class HistoryEntry(BaseModel):
 class DeadlineRead(BaseModel):
     label: str
     due_date: str
+    due_date_label: str = Field(description="期限（中文日期）")
     status: str
-    status_label: str
+    status_label: str = Field(description="如：进行中、已完成、已完成（超期 3 天）、已超期 2 天")
+    done_on: str | None = Field(default=None, description="完成日期")
+    late: bool = Field(default=False, description="是否超期（完成晚于期限，或未完成已过期限）")
+    days_late: int = Field(default=0, description="超期天数")
 
 
 class PetitionStatusRead(BaseModel):

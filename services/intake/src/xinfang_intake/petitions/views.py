@@ -16,7 +16,8 @@ from xinfang_shared.auth.deps import get_scope, require_roles
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import Principal
-from xinfang_shared.runtime import SessionDep
+from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.timeutil import local_date
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
@@ -170,11 +171,13 @@ def _replayed(response: dict[str, Any]) -> JSONResponse:
     responses={404: {"description": "查询码不存在"}},
 )
 async def by_query_code(
-    query_code: Annotated[str, Path(min_length=4, max_length=16)], session: SessionDep
+    query_code: Annotated[str, Path(min_length=4, max_length=16)],
+    session: SessionDep,
+    rt: RuntimeDep,
 ) -> PetitionStatusRead | JSONResponse:
     try:
         return await service.get_status_by_query_code_or_raise(
-            session=session, query_code=query_code
+            session=session, query_code=query_code, today=local_date(rt.clock.now())
         )
     except service.PetitionNotFound:
         return JSONResponse(
