@@ -181,6 +181,13 @@ async def test_only_the_competent_discipline_bodys_leadership_reveals_and_every_
             r = await client.post(url, json=body, headers=leader)
             assert r.status_code == 422, (body, r.text)
             assert INFORMANT["name"] not in r.text
+        # a case id that cannot be one (a NUL, a bidi control) is refused before any lookup
+        for bad_id in ("%00", "%E2%80%AE1", "a%20b"):
+            r = await client.post(f"/api/v1/petitions/{bad_id}/informant", json=why, headers=leader)
+            assert r.status_code == 422 and r.json()["message"], (bad_id, r.text)
+        odd = {"case_id": "\u0000"}
+        r = await client.get("/api/v1/informant-reveals", params=odd, headers=leader)
+        assert r.status_code == 422
         assert await audit_rows(app) == []
         assert (await client.post(url, json=why, headers={"Authorization": ""})).status_code == 401
 

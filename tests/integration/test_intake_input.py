@@ -73,6 +73,8 @@ async def test_nul_and_impossible_values_are_refused_with_422_and_store_nothing(
         ("channel a list", petition(channel=["visit"]), "channel"),
         ("received_at a number", petition(received_at=1e308), "received_at"),
         ("lone surrogate", petition(content="补偿款\ud800未发放给我们"), "content"),
+        ("lone surrogate channel", petition(channel="\ud800"), "channel"),
+        ("huge channel", petition(channel="来" * 100_000), "channel"),
     ]
     async with running(app) as client:
         for label, doc, field in cases:

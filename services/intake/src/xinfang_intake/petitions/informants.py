@@ -40,6 +40,7 @@ router = APIRouter(prefix="/api/v1", tags=["informants 检举人保密"])
 
 OUTCOME_LABELS = {"revealed": "已查阅", "refused": "已拒绝", "unreadable": "无法解密"}
 _ROLE_LABELS = {role.value: label for role, label in ROLE_LABELS.items()}
+CASE_ID = r"^[0-9A-Za-z-]+$"  # a case id is a UUID: nothing else is looked up
 CASE_NOT_FOUND = error_body("not_found", "信访件不存在", "no such petition")
 
 Reason = Annotated[
@@ -181,7 +182,7 @@ def _forbidden(scope: Scope, place: str) -> dict[str, Any]:
 )
 async def reveal(
     body: RevealRequest,
-    case_id: Annotated[str, Path(min_length=1, max_length=36)],
+    case_id: Annotated[str, Path(min_length=1, max_length=36, pattern=CASE_ID)],
     scope: CurrentScope,
     session: SessionDep,
     rt: RuntimeDep,
@@ -289,7 +290,7 @@ async def reveal_audit(
     _who: Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ADMIN))],
     scope: CurrentScope,
     session: SessionDep,
-    case_id: Annotated[str | None, Query(max_length=36)] = None,
+    case_id: Annotated[str | None, Query(max_length=36, pattern=CASE_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[RevealAuditRead]:
     return await list_attempts(session=session, scope=scope, case_id=case_id, limit=limit)

@@ -192,10 +192,12 @@ class PetitionCreate(BaseModel):
             return _CHANNEL_BY_LABEL[v.strip()]
         if isinstance(v, str) and v.strip().lower() not in {c.value for c in Channel}:
             options = "、".join(f"{c.value}（{CHANNEL_LABELS[c]}）" for c in Channel)
+            # echoed back, so only what the answer can carry (no lone surrogate, bounded)
+            shown = v.strip()[:30].encode("utf-8", "replace").decode("utf-8")
             raise bilingual(
                 "channel_unknown",
-                f"渠道无效：{v}；可选：{options}",
-                f"unknown channel {v!r}; allowed: {', '.join(c.value for c in Channel)}",
+                f"渠道无效：{shown}；可选：{options}",
+                f"unknown channel {shown!r}; allowed: {', '.join(c.value for c in Channel)}",
             )
         return v.strip().lower() if isinstance(v, str) else v
 
