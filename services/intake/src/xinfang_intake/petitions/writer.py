@@ -27,13 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import (
-    DBAPIError,
-    DisconnectionError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-)
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xinfang_shared.clock import Clock
@@ -53,20 +47,28 @@ class RegistrationRefused(Exception):
         super().__init__(f"{type(cause).__name__}: {cause}"[:500])
 
 
+# SQLSTATE classes of errors caused by what was written (cardinality, data exception such as a
+# NUL byte or a value out of range, integrity constraint); anything else the database says
+# (connection, resources, statement or lock timeout, shutdown, serialization) is an outage
+_ROW_ERROR_CLASSES = frozenset({"21", "22", "23"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(state) if state else None
+
+
 def is_outage(exc: BaseException) -> bool:
-    """Did the write fail because the database is away or slow (worth retrying later), rather
-    than because of what was written?"""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(
-        exc,
-        OperationalError
-        | InterfaceError
-        | DisconnectionError
-        | PoolTimeoutError
-        | TimeoutError
-        | OSError,
-    )
+    """Did the write fail because the database is away, busy or slow (worth retrying later),
+    rather than because of what was written?"""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = _sqlstate(exc)
+        if state is not None:
+            return state[:2] not in _ROW_ERROR_CLASSES
+        return not isinstance(exc, DataError | IntegrityError)
+    return isinstance(exc, DisconnectionError | PoolTimeoutError | TimeoutError | OSError)
 
 
 @dataclass(frozen=True)
