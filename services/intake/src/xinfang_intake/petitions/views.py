@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, status
@@ -15,11 +16,18 @@ from xinfang_shared.auth.deps import get_scope, require_roles
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import Principal
-from xinfang_shared.runtime import SessionDep
+from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.timeutil import local_date
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
-from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated, PetitionStatusRead
+from xinfang_intake.petitions.schemas import (
+    PetitionCreate,
+    PetitionCreated,
+    PetitionStatusRead,
+    clock_problems,
+)
+from xinfang_intake.petitions.writer import RegistrationRefused
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
@@ -69,6 +77,23 @@ async def register(
             ),
             status_code=422,
         )
+    settings = ctx.settings
+    problems = clock_problems(
+        data,
+        now=request.app.state.runtime.clock.now(),
+        max_skew=timedelta(seconds=settings.received_max_skew_s),
+        max_age=timedelta(days=settings.received_max_age_days),
+    )
+    if problems:
+        return JSONResponse(
+            error_body(
+                "validation_error",
+                "提交的数据有误，请按提示修改",
+                "the request is invalid",
+                problems,
+            ),
+            status_code=422,
+        )
     if not scope.covers(data.receiving_office_code):
         return JSONResponse(
             error_body(
@@ -110,6 +135,17 @@ async def register(
             ),
             status_code=422,
         )
+    except RegistrationRefused:
+        # the database refused this one's rows (its batch-mates were written): not retryable
+        return JSONResponse(
+            error_body(
+                "registration_refused",
+                "该信访事项的数据无法保存，本次未登记；请检查填写内容后重新提交（原样重试不会成功）",
+                "the database refused this petition's data; nothing was registered "
+                "(retrying it unchanged will not succeed)",
+            ),
+            status_code=422,
+        )
     except (OperationalError, DBAPIError, SQLAlchemyTimeoutError, TimeoutError) as exc:
         # the database is slow or away: nothing was stored (the transaction rolled back)
         log.warning("registration refused, database unavailable: %r", exc)
@@ -135,11 +171,13 @@ def _replayed(response: dict[str, Any]) -> JSONResponse:
     responses={404: {"description": "查询码不存在"}},
 )
 async def by_query_code(
-    query_code: Annotated[str, Path(min_length=4, max_length=16)], session: SessionDep
+    query_code: Annotated[str, Path(min_length=4, max_length=16)],
+    session: SessionDep,
+    rt: RuntimeDep,
 ) -> PetitionStatusRead | JSONResponse:
     try:
         return await service.get_status_by_query_code_or_raise(
-            session=session, query_code=query_code
+            session=session, query_code=query_code, today=local_date(rt.clock.now())
         )
     except service.PetitionNotFound:
         return JSONResponse(
