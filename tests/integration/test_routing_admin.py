@@ -5,7 +5,11 @@ in a department's name and where a supervisor may reassign a (confidential) case
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -310,3 +314,39 @@ async def test_odd_input_to_routings_endpoints_is_a_4xx_in_the_platform_body(
         # nothing of that changed the case
         c = await case(client, cid)
         assert c["holder_code"] == "339922-sthj" and len(c["hops"]) == 1  # type: ignore[index]
+
+
+async def test_the_cli_refuses_a_tree_dropping_what_open_cases_need_and_audits_it(
+    broker: str, databases: Databases, tmp_path: Path
+) -> None:
+    url = await databases.new("routing")
+    app, _ = await routing(databases, broker, url)
+    cid, raw = received("清河县柳塘乡柳树湾村的山林被人砍伐，林权证上写得清清楚楚是我家的。")
+    async with running(app) as client:
+        await produce(broker, "petition.received", raw, key=cid.encode())
+        await eventually(lambda: case(client, cid), timeout=30)
+    text = default_tree_text()
+    start = text.index('  - code: "339922-lyj"')
+    tree_file = tmp_path / "tree.yaml"
+    tree_file.write_text(text[:start] + text[text.index("  - code:", start + 5) :], "utf-8")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "xinfang_routing", "load-org", str(tree_file), *args],
+            env={**os.environ, "XF_ROUTING_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+        )
+
+    refused = await asyncio.to_thread(cli)
+    assert refused.returncode == 2 and "339922-lyj" in refused.stderr, refused.stderr
+    assert (await asyncio.to_thread(cli, "--force")).returncode == 2  # no reason
+    forced = await asyncio.to_thread(cli, "--force", "--reason", "林业局并入自然资源局")
+    assert forced.returncode == 0, forced.stderr
+    app2, _ = await routing(databases, broker, url)
+    async with running(app2) as client:
+        top = who(app2, "city.admin", Role.ADMIN, "339900")
+        entries = (await client.get("/api/v1/admin/org-tree/audit", headers=top)).json()["entries"]
+        assert [e["outcome"] for e in entries] == ["loaded", "in_use"]
+        assert entries[0]["actor"].startswith("命令行") and entries[0]["forced"] is True
+        assert entries[0]["departments_removed"] == ["339922-lyj"]

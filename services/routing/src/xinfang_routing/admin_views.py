@@ -98,8 +98,8 @@ async def put_org_tree(
         async with session.begin():
             await orgadmin.record(
                 session=session,
-                principal=principal,
                 actor=actor,
+                actor_org=principal.org_code,
                 outcome=outcome,
                 now=now,
                 **audit,
@@ -139,8 +139,8 @@ async def put_org_tree(
             )
             await orgadmin.record(
                 session=session,
-                principal=principal,
                 actor=actor,
+                actor_org=principal.org_code,
                 outcome="loaded",
                 now=now,
                 version=tree.version,

@@ -135,8 +135,8 @@ def _name(tree: org.OrgTree, code: str) -> str:
 async def record(
     *,
     session: AsyncSession,
-    principal: Principal,
     actor: str,
+    actor_org: str,
     outcome: str,
     now: datetime,
     version: str | None = None,
@@ -151,7 +151,7 @@ async def record(
         insert(org_tree_audit).values(
             at=now,
             actor=actor,
-            actor_org=principal.org_code[:40],
+            actor_org=actor_org[:40],
             outcome=outcome,
             version=version,
             version_id=version_id,
