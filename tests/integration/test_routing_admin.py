@@ -205,6 +205,15 @@ async def test_yaml_bombs_and_wrong_shapes_are_refused_while_the_service_keeps_a
         for doc in ("units: 5", "[1, 2]", "~", "units:\n  - {code: [1], name: {a: b}}\n"):
             r = await client.put("/api/v1/admin/org-tree", content=doc, headers=top)
             assert_platform_error(r, 422)
+        # a valid tree of another city: this deployment's unit (339900) is not in it
+        other = (
+            'units:\n  - {code: "110100", name: 北河市, level: city}\n'
+            'departments:\n  - {code: "110100-xf", unit: "110100", name: 北河市信访局,'
+            " kind: petition_office, competences: [general]}\n"
+        )
+        r = await client.put("/api/v1/admin/org-tree", content=other, headers=top)
+        [problem] = assert_platform_error(r, 422)["problems"]
+        assert "339900" in problem["message"] and problem["path"] == "units"
         long_version = default_tree_text().replace("version: demo-2026.1", "version: " + "9" * 80)
         r = await client.put("/api/v1/admin/org-tree", content=long_version, headers=top)
         assert [p["path"] for p in assert_platform_error(r, 422)["problems"]] == ["version"]
@@ -350,3 +359,32 @@ async def test_the_cli_refuses_a_tree_dropping_what_open_cases_need_and_audits_i
         assert [e["outcome"] for e in entries] == ["loaded", "in_use"]
         assert entries[0]["actor"].startswith("命令行") and entries[0]["forced"] is True
         assert entries[0]["departments_removed"] == ["339922-lyj"]
+
+
+async def test_concurrent_corrections_of_one_case_one_wins_the_others_are_told_409(
+    broker: str, databases: Databases
+) -> None:
+    app, _ = await routing(databases, broker)
+    cid, raw = received("清河县清河镇东岗村村民反映，邻村养猪场粪水直排河道，臭气熏天。")
+    async with running(app) as client:
+        await produce(broker, "petition.received", raw, key=cid.encode())
+        await eventually(lambda: case(client, cid), timeout=30)
+        targets = ["339922-nyncj", "339922-zrzy", "339922-gaj", "339922-rsj", "339922-jyj"]
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    f"/api/v1/cases/{cid}/reassign",
+                    json={"to_department_code": to, "reason": "改派测试"},
+                )
+                for to in targets
+            )
+        )
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses[0] == 200 and set(statuses) <= {200, 409}, [r.text for r in answers]
+        for r in answers:
+            if r.status_code == 409:
+                assert_platform_error(r, 409)
+        hops = (await client.get(f"/api/v1/cases/{cid}/hops")).json()
+        assert len(hops) == 1 + statuses.count(200)
+        holder = (await case(client, cid))["holder_code"]  # type: ignore[index]
+        assert holder == hops[-1]["to_unit_code"]

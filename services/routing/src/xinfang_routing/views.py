@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from xinfang_shared.auth.deps import (
     CurrentScope,
     get_principal,
@@ -123,6 +124,13 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
         return _not_found()
     except service.Conflict as exc:
         return error_response(409, "conflict", exc.zh, exc.en, **exc.extra)
+    except IntegrityError:  # another correction of the same case committed the same hop first
+        return error_response(
+            409,
+            "conflict",
+            "该件刚被他人改动（异议或改派），请刷新后重试",
+            "the case was just changed by another correction; reload and try again",
+        )
     rt.relay.wake()
     return routed.model_dump(mode="json")
 
