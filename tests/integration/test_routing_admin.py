@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from xinfang_shared.auth.models import Role
-from xinfang_shared.org import default_tree_text
+from xinfang_shared.org import MAX_TREE_BYTES, default_tree_text
 
 from tests.apps import running
 from tests.conftest import Databases, eventually
@@ -214,6 +214,10 @@ async def test_yaml_bombs_and_wrong_shapes_are_refused_while_the_service_keeps_a
         r = await client.put("/api/v1/admin/org-tree", content=other, headers=top)
         [problem] = assert_platform_error(r, 422)["problems"]
         assert "339900" in problem["message"] and problem["path"] == "units"
+        too_big = default_tree_text() + "#" * MAX_TREE_BYTES
+        assert_platform_error(
+            await client.put("/api/v1/admin/org-tree", content=too_big, headers=top), 413
+        )
         long_version = default_tree_text().replace("version: demo-2026.1", "version: " + "9" * 80)
         r = await client.put("/api/v1/admin/org-tree", content=long_version, headers=top)
         assert [p["path"] for p in assert_platform_error(r, 422)["problems"]] == ["version"]

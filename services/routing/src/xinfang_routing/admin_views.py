@@ -64,6 +64,16 @@ def _reason_problem(force: bool, reason: str | None) -> tuple[str, str] | None:
     return None
 
 
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it exceeds ``limit`` bytes (never held whole)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 @router.put(
     "/admin/org-tree",
     summary="加载组织机构树（YAML）/ load a new org tree",
@@ -79,6 +89,7 @@ def _reason_problem(force: bool, reason: str | None) -> tuple[str, str] | None:
     },
     responses={
         403: {"description": "不是本级管理员"},
+        413: {"description": "文件过大"},
         409: {"description": "会删除仍有在办案件的单位或部门"},
         422: {"description": "校验失败，未作任何修改"},
     },
@@ -116,8 +127,17 @@ async def put_org_tree(
             problems=[{"path": "reason", "message": zh, "message_en": en}],
         )
     reason = reason.strip() if reason else None
+    body = await _read_at_most(request, org.MAX_TREE_BYTES)
+    if body is None:
+        zh = f"文件过大（上限 {org.MAX_TREE_BYTES // 1000} KB），未作任何修改"
+        en = f"the file is too large (limit {org.MAX_TREE_BYTES // 1000} kB); nothing changed"
+        return await refuse(
+            "invalid",
+            error_response(413, "too_large", zh, en),
+            problems=[{"path": "$", "message": zh, "message_en": en}],
+        )
     try:
-        text = (await request.body()).decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         zh, en = "文件应为 UTF-8 编码的 YAML", "the file must be UTF-8 encoded YAML"
         return await refuse(
