@@ -5,6 +5,7 @@ in a department's name and where a supervisor may reassign a (confidential) case
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -320,6 +321,21 @@ async def test_odd_input_to_routings_endpoints_is_a_4xx_in_the_platform_body(
             json={"to_department_code": "339922-nyncj", "reason": "不" * 500},
         )
         assert 400 <= r.status_code < 500, r.text
+        # (the body of FastAPI's own validation errors is the shared HTTP layer's)
+        assert (await client.post(url, json={"reason": None})).status_code == 422
+        for odd in (7, [], {}, "\u0000", 10**30):
+            for field in ("department_code", "reason", "actor"):
+                body = {"department_code": "339922-sthj", "reason": "不归我们办", field: odd}
+                r = await client.post(url, json=body)
+                assert r.status_code in (403, 404, 409, 422), (body, r.text)
+            r = await client.post(url, content=json.dumps(odd))
+            assert 400 <= r.status_code < 500, r.text
+        r = await client.put(
+            "/api/v1/admin/org-tree",
+            content=b"\xff\xfe",
+            headers={**YAML, **who(app, "city.admin", Role.ADMIN, "339900")},
+        )
+        assert_platform_error(r, 422)
         r = await client.get("/api/v1/admin/org-tree/audit?limit=99999999999999999999")
         assert 400 <= r.status_code < 500, r.text
         r = await client.get("/api/v1/admin/org-tree/audit?before=99999999999999999999")

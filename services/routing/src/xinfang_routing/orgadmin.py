@@ -111,10 +111,9 @@ async def load_tree(
     removed = {*change.units_removed, *change.departments_removed}
     holding = await open_cases_at(session=session, codes=removed)
     if holding and not force:
-        names = current or tree
         raise TreeInUse(
             [
-                {"code": code, "name": _name(names, code), "open_cases": n}
+                {"code": code, "name": _name(current or tree, code), "open_cases": n}
                 for code, n in holding.items()
             ],
             change,
