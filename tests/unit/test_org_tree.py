@@ -184,3 +184,14 @@ def test_problems_carry_a_path_and_both_languages() -> None:
         "message": "上级单位 339988 不存在",
         "message_en": "unknown parent unit 339988",
     }
+
+
+def test_scope_problems_are_listed_with_the_others_and_a_parent_cycle_does_not_hang() -> None:
+    bad = GOOD.replace("competences: [general]", "competences: []")
+    with pytest.raises(org.OrgTreeError) as info:
+        org.loads(bad, scope="110100")
+    assert {p.path for p in info.value.details} == {"departments[0].competences", "units"}
+    cycle = GOOD.replace('parent: "339900"}', 'parent: "339922101"}')
+    with pytest.raises(org.OrgTreeError) as info:
+        org.loads(cycle, scope="339922", lower=("339922101",))
+    assert any("层级不高于" in p for p in info.value.problems)

@@ -306,8 +306,11 @@ def _units(c: _Checker, doc: dict[str, Any]) -> dict[str, OrgUnit]:
     return units
 
 
-def _check_parents(c: _Checker, doc: dict[str, Any], units: dict[str, OrgUnit]) -> None:
+def _check_parents(c: _Checker, doc: dict[str, Any], units: dict[str, OrgUnit]) -> set[str]:
+    """Report units whose parent is missing or not above them; their codes (left out of the
+    partial tree the other checks run on, so that it has no cycle)."""
     index = {str(raw.get("code")): where for where, raw in _listed(doc, "units")}
+    bad = set()
     for u in units.values():
         if u.parent is None:
             continue
@@ -315,8 +318,10 @@ def _check_parents(c: _Checker, doc: dict[str, Any], units: dict[str, OrgUnit]) 
         p = units.get(u.parent)
         if p is None:
             c.add(where, f"上级单位 {u.parent} 不存在", f"unknown parent unit {u.parent}")
+            bad.add(u.code)
         elif p.depth >= u.depth:
             c.add(where, f"上级 {p.code} 层级不高于 {u.code}", f"parent {p.code} is not above")
+            bad.add(u.code)
     roots = [u for u in units.values() if u.parent is None]
     if units and len(roots) != 1:
         c.add(
@@ -324,6 +329,7 @@ def _check_parents(c: _Checker, doc: dict[str, Any], units: dict[str, OrgUnit]) 
             f"应恰有一个根单位，现有 {len(roots)} 个",
             f"expected exactly one root unit, found {len(roots)}",
         )
+    return bad
 
 
 def _listed(doc: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
@@ -367,30 +373,37 @@ def _departments(
     return departments
 
 
-def _check_scopes(c: _Checker, tree: OrgTree, scope: str | None, lower: tuple[str, ...]) -> None:
+def _check_scopes(
+    c: _Checker, tree: OrgTree, listed: set[str], scope: str | None, lower: tuple[str, ...]
+) -> None:
     """The deployment's own unit, with a petition office at or above it (every petition
-    received there starts at one), and its lower deployments' units, under it."""
+    received there starts at one), and its lower deployments' units, under it. A unit that is
+    listed but invalid has been reported where it is listed."""
     if scope is None:
         return
-    if tree.unit(scope) is None:
+    if scope not in listed:
         c.add(
             "units", f"本级辖区单位 {scope} 不在树中", f"the deployment's unit {scope} is missing"
         )
-    elif not any(tree.petition_office(u.code) for u in tree.ancestors(scope)):
+    elif tree.unit(scope) and not any(tree.petition_office(u.code) for u in tree.ancestors(scope)):
         c.add(
             "departments",
             f"本级辖区单位 {scope} 及其上级均无信访工作机构（petition_office）",
             f"no petition office at or above the deployment's unit {scope}",
         )
     for code in lower:
-        if tree.unit(code) is None:
+        if code not in listed:
             c.add("units", f"下级部署单位 {code} 不在树中", f"lower deployment unit {code} missing")
-        elif tree.unit(scope) and (code == scope or not tree.is_ancestor(scope, code)):
+        elif tree.unit(scope) and tree.unit(code) and not _strictly_below(tree, code, scope):
             c.add(
                 "units",
                 f"下级部署单位 {code} 不在本级 {scope} 之下",
                 f"lower deployment unit {code} is not below {scope}",
             )
+
+
+def _strictly_below(tree: OrgTree, code: str, scope: str) -> bool:
+    return code != scope and tree.is_ancestor(scope, code)
 
 
 def parse(doc: Any, *, scope: str | None = None, lower: tuple[str, ...] = ()) -> OrgTree:
@@ -407,12 +420,12 @@ def parse(doc: Any, *, scope: str | None = None, lower: tuple[str, ...] = ()) ->
     elif len(str(version)) > VERSION_MAX:
         c.add("version", f"长度超过 {VERSION_MAX} 个字符", f"longer than {VERSION_MAX} characters")
     units = _units(c, doc)
-    _check_parents(c, doc, units)
+    for code in _check_parents(c, doc, units):
+        del units[code]
     listed = {str(raw.get("code")) for _, raw in _listed(doc, "units")}
     departments = _departments(c, doc, units, listed)
     tree = OrgTree(version=str(version), units=units, departments=departments)
-    if not c.problems:
-        _check_scopes(c, tree, scope, lower)
+    _check_scopes(c, tree, listed, scope, lower)
     if c.problems:
         raise OrgTreeError(c.problems)
     return tree
