@@ -195,3 +195,27 @@ def test_scope_problems_are_listed_with_the_others_and_a_parent_cycle_does_not_h
     with pytest.raises(org.OrgTreeError) as info:
         org.loads(cycle, scope="339922", lower=("339922101",))
     assert any("层级不高于" in p for p in info.value.problems)
+
+
+def test_control_bidi_and_invisible_characters_are_refused_in_every_text_field() -> None:
+    bad = (
+        GOOD.replace("version: t1", 'version: "t\\0"')
+        .replace("name: 清河镇", 'name: "清河\\u202e镇"')
+        .replace('code: "339922-xfj"', 'code: "339922-\\u200bxfj"')
+        .replace("name: 清河县信访局", 'name: "\\u200b\\u200b"')
+        .replace("competences: [general]", 'competences: ["gen\\u0007"]')
+    )
+    with pytest.raises(org.OrgTreeError) as info:
+        org.loads(bad)
+    paths = {p.path for p in info.value.details}
+    assert {
+        "version",
+        "units[2].name",
+        "departments[0].code",
+        "departments[0].name",
+        "departments[0].competences",
+    } <= paths, info.value.problems
+    spaced = GOOD.replace('code: "339922-xfj"', 'code: "339922 xfj"')
+    with pytest.raises(org.OrgTreeError) as info:
+        org.loads(spaced)
+    assert [p.path for p in info.value.details] == ["departments[0].code"]

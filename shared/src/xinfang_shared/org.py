@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from xinfang_shared.text import text_problem
+
 
 class Level(StrEnum):
     PROVINCE = "province"
@@ -220,6 +222,14 @@ class _Checker:
     def add(self, path: str, zh: str, en: str) -> None:
         self.problems.append(Problem(path, zh, en))
 
+    def readable(self, path: str, value: str) -> bool:
+        """No control, bidi or only-invisible characters (they cannot be stored, or make a
+        name read differently from what it is); reported otherwise."""
+        if (problem := text_problem(value)) is not None:
+            self.add(path, problem[1], problem[2])
+            return False
+        return True
+
     def code(self, raw: dict[str, Any], key: str, where: str, *, required: bool) -> str | None:
         """A code: a string, or digits YAML read as a number."""
         value = raw.get(key)
@@ -230,7 +240,17 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.add(f"{where}.{key}", "代码应为文字", "a code must be a string")
             return None
-        return str(value)
+        code = str(value)
+        if not self.readable(f"{where}.{key}", code):
+            return None
+        if not code.isprintable() or any(ch.isspace() for ch in code):
+            self.add(
+                f"{where}.{key}",
+                "代码不能含空白或不可见字符",
+                "a code must not contain whitespace or invisible characters",
+            )
+            return None
+        return code
 
     def text(
         self, raw: dict[str, Any], key: str, where: str, *, limit: int, default: str = ""
@@ -238,6 +258,8 @@ class _Checker:
         value = raw.get(key, default)
         if not isinstance(value, str):
             self.add(f"{where}.{key}", "应为文字", "must be a string")
+            return None
+        if not self.readable(f"{where}.{key}", value):
             return None
         value = value.strip()
         if not value:
@@ -255,6 +277,8 @@ class _Checker:
         value = raw.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             self.add(f"{where}.{key}", "应为文字列表", "must be a list of strings")
+            return None
+        if not all(self.readable(f"{where}.{key}", v) for v in value):
             return None
         if any(len(v) > limit for v in value):
             self.add(
@@ -417,7 +441,7 @@ def parse(doc: Any, *, scope: str | None = None, lower: tuple[str, ...] = ()) ->
     version = doc.get("version", "unversioned")
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
         c.add("version", "版本应为文字", "version must be a string")
-    elif len(str(version)) > VERSION_MAX:
+    elif c.readable("version", str(version)) and len(str(version)) > VERSION_MAX:
         c.add("version", f"长度超过 {VERSION_MAX} 个字符", f"longer than {VERSION_MAX} characters")
     units = _units(c, doc)
     for code in _check_parents(c, doc, units):
