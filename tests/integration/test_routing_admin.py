@@ -222,6 +222,9 @@ async def test_yaml_bombs_and_wrong_shapes_are_refused_while_the_service_keeps_a
         long_version = default_tree_text().replace("version: demo-2026.1", "version: " + "9" * 80)
         r = await client.put("/api/v1/admin/org-tree", content=long_version, headers=top)
         assert [p["path"] for p in assert_platform_error(r, 422)["problems"]] == ["version"]
+        nul = default_tree_text().replace("version: demo-2026.1", 'version: "demo\\0"')
+        r = await client.put("/api/v1/admin/org-tree", content=nul, headers=top)
+        assert [p["path"] for p in assert_platform_error(r, 422)["problems"]] == ["version"]
         assert (await client.get("/api/v1/admin/org-tree")).json()["version"] == "demo-2026.1"
 
 
