@@ -5,6 +5,7 @@ about their own case. They take a session and never commit: the caller does."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,10 +29,13 @@ from xinfang_shared.events import (
 )
 from xinfang_shared.levels import Deployment
 
+from xinfang_notify import reminders
 from xinfang_notify.directory import Directory, unit_of
-from xinfang_notify.messages import Message, compose
+from xinfang_notify.messages import Message, compose, compose_reminder
 from xinfang_notify.models import alerts, case_contacts, deliveries, notifications, outbox
 from xinfang_notify.render import Renderer
+
+log = logging.getLogger(__name__)
 
 DASHBOARD = "dashboard"
 SOURCE = "/xinfang/notify"
@@ -55,6 +59,21 @@ class NotifyContext:
     ack_timeout: timedelta
     sms_templates: dict[str, str] = field(default_factory=dict)
     deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
+    # reminders of an unacknowledged alert at the top of the tree (see reminders.py)
+    reminder_points: tuple[timedelta, ...] = field(
+        default_factory=lambda: reminders.schedule([1, 4, 24], 24, 7)
+    )
+
+    def is_top(self, code: str) -> bool:
+        unit = self.tree.unit(code)
+        return unit is not None and unit.parent is None
+
+    def first_due(self, unit_code: str, since: datetime) -> datetime | None:
+        """When an alert that reached ``unit_code`` at ``since`` is next due: one level up
+        after the acknowledgement time, or, at the top, the first reminder."""
+        if self.is_top(unit_code):
+            return reminders.next_point(since, 0, self.reminder_points)
+        return since + self.ack_timeout
 
     def serves(self, code: str | None) -> bool:
         """This level's notify tells the people of ``code`` (one level per unit: no person is
@@ -127,7 +146,13 @@ async def _notify(
     now: datetime,
 ) -> list[dict[str, Any]]:
     stored: list[dict[str, Any]] = []
-    addressed: set[tuple[str, str]] = set()  # one delivery per channel and address per event
+    # one delivery per channel and address per event, and per alert per period: whoever was
+    # told of this alert lately (its first message, an escalation a moment ago) is not told again
+    addressed: set[tuple[str, str]] = (
+        await _told_lately(session=session, alert_id=alert_id, since=now - nc.ack_timeout)
+        if alert_id
+        else set()
+    )
     link = _case_link(nc, case_id)
     primary = nc.directory.unit_of_recipient(msgs[0].recipient) if msgs else None
     for msg in msgs:
@@ -141,7 +166,7 @@ async def _notify(
         if not (on_dashboard or people or robots):
             continue
         ctx = {**msg.ctx, "link": link}
-        title, body = nc.renderer.render(msg.kind, ctx)
+        title, body = _render(nc, msg, ctx, case_number)
         if msg.copy:
             title = f"【包案】{title}"
         notification_id = str(uuid.uuid4())
@@ -171,7 +196,7 @@ async def _notify(
         rows: list[dict[str, Any]] = []
         for person in people:
             if person.locale != "zh-CN":
-                p_title, p_body = nc.renderer.render(msg.kind, ctx, person.locale)
+                p_title, p_body = _render(nc, msg, ctx, case_number, person.locale)
             else:
                 p_title, p_body = title, body
             for channel in person.channels:
@@ -193,6 +218,7 @@ async def _notify(
                         case_number=case_number,
                         link=link,
                         now=now,
+                        alert_id=alert_id,
                     )
                 )
         for robot in robots:
@@ -214,6 +240,7 @@ async def _notify(
                     link=link,
                     now=now,
                     secret=robot.secret,
+                    alert_id=alert_id,
                 )
             )
         if rows:
@@ -240,6 +267,31 @@ async def _notify(
     return stored
 
 
+def _render(
+    nc: NotifyContext, msg: Message, ctx: dict[str, Any], case_number: str, locale: str = "zh-CN"
+) -> tuple[str, str]:
+    """The message's words; if its template cannot be rendered from our own data, a plain
+    notice pointing to the dashboard (logged): a person must still be told."""
+    try:
+        return nc.renderer.render(msg.kind, ctx, locale)
+    except Exception:
+        log.exception("notify: cannot render %s for %s; sending the plain notice", msg.kind, msg)
+        return nc.renderer.render(
+            "fallback", {"case_number": case_number, "link": ctx.get("link", "")}, locale
+        )
+
+
+async def _told_lately(
+    *, session: AsyncSession, alert_id: str, since: datetime
+) -> set[tuple[str, str]]:
+    rows = await session.execute(
+        select(deliveries.c.channel, deliveries.c.address)
+        .where(deliveries.c.alert_id == alert_id)
+        .where(deliveries.c.created_at > since)
+    )
+    return {(r.channel, r.address) for r in rows}
+
+
 def _delivery(
     nc: NotifyContext,
     msg: Message,
@@ -256,6 +308,7 @@ def _delivery(
     now: datetime,
     secret: str | None = None,
     recipient: str | None = None,
+    alert_id: str | None = None,
 ) -> dict[str, Any]:
     inbox = channel == "inbox"  # the in-app inbox is delivered by being written
     if channel == "sms":  # one text, no subject line: lead with the title
@@ -278,12 +331,15 @@ def _delivery(
         "params": json.dumps(_sms_params(msg), ensure_ascii=False) if channel == "sms" else None,
         "status": SENT if inbox else PENDING,
         "attempts": 0,
-        "next_attempt_at": None if inbox else now,
+        # a new delivery is due at once by the sender's own clock (none: it never waits for a
+        # notice dated by a clock the sender has not caught up with yet)
+        "next_attempt_at": None,
         "last_error": None,
         "receipt": "inbox" if inbox else None,
         "created_at": now,
         "sent_at": now if inbox else None,
         "read_at": None,
+        "alert_id": alert_id,
     }
 
 
@@ -336,7 +392,9 @@ async def _open_alert(
             unit_code=unit,
             escalations=0,
             raised_at=now,
-            next_escalation_at=now + nc.ack_timeout,
+            unit_since=now,
+            reminders=0,
+            next_escalation_at=nc.first_due(unit, now),
         )
     )
     return alert_id
@@ -380,8 +438,9 @@ async def acknowledge(
 async def escalate_due(
     *, session: AsyncSession, nc: NotifyContext, now: datetime, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Move every unacknowledged alert whose time is up one level higher (up to the top) and
-    tell that level. Returns the new dashboard rows."""
+    """Move every unacknowledged alert whose time is up one level higher and tell that level;
+    remind the top of the tree of those that are there (bounded, see reminders.py). Returns
+    the new dashboard rows."""
     due = (
         await session.execute(
             select(alerts)
@@ -396,54 +455,97 @@ async def escalate_due(
         unit = nc.tree.unit(row.unit_code)
         parent = nc.tree.unit(unit.parent) if unit and unit.parent else None
         if parent is None:
-            # the top of the tree: nobody further up; its leadership keeps being reminded
-            parent = unit
-        if parent is None:
-            await session.execute(
-                update(alerts)
-                .where(alerts.c.alert_id == row.alert_id)
-                .values(next_escalation_at=None)
-            )
+            # the top of the tree (or a unit no longer in it): nobody further up
+            stored += await _remind(session=session, nc=nc, row=row, now=now)
             continue
-        escalation = row.escalations + 1
-        handed_over = not nc.serves(parent.code)
-        event = AlertEscalated(
-            case_id=row.case_id,
-            case_number=row.case_number,
-            alert_id=row.alert_id,
-            kind=row.kind,
-            title=row.title,
-            from_unit_code=row.unit_code,
-            to_unit_code=parent.code,
-            to_unit_name=parent.name,
-            escalation=escalation,
-            raised_at=row.raised_at,
-            escalated_at=now,
-        )
-        await session.execute(
-            update(alerts)
-            .where(alerts.c.alert_id == row.alert_id)
-            .values(
-                unit_code=parent.code,
-                escalations=escalation,
-                # the level above runs its own deployment: it takes the alert over from here
-                next_escalation_at=None if handed_over else row.next_escalation_at + nc.ack_timeout,
-            )
-        )
-        envelope = new_event(data=event, source=SOURCE, time=now)
-        await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
-        stored += await _notify(
-            session=session,
-            nc=nc,
-            msgs=compose(event, nc.tree),
-            source_event_id=envelope.id,
-            source_event_type=envelope.type,
-            case_id=row.case_id,
-            case_number=row.case_number,
-            alert_id=row.alert_id,
-            now=now,
-        )
+        stored += await _escalate(session=session, nc=nc, row=row, to=parent, now=now)
     return stored
+
+
+async def _escalate(
+    *, session: AsyncSession, nc: NotifyContext, row: Any, to: org.OrgUnit, now: datetime
+) -> list[dict[str, Any]]:
+    escalation = row.escalations + 1
+    if not nc.serves(to.code):
+        # the level above runs its own deployment: it takes the alert over from here
+        since, next_at = now, None
+    elif nc.is_top(to.code):
+        # the top is told now; its reminders count from now, not from a time a jump skipped
+        since, next_at = now, nc.first_due(to.code, now)
+    else:
+        # due at its scheduled time: after a clock jump it climbs each level once
+        since = row.next_escalation_at
+        next_at = nc.first_due(to.code, since)
+    event = AlertEscalated(
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        kind=row.kind,
+        title=row.title,
+        from_unit_code=row.unit_code,
+        to_unit_code=to.code,
+        to_unit_name=to.name,
+        escalation=escalation,
+        raised_at=row.raised_at,
+        escalated_at=now,
+    )
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == row.alert_id)
+        .values(
+            unit_code=to.code,
+            escalations=escalation,
+            unit_since=since,
+            reminders=0,
+            next_escalation_at=next_at,
+        )
+    )
+    envelope = new_event(data=event, source=SOURCE, time=now)
+    await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose(event, nc.tree),
+        source_event_id=envelope.id,
+        source_event_type=envelope.type,
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        now=now,
+    )
+
+
+async def _remind(
+    *, session: AsyncSession, nc: NotifyContext, row: Any, now: datetime
+) -> list[dict[str, Any]]:
+    """Remind the top of an alert still unacknowledged there: once for every reminder point
+    passed since the last reminder, however many (a clock jump), then wait for the next."""
+    points = nc.reminder_points
+    since = row.unit_since or row.raised_at
+    passed = reminders.position(since, now, points)
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == row.alert_id)
+        .values(
+            reminders=max(passed, row.reminders),
+            next_escalation_at=reminders.next_point(since, passed, points),
+        )
+    )
+    if passed <= row.reminders:
+        return []  # nothing new since the last reminder (e.g. the schedule was changed)
+    alert = {**dict(row._mapping), "reminder": passed, "reminders_max": len(points)}
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose_reminder(alert, nc.tree),
+        # one reminder per alert and point, whoever runs it (the log's unique key)
+        source_event_id=f"alert-reminder:{row.alert_id}:{passed}",
+        source_event_type="alert.reminder",
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        now=now,
+    )
 
 
 async def take_over_alert(
@@ -462,7 +564,9 @@ async def take_over_alert(
     values = {
         "unit_code": e.to_unit_code,
         "escalations": e.escalation,
-        "next_escalation_at": now + nc.ack_timeout,
+        "unit_since": now,
+        "reminders": 0,
+        "next_escalation_at": nc.first_due(e.to_unit_code, now),
     }
     if found is None:
         await session.execute(
