@@ -427,3 +427,50 @@ async def _browser_checks(app: FastAPI, browser: httpx.AsyncClient, alert: Any) 
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert (await browser.get("/static/dashboard.css")).status_code == 200
     assert (await browser.get("/static/..%2Fmain.py")).status_code == 404
+
+
+async def test_bad_input_to_every_endpoint_is_a_4xx_never_a_5xx(
+    broker: str,
+    databases: Databases,
+    tmp_path: Path,
+    providers: FakeProviders,
+    smtp_server: tuple[CollectingHandler, int],
+) -> None:
+    app = await app_with(databases, broker, tmp_path, providers, smtp_server)
+    nul, big, nul_in_path = "a\u0000b", str(2**64), "a%00b"
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        *(
+            ("GET", "/api/v1/notifications", {"params": {name: nul}})
+            for name in ("case_id", "recipient", "org")
+        ),
+        *(
+            ("GET", "/api/v1/deliveries", {"params": {name: nul}})
+            for name in ("case_id", "address", "person", "channel", "status")
+        ),
+        ("GET", "/api/v1/deliveries", {"params": {"limit": big}}),
+        ("GET", "/api/v1/notifications", {"params": {"after": str(2**40)}}),
+        ("GET", "/api/v1/alerts", {"params": {"limit": big}}),
+        ("GET", "/api/v1/alerts", {"params": {"open": "maybe"}}),
+        ("GET", "/api/v1/stream", {"params": {"recipient": nul}}),
+        ("GET", f"/api/v1/inbox/{nul_in_path}", {}),
+        ("GET", "/api/v1/inbox/qinghe-leader", {"params": {"limit": big}}),
+        ("POST", f"/api/v1/inbox/qinghe-leader/{nul_in_path}/read", {}),
+        ("POST", f"/api/v1/alerts/{nul_in_path}/ack", {"json": {}}),
+        ("POST", f"/api/v1/alerts/{'x' * 300}/ack", {"json": {}}),
+        ("POST", "/api/v1/alerts/x/ack", {"json": {"by": nul}}),
+        ("POST", "/api/v1/alerts/x/ack", {"json": {"by": 7}}),
+        ("POST", "/api/v1/alerts/x/ack", {"json": []}),
+        ("POST", "/api/v1/alerts/x/ack", {"content": b"{not json"}),
+        ("POST", "/api/v1/alerts/x/ack", {"json": {"unit_code": nul}}),
+        ("GET", "/", {"params": {"org": nul}}),
+        ("GET", "/login", {"params": {"next": nul, "expired": "maybe"}}),
+        ("POST", "/login", {"content": b"username=\xff\xfe&password=x"}),
+        ("POST", "/login", {"data": {"username": nul, "password": "x"}}),
+        ("GET", "/static/none.js", {}),
+    ]
+    async with running(app) as client:
+        for method, path, kwargs in calls:
+            r = await client.request(method, path, **kwargs)
+            assert r.status_code < 500, (method, path, kwargs, r.status_code, r.text)
+            if path.startswith("/api/"):  # the pages may send to the login form instead
+                assert r.status_code >= 400, (method, path, kwargs, r.status_code, r.text)

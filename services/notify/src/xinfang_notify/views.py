@@ -32,8 +32,9 @@ ALERT_NOT_FOUND = error_body("not_found", "预警不存在", "no such alert")
 PERSON_NOT_FOUND = error_body("not_found", "无此人员", "no such person")
 
 
-SEQ_MAX = 2**63 - 1  # notification ids are 64-bit: a bigger ?after=/?since= is no id
+SEQ_MAX = 2**31 - 1  # the log's ids (an INTEGER column): a bigger ?after=/?since= is no id
 SeqQuery = Annotated[int, Query(ge=0, le=SEQ_MAX)]
+PersonPath = Annotated[SingleLine, Path(max_length=60)]
 NOT_A_SIGNER_ARGS = {
     "code": "not_a_signer",
     "zh": "您的角色不负责签收该单位的预警",
@@ -65,7 +66,7 @@ def _nc(request: Request) -> service.NotifyContext:
 
 
 OrgQuery = Annotated[
-    str | None,
+    SingleLine | None,
     Query(
         max_length=30,
         description="只看本单位及下级（须在本账号范围内）/ only this org unit and the units below "
@@ -125,7 +126,7 @@ async def stream(
     since: Annotated[
         int | None, Query(ge=0, le=SEQ_MAX, description="replay notifications after this id")
     ] = None,
-    recipient: Annotated[str | None, Query(max_length=60)] = None,
+    recipient: Annotated[SingleLine | None, Query(max_length=60)] = None,
     org: OrgQuery = None,
 ) -> StreamingResponse:
     """The caller's notifications as they happen. The stream ends when the caller's token
@@ -200,8 +201,8 @@ async def notifications(
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
-    recipient: Annotated[str | None, Query(max_length=60)] = None,
+    case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
+    recipient: Annotated[SingleLine | None, Query(max_length=60)] = None,
     org: OrgQuery = None,
     after: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -227,11 +228,11 @@ async def delivery_log(
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
-    address: Annotated[str | None, Query(max_length=300)] = None,
-    person: Annotated[str | None, Query(max_length=60)] = None,
+    case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
+    address: Annotated[SingleLine | None, Query(max_length=300)] = None,
+    person: Annotated[SingleLine | None, Query(max_length=60)] = None,
     status: Annotated[str | None, Query(pattern="^(pending|sent|dead|skipped)$")] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
+    channel: Annotated[SingleLine | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[dict[str, Any]]:
     directory = _nc(request).directory
@@ -265,7 +266,7 @@ def _person_in_scope(request: Request, scope: Scope, person_id: str) -> None:
 
 @router.get("/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
 async def inbox(
-    person_id: str,
+    person_id: PersonPath,
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
@@ -281,8 +282,8 @@ async def inbox(
 
 @router.post("/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read")
 async def read(
-    person_id: str,
-    delivery_id: str,
+    person_id: PersonPath,
+    delivery_id: Annotated[SingleLine, Path(max_length=36)],
     request: Request,
     rt: RuntimeDep,
     scope: CurrentScope,
@@ -352,7 +353,7 @@ class AckRequest(BaseModel):
 
 @router.post("/alerts/{alert_id}/ack", summary="签收预警 / acknowledge an alert")
 async def acknowledge(
-    alert_id: Annotated[str, Path(max_length=36)],
+    alert_id: Annotated[SingleLine, Path(max_length=36)],
     request: Request,
     rt: RuntimeDep,
     scope: CurrentScope,
