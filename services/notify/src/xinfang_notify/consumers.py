@@ -20,7 +20,7 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
 )
 
-from xinfang_notify import service
+from xinfang_notify import petitioners, service
 from xinfang_notify.hub import Hub
 
 # Events that tell officials something (dashboard + their channels).
@@ -71,14 +71,14 @@ def handlers(
 
     async def received(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, PetitionReceived)
-        await service.on_petition_received(
+        await petitioners.on_petition_received(
             session=ctx.session, nc=nc, envelope=ctx.envelope, p=ctx.payload, now=notice_time(ctx)
         )
         ctx.after_commit(on_deliveries)
 
     async def status_changed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseStatusChanged)
-        await service.on_status_changed(
+        await petitioners.on_status_changed(
             session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=notice_time(ctx)
         )
         ctx.after_commit(on_deliveries)

@@ -1,6 +1,7 @@
 """Notify service functions: record what each recipient is told (the dashboard log), queue its
-deliveries on every channel, keep alerts until someone acknowledges them, and tell petitioners
-about their own case. They take a session and never commit: the caller does."""
+deliveries on every channel, and keep alerts until someone acknowledges them (escalating them,
+and reminding the top of the tree). Petitioners are told in petitioners.py, the logs read in
+queries.py. They take a session and never commit: the caller does."""
 
 from __future__ import annotations
 
@@ -18,13 +19,11 @@ from xinfang_shared.db import add_to_outbox
 from xinfang_shared.events import (
     AlertAcknowledged,
     AlertEscalated,
-    CaseStatusChanged,
     CollectiveAlert,
     EmergingAlert,
     Envelope,
     EventData,
     NotificationSent,
-    PetitionReceived,
     new_event,
 )
 from xinfang_shared.levels import Deployment
@@ -32,7 +31,7 @@ from xinfang_shared.levels import Deployment
 from xinfang_notify import reminders
 from xinfang_notify.directory import Directory, unit_of
 from xinfang_notify.messages import Message, compose, compose_reminder
-from xinfang_notify.models import alerts, case_contacts, deliveries, notifications, outbox
+from xinfang_notify.models import alerts, deliveries, notifications, outbox
 from xinfang_notify.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -205,7 +204,7 @@ async def _notify(
                     continue
                 addressed.add((channel, address))
                 rows.append(
-                    _delivery(
+                    delivery_row(
                         nc,
                         msg,
                         channel=channel,
@@ -226,7 +225,7 @@ async def _notify(
                 continue
             addressed.add((robot.kind, robot.url))
             rows.append(
-                _delivery(
+                delivery_row(
                     nc,
                     msg,
                     channel=robot.kind,
@@ -292,7 +291,7 @@ async def _told_lately(
     return {(r.channel, r.address) for r in rows}
 
 
-def _delivery(
+def delivery_row(
     nc: NotifyContext,
     msg: Message,
     *,
@@ -620,178 +619,3 @@ async def list_alerts(
     if open_only:
         q = q.where(alerts.c.acknowledged_at.is_(None))
     return [to_public(r) for r in await session.execute(q)]
-
-
-# --- petitioners ---------------------------------------------------------------------------
-
-
-async def on_petition_received(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    envelope: Envelope,
-    p: PetitionReceived,
-    now: datetime,
-) -> None:
-    """Keep the petitioner's contact details and send the receipt with the 查询码. An informant
-    of an accusation (检举控告) is sealed in intake: the event names no one and carries no
-    query code (the informant gets it at the desk), so there is no one to tell. The level whose
-    office registered the petition keeps in touch with the petitioner."""
-    if p.anonymous or p.informant_sealed or not p.petitioners:
-        return
-    if not nc.serves(p.receiving_office_code):
-        return
-    first = p.petitioners[0]
-    contact = {
-        "case_id": p.case_id,
-        "case_number": p.case_number,
-        "name": first.name,
-        "phone": first.phone,
-        "email": first.email,
-        "query_code": p.query_code,
-        "office_name": p.receiving_office_name,
-    }
-    await session.execute(insert(case_contacts).values(**contact))
-    await _tell_petitioner(
-        session=session,
-        nc=nc,
-        kind="petitioner_receipt",
-        contact=contact,
-        event=p,
-        source_event_id=envelope.id,
-        now=now,
-    )
-
-
-async def on_status_changed(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    envelope: Envelope,
-    e: CaseStatusChanged,
-    now: datetime,
-) -> None:
-    kind = PETITIONER_NOTICES.get(e.new_status)
-    if kind is None or e.old_status == e.new_status:
-        return
-    row = (
-        await session.execute(select(case_contacts).where(case_contacts.c.case_id == e.case_id))
-    ).first()
-    if row is None:
-        return
-    await _tell_petitioner(
-        session=session,
-        nc=nc,
-        kind=kind,
-        contact=dict(row._mapping),
-        event=e,
-        source_event_id=envelope.id,
-        now=now,
-    )
-
-
-async def _tell_petitioner(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    kind: str,
-    contact: dict[str, Any],
-    event: EventData,
-    source_event_id: str,
-    now: datetime,
-) -> None:
-    link = f"{nc.intake_public_url}/cx/{contact['query_code']}" if contact["query_code"] else None
-    msg = Message("petitioner", "info", kind, {"e": event, "c": contact})
-    title, body = nc.renderer.render(kind, {**msg.ctx, "link": link})
-    rows = [
-        _delivery(
-            nc,
-            msg,
-            channel=channel,
-            address=address,
-            person_id=None,
-            subject=title,
-            body=body,
-            source_event_id=source_event_id,
-            case_id=contact["case_id"],
-            case_number=contact["case_number"],
-            link=link,
-            now=now,
-        )
-        for channel, address in (("sms", contact["phone"]), ("email", contact["email"]))
-        if address
-    ]
-    if rows:
-        await session.execute(insert(deliveries), rows)
-
-
-# --- queries -------------------------------------------------------------------------------
-
-
-def visible_to(tree: org.OrgTree, org_code: str | None, unit_code: str | None) -> bool:
-    """Whether a dashboard of ``org_code`` may see a notification for ``unit_code``: its own
-    unit and everything below it."""
-    if not org_code:
-        return True
-    if not unit_code:
-        return False
-    unit = unit_of(unit_code)
-    return unit == org_code or tree.is_ancestor(org_code, unit)
-
-
-async def list_notifications(
-    *,
-    session: AsyncSession,
-    tree: org.OrgTree,
-    after_seq: int = 0,
-    case_id: str | None = None,
-    recipient: str | None = None,
-    org_code: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    q = select(notifications).where(notifications.c.seq > after_seq)
-    if case_id:
-        q = q.where(notifications.c.case_id == case_id)
-    if recipient:
-        q = q.where(notifications.c.recipient == recipient)
-    rows = await session.execute(q.order_by(notifications.c.seq).limit(limit))
-    return [to_public(r) for r in rows if visible_to(tree, org_code, r.unit_code)]
-
-
-async def list_deliveries(
-    *,
-    session: AsyncSession,
-    case_id: str | None = None,
-    address: str | None = None,
-    person_id: str | None = None,
-    status: str | None = None,
-    channel: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    q = select(deliveries)
-    if case_id:
-        q = q.where(deliveries.c.case_id == case_id)
-    if address:
-        q = q.where(deliveries.c.address == address)
-    if person_id:
-        q = q.where(deliveries.c.person_id == person_id)
-    if status:
-        q = q.where(deliveries.c.status == status)
-    if channel:
-        q = q.where(deliveries.c.channel == channel)
-    rows = await session.execute(q.order_by(deliveries.c.id).limit(limit))
-    return [to_public(r) for r in rows]
-
-
-async def mark_read(
-    *, session: AsyncSession, person_id: str, delivery_id: str, now: datetime
-) -> bool:
-    result = await session.execute(
-        update(deliveries)
-        .where(deliveries.c.delivery_id == delivery_id)
-        .where(deliveries.c.person_id == person_id)
-        .where(deliveries.c.channel == "inbox")
-        .values(read_at=now)
-        .returning(deliveries.c.id)
-    )
-    return result.first() is not None

@@ -23,7 +23,7 @@ from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.text import MultiLine, SingleLine
 
-from xinfang_notify import models, service
+from xinfang_notify import models, queries, service
 from xinfang_notify.auth import CurrentScope, get_principal, narrow, sees, within
 from xinfang_notify.hub import Hub
 
@@ -161,7 +161,7 @@ async def stream(
                 )
             else:
                 async with rt.sessions() as session:
-                    backlog = await service.list_notifications(
+                    backlog = await queries.list_notifications(
                         session=session,
                         tree=nc.tree,
                         after_seq=start,
@@ -211,7 +211,7 @@ async def notifications(
     tree = nc.tree
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await service.list_notifications(
+        return await queries.list_notifications(
             session=session,
             tree=tree,
             after_seq=after,
@@ -245,7 +245,7 @@ async def delivery_log(
         return who is not None and sees(scope, who.unit)
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await service.list_deliveries(
+        return await queries.list_deliveries(
             session=session,
             case_id=case_id,
             address=address,
@@ -274,7 +274,7 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     _person_in_scope(request, scope, person_id)
-    rows = await service.list_deliveries(
+    rows = await queries.list_deliveries(
         session=session, person_id=person_id, channel="inbox", limit=limit
     )
     return [r for r in rows if not unread or r["read_at"] is None]
@@ -291,7 +291,7 @@ async def read(
 ) -> Any:
     _person_in_scope(request, scope, person_id)
     async with session.begin():
-        ok = await service.mark_read(
+        ok = await queries.mark_read(
             session=session, person_id=person_id, delivery_id=delivery_id, now=rt.clock.now()
         )
     if not ok:
