@@ -5,6 +5,11 @@ form served here: notify forwards the username and password to the service that 
 (intake's ``POST /api/v1/auth/token``, ``XF_NOTIFY_AUTH_URL``) and keeps the token it gets in
 an HttpOnly, SameSite=Strict cookie (Secure with ``XF_NOTIFY_COOKIE_SECURE``). The page, its
 live stream and its calls then authenticate by that cookie. Notify stores no password.
+
+A cookie comes with every request whoever's page sends it: the login, the logout and every
+state-changing call authenticated by the cookie must come from this very origin (see
+``auth.from_this_site``). The pages are Jinja2 templates (``templates/pages``) with their style
+and script in ``static/``: nothing inline, so they run under a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
