@@ -12,7 +12,7 @@ from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.runtime import ServiceRuntime, health_router
 
-from xinfang_notify import consumers, directory, login, models, service
+from xinfang_notify import consumers, directory, login, models, reminders, service
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.delivery import AlertEscalator, DeliveryWorker, build_channels
 from xinfang_notify.hub import Hub
@@ -39,6 +39,9 @@ def bootstrap(settings: NotifySettings) -> Notify:
         public_url=settings.public_url.rstrip("/"),
         intake_public_url=settings.intake_public_url.rstrip("/"),
         ack_timeout=timedelta(minutes=settings.ack_timeout_min),
+        reminder_points=reminders.schedule(
+            settings.alert_remind_after_h, settings.alert_remind_every_h, settings.alert_remind_max
+        ),
         sms_templates=settings.sms_templates,
         deployment=settings.deployment,
     )
