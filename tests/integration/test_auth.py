@@ -19,13 +19,13 @@ from xinfang_shared.auth.deps import get_wall_clock
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import UnknownOrgCode
 from xinfang_shared.auth.security import Principal, issue_token, service_token
-from xinfang_shared.clock import FixedClock
 from xinfang_shared.auth.service import (
     InvalidUserInput,
     authenticate_or_none,
     create_user,
     seed_users,
 )
+from xinfang_shared.clock import FixedClock
 
 from tests.apps import running
 from tests.conftest import Databases, free_port

@@ -80,7 +80,9 @@ async def test_an_attacker_does_not_lock_the_owner_out(
         client_from(app, "10.1.2.3") as owner,
     ):
         with caplog.at_level(logging.WARNING, logger="xinfang_shared.auth.throttle"):
-            statuses = [(await attempt(attacker, NAME, f"guess-{i}")).status_code for i in range(12)]
+            statuses = [
+                (await attempt(attacker, NAME, f"guess-{i}")).status_code for i in range(12)
+            ]
         assert statuses.count(401) == DEFAULT_POLICY.pair.free and statuses.count(429) == 7
         assert any("login throttled" in r.getMessage() for r in caplog.records)  # an alert
         # the owner, from the office, gets in at once
