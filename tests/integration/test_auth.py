@@ -188,7 +188,7 @@ async def test_bad_input_is_refused_field_by_field_in_both_languages(
         admin = await token_of(client, COUNTY_ADMIN)
         bad = {
             "username": "x",
-            "display_name": "  ",
+            "display_name": "",
             "password": "short",
             "role": "registrar",
             "org_code": "339922",
@@ -206,6 +206,13 @@ async def test_bad_input_is_refused_field_by_field_in_both_languages(
         machine = {**bad, "username": "robot", "display_name": "机器", "password": "x" * 12}
         r = await client.post("/api/v1/users", json={**machine, "role": "service"}, headers=admin)
         assert r.status_code == 422 and "服务账号" in r.json()["errors"][0]["message"]
+        # text a person cannot see, or control characters, are refused by the schema
+        for name, code in (("\u200b\u200b", "invisible_text"), ("王\u0000芳", "control_character")):
+            r = await client.post(
+                "/api/v1/users", json={**machine, "display_name": name}, headers=admin
+            )
+            assert r.status_code == 422 and r.json()["errors"][0]["code"] == code
+            assert r.json()["errors"][0]["field"] == "display_name"
 
 
 async def test_bad_password_and_unknown_user_get_the_same_401(databases: Databases) -> None:
