@@ -130,7 +130,6 @@ async def test_control_characters_and_64_bit_overflows_are_422_before_the_databa
             r = await client.get(INT_QUERY[service] + str(2**63))
             body = assert_platform_error(r, 422, "validation_error")
             assert body["errors"][0]["code"] == "int_out_of_range"
-            assert (await client.get(INT_QUERY[service] + str(2**63 - 1))).status_code != 500
 
         r = await client.get("/api/v1/cases/X?x=a%00b")
         body = assert_platform_error(r, 422, "validation_error")
