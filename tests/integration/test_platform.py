@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +21,8 @@ from xinfang_notify.config import NotifySettings
 from xinfang_notify.main import create_app as notify_app
 from xinfang_routing.config import RoutingSettings
 from xinfang_routing.main import create_app as routing_app
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.security import Principal, issue_token
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.main import create_app as supervision_app
 
@@ -223,3 +226,39 @@ async def test_the_root_sends_people_to_the_right_page(databases: Databases) -> 
         async with serving(service, databases) as client:
             r = await client.get("/", headers={"Accept": "text/html"})
             assert r.status_code in (302, 303, 307) and r.headers["location"] == "/docs"
+
+
+async def test_the_registration_rate_limit_is_per_account_whatever_client_id_it_sends(
+    databases: Databases,
+) -> None:
+    from tests.integration.test_intake import petition
+
+    extra = {"XF_INTAKE_RATE_PER_CLIENT": 0.01, "XF_INTAKE_BURST_PER_CLIENT": 2}
+    now = datetime.now(UTC)
+    desk, other = (
+        {
+            "Authorization": "Bearer "
+            + issue_token(
+                Principal(name, "登记员", Role.REGISTRAR, "339922"),
+                secret=SECRET,
+                ttl_s=600,
+                now=now,
+            )
+        }
+        for name in ("desk.a", "desk.b")
+    )
+
+    async def register(headers: dict[str, str], client_id: str) -> int:
+        r = await client.post(
+            "/api/v1/petitions", json=petition(), headers={**headers, "X-Client-Id": client_id}
+        )
+        return r.status_code
+
+    async with serving("intake", databases, **extra) as client:
+        # a person's account is one bucket, whatever X-Client-Id it sends
+        assert [await register(desk, f"desk-{i}") for i in range(3)] == [201, 201, 429]
+        assert await register(other, "desk-0") == 201
+        # a service relaying for many desks: one bucket per desk it names
+        service = {"Authorization": client.headers["Authorization"]}
+        assert [await register(service, "desk-a") for _ in range(3)] == [201, 201, 429]
+        assert await register(service, "desk-b") == 201
