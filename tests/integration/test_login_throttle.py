@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from xinfang_shared.auth.deps import get_wall_clock
 from xinfang_shared.auth.service import seed_users
-from xinfang_shared.auth.throttle import DEFAULT_POLICY
+from xinfang_shared.auth.throttle import DEFAULT_POLICY, login_throttle
 from xinfang_shared.clock import FixedClock
 
 from tests.conftest import Databases
@@ -100,11 +101,18 @@ async def test_an_attacker_does_not_lock_the_owner_out(
         assert (await attempt(attacker, NAME, GOOD)).status_code == 200
 
 
+async def throttle_rows(app: FastAPI) -> int:
+    async with app.state.runtime.sessions() as session:
+        return int(
+            (await session.execute(select(func.count()).select_from(login_throttle))).scalar_one()
+        )
+
+
 async def test_one_address_trying_many_usernames_is_throttled_across_them(
     databases: Databases,
 ) -> None:
     async with (
-        throttled_intake(databases) as (app, _wall),
+        throttled_intake(databases) as (app, wall),
         client_from(app, "198.51.100.4") as scanner,
         client_from(app, "10.1.2.3") as office,
     ):
@@ -118,6 +126,12 @@ async def test_one_address_trying_many_usernames_is_throttled_across_them(
         # every account is still open from elsewhere
         r = await attempt(office, CITY_LEADER["username"], CITY_LEADER["password"])
         assert r.status_code == 200
+        # the scan's counters are forgotten once idle long enough (at the next good login)
+        assert await throttle_rows(app) > free
+        wall.advance(DEFAULT_POLICY.forget_after + timedelta(seconds=1))
+        r = await attempt(office, CITY_LEADER["username"], CITY_LEADER["password"])
+        assert r.status_code == 200
+        assert await throttle_rows(app) <= 1  # the office address's own counter
 
 
 async def test_an_admin_of_the_subtree_lifts_the_delay(databases: Databases) -> None:

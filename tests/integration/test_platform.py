@@ -134,6 +134,11 @@ async def test_control_characters_and_64_bit_overflows_are_422_before_the_databa
             body = assert_platform_error(r, 422, "validation_error")
             assert body["errors"][0]["code"] == "int_out_of_range"
 
+        if service == "notify":  # the SSE reconnection header is a sequence number
+            r = await client.get("/api/v1/stream", headers={"Last-Event-ID": str(2**63)})
+            body = assert_platform_error(r, 422, "validation_error")
+            assert body["errors"][0]["field"] == "last-event-id"
+
         r = await client.get("/api/v1/cases/X?x=a%00b")
         body = assert_platform_error(r, 422, "validation_error")
         assert body["errors"][0]["field"] == "x"

@@ -56,7 +56,7 @@ login_throttle = Table(
     Column("attempts", Integer, nullable=False),
     Column("delay_s", Float, nullable=False),
     Column("next_at", Float, nullable=False),  # epoch seconds (wall clock)
-    Column("last_at", Float, nullable=False),
+    Column("last_at", Float, nullable=False, index=True),
     Column("version", Integer, nullable=False),
 )
 
@@ -232,10 +232,27 @@ def alert(p: Plan, *, username: str, address: str) -> None:
         )
 
 
-async def succeeded(*, session: AsyncSession, username: str, address: str) -> None:
-    """A login succeeded: forget the username's counters and give the address its attempt back."""
+async def succeeded(
+    *,
+    session: AsyncSession,
+    username: str,
+    address: str,
+    now: float,
+    policy: Policy = DEFAULT_POLICY,
+) -> None:
+    """A login succeeded: forget the username's counters, give the address its attempt back,
+    and drop every counter idle for longer than the policy remembers (a scan of made-up
+    usernames leaves one per name)."""
     address_key, pair_key, user_key = keys_for(username, address)
-    await session.execute(delete(login_throttle).where(or_(_match(pair_key), _match(user_key))))
+    await session.execute(
+        delete(login_throttle).where(
+            or_(
+                _match(pair_key),
+                _match(user_key),
+                login_throttle.c.last_at < now - policy.forget_after.total_seconds(),
+            )
+        )
+    )
     await session.execute(
         sql_update(login_throttle)
         .where(_match(address_key), login_throttle.c.attempts > 0)

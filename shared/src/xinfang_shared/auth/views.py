@@ -157,7 +157,9 @@ def auth_router() -> APIRouter:
                 _wrong_credentials(tree, rt.settings.org_scope),
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        await throttle.succeeded(session=session, username=form.username, address=address)
+        await throttle.succeeded(
+            session=session, username=form.username, address=address, now=wall.now().timestamp()
+        )
         await session.commit()
         principal = service.principal_of(user)
         ttl_s = rt.settings.auth_token_ttl_min * 60
