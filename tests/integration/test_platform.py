@@ -202,6 +202,18 @@ async def test_openapi_documents_the_common_error_answers_of_every_operation(
                     assert "413" in codes, (method, path, codes)
                 ref = op["responses"]["422"]["content"]["application/json"]["schema"]
                 assert ref == {"$ref": "#/components/schemas/PlatformError"}
+                for param in op.get("parameters", []):
+                    options = param["schema"].get("anyOf") or [param["schema"]]
+                    for option in options:
+                        if option.get("type") == "string":  # control characters are refused
+                            assert "pattern" in option or "enum" in option, (path, param)
+        # a wrong method names every method of the path, not only one route's
+        users = "/api/v1/auth/me" if service != "intake" else "/api/v1/users"
+        methods = {m.upper() for m in doc["paths"].get(users, {})}
+        if methods:
+            r = await client.request("OPTIONS", users)
+            assert r.status_code == 405
+            assert set(r.headers["allow"].split(", ")) == methods
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinfang_shared.http import error_body
+from xinfang_shared.openapi import allowed_methods, document_errors
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -60,7 +61,6 @@ _CONTROL_IN_FORM = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 # The SSE reconnection header: the services use it as an event sequence number.
 INTEGER_HEADERS = frozenset({"last-event-id"})
-_BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 # --- validation errors: every field named, in Chinese and English ----------------------------
 
@@ -160,11 +160,17 @@ _HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
 }
 
 
-async def http_error_handler(_request: Request, exc: Exception) -> Response:
+async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's and FastAPI's own HTTP errors (unknown path, wrong method...) in the
-    platform's error body; a ``detail`` that is already one is answered as is."""
+    platform's error body; a ``detail`` that is already one is answered as is. A 405 lists in
+    ``Allow`` every method of the path (Starlette names only those of one of its routes)."""
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
+    app = request.scope.get("app")
+    if exc.status_code == 405 and isinstance(app, FastAPI):
+        allowed = allowed_methods(app.openapi(), request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     if isinstance(exc.detail, dict) and "error" in exc.detail:
         return JSONResponse(exc.detail, status_code=exc.status_code, headers=headers)
     code, zh, en = _HTTP_ERRORS.get(
@@ -401,66 +407,7 @@ class InputGuard:
         await self.app(scope, replay, send)
 
 
-# --- OpenAPI: the common answers of every operation ------------------------------------------
-
-_ERROR_REF = {"$ref": "#/components/schemas/PlatformError"}
-_COMMON: dict[str, str] = {
-    "401": "未登录或登录已失效 / not authenticated",
-    "403": "无权执行此操作 / forbidden",
-    "404": "不存在或不在您的管辖范围内 / not found",
-    "413": "请求体过大 / request body too large",
-    "422": "提交的数据有误 / invalid request",
-    "503": "系统繁忙或暂不可用，请按 Retry-After 重试 / unavailable, retry",
-}
-_PLATFORM_ERROR_SCHEMA: dict[str, Any] = {
-    "title": "PlatformError",
-    "type": "object",
-    "required": ["error", "message", "message_en"],
-    "properties": {
-        "error": {"type": "string", "description": "错误代码 / error code"},
-        "message": {"type": "string", "description": "说明（中文）"},
-        "message_en": {"type": "string", "description": "the reason in English"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "code", "message", "message_en"],
-                "properties": {
-                    "field": {"type": "string"},
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "message_en": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-
-def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Add the platform's error answers to every operation (in place; returns it): 404, 422
-    and 503 everywhere, 401 and 403 where a login is needed, 413 where a body is read; every
-    error answer's body is the ``PlatformError`` schema."""
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas["PlatformError"] = _PLATFORM_ERROR_SCHEMA
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
-    for item in openapi.get("paths", {}).values():
-        for method, op in item.items():
-            if not isinstance(op, dict) or "responses" not in op:
-                continue
-            codes = {"404", "422", "503"}
-            if op.get("security"):
-                codes |= {"401", "403"}
-            if method in _BODY_METHODS:
-                codes.add("413")
-            responses = op["responses"]
-            for code in codes:
-                responses.setdefault(code, {"description": _COMMON[code]})
-            for code, answer in responses.items():
-                if code[:1] in ("4", "5"):
-                    answer["content"] = {"application/json": {"schema": _ERROR_REF}}
-    return openapi
+# --- OpenAPI -----------------------------------------------------------------------------
 
 
 def _documented_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
