@@ -116,6 +116,12 @@ async def test_every_service_answers_with_security_headers_and_the_platform_erro
         assert body["errors"][0]["code"] == "json_invalid"
         assert body["errors"][0]["message"] == "请求体不是有效的 JSON"
 
+        undecodable = await client.post(
+            JSON_POST[service], content=b"\x16\xff", headers={"Content-Type": "application/json"}
+        )
+        body = assert_platform_error(undecodable, 422, "validation_error")
+        assert body["errors"][0]["code"] == "json_invalid"
+
         too_big = await client.post(
             JSON_POST[service],
             content=b"[" + b"1," * 600_000 + b"1]",
@@ -203,6 +209,8 @@ async def test_openapi_documents_the_common_error_answers_of_every_operation(
                 ref = op["responses"]["422"]["content"]["application/json"]["schema"]
                 assert ref == {"$ref": "#/components/schemas/PlatformError"}
                 for param in op.get("parameters", []):
+                    if param["in"] == "header":
+                        continue
                     options = param["schema"].get("anyOf") or [param["schema"]]
                     for option in options:
                         if option.get("type") == "string":  # control characters are refused

@@ -1,6 +1,6 @@
 """The platform's OpenAPI additions (installed by :func:`xinfang_shared.web.install_platform`):
 the error answers every operation can give, in the platform's error body, and the control
-characters the platform refuses in path, query, header and form strings. Pure: dicts in and
+characters the platform refuses in path, query and form strings. Pure: dicts in and
 out."""
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             for param in op.get("parameters", []):
-                _no_control(param.get("schema", {}), NO_CONTROL_PATTERN)
+                if param.get("in") in ("path", "query"):  # headers: bytes, UTF-8 or not
+                    _no_control(param.get("schema", {}), NO_CONTROL_PATTERN)
             for form in _form_schemas(op, schemas):
                 for prop in form.get("properties", {}).values():
                     _no_control(prop, NO_CONTROL_IN_FORM_PATTERN)

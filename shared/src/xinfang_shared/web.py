@@ -153,6 +153,7 @@ async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
     return invalid_request([describe(e) for e in exc.errors()])
 
 
+_BODY_UNREADABLE = "There was an error parsing the body"  # FastAPI's 400 for an undecodable body
 _HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "找不到该页面或资源，请检查地址", "not found"),
     405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
@@ -173,6 +174,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
             headers["Allow"] = ", ".join(allowed)
     if isinstance(exc.detail, dict) and "error" in exc.detail:
         return JSONResponse(exc.detail, status_code=exc.status_code, headers=headers)
+    if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
+        # a body FastAPI cannot even decode (not UTF-8...): malformed JSON like any other
+        return invalid_request([describe({"type": "json_invalid", "msg": exc.detail})])
     code, zh, en = _HTTP_ERRORS.get(
         exc.status_code, ("http_error", "请求无法处理", f"the request failed: {exc.detail}")
     )
