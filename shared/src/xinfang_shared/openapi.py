@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 _BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
+HEALTH_TAG = "health"  # /healthz and /readyz (xinfang_shared.runtime.health_router)
 
 _ERROR_REF = {"$ref": "#/components/schemas/PlatformError"}
 _COMMON: dict[str, str] = {
@@ -90,6 +91,11 @@ def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
             if method in _BODY_METHODS:
                 codes.add("413")
             responses = op["responses"]
+            if HEALTH_TAG in op.get("tags", []):
+                # the probes answer their own checks, also when not ready
+                responses.setdefault("503", {"description": "未就绪 / not ready"})
+                responses["503"]["content"] = {"application/json": {"schema": {"type": "object"}}}
+                continue
             for code in codes:
                 responses.setdefault(code, {"description": _COMMON[code]})
             for code, answer in responses.items():
