@@ -18,8 +18,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from xinfang_shared.auth.deps import get_wall_clock
+from xinfang_shared.auth.security import service_token
 from xinfang_shared.auth.service import seed_users
 from xinfang_shared.auth.throttle import DEFAULT_POLICY, login_throttle
+from xinfang_shared.auth.views import FORWARDED_ADDRESS_HEADER
 from xinfang_shared.clock import FixedClock
 
 from tests.conftest import Databases
@@ -176,3 +178,30 @@ async def test_the_failure_says_where_accounts_log_in_without_telling_who_exists
         assert "江临市" in wrong["message"] and "339900" in wrong["message"]
         assert "开设" in wrong["message"]
         assert "level" in wrong["message_en"] and "339900" in wrong["message_en"]
+
+
+async def test_a_service_forwarding_logins_names_each_browsers_address(
+    databases: Databases,
+) -> None:
+    """The notify dashboard forwards its users' logins from one address: with a service token
+    it names each browser's address, which is what the throttle counts; without one the header
+    is ignored (a guesser cannot pick a fresh address per try)."""
+    async with throttled_intake(databases) as (app, _wall), client_from(app, "10.0.0.99") as c:
+        rt = app.state.runtime
+        token = service_token(
+            "notify", secret=rt.settings.auth_secret, ttl_s=600, org_code="339900"
+        )
+        free = DEFAULT_POLICY.address.free
+
+        async def forwarded(i: int, headers: dict[str, str]) -> int:
+            r = await c.post(
+                "/api/v1/auth/token",
+                data={"username": f"user{i:03d}", "password": "password-1"},
+                headers={FORWARDED_ADDRESS_HEADER: f"192.0.2.{i}", **headers},
+            )
+            return r.status_code
+
+        service = {"Authorization": f"Bearer {token}"}
+        assert {await forwarded(i, service) for i in range(free + 5)} == {401}
+        spoofed = [await forwarded(i, {}) for i in range(free + 5)]
+        assert spoofed[:free] == [401] * free and set(spoofed[free:]) == {429}

@@ -297,6 +297,8 @@ async def test_the_dashboard_logs_in_through_intake_and_works_by_its_cookie(
                 "/login", data={"username": DESK["username"], "password": "wrong-password"}
             )
             assert r.status_code == 401 and "用户名或密码错误" in r.text
+            # and where accounts log in: intake's answer names the deployment's unit
+            assert "开设" in r.text and "江临市" in r.text
             assert "set-cookie" not in r.headers and not browser.cookies
             r = await browser.post("/login", data={"username": "", "password": ""})
             assert r.status_code == 422 and "请输入用户名和密码" in r.text

@@ -21,6 +21,7 @@ from xinfang_shared.auth.deps import (
     OrgTreeDep,
     WallClockDep,
     not_found_outside_scope,
+    principal_of_token,
     require_roles,
 )
 from xinfang_shared.auth.models import USERNAME_MAX, Role
@@ -33,13 +34,15 @@ from xinfang_shared.auth.schemas import (
     UserUpdate,
 )
 from xinfang_shared.auth.scope import UnknownOrgCode, org_name
-from xinfang_shared.auth.security import Principal, actor_name, issue_token
+from xinfang_shared.auth.security import InvalidToken, Principal, actor_name, issue_token
 from xinfang_shared.clock import Clock
 from xinfang_shared.http import error_body
 from xinfang_shared.org import OrgTree
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
 log = logging.getLogger(__name__)
+# Sent with a service token by a service that forwards its users' logins: the user's address.
+FORWARDED_ADDRESS_HEADER = "X-Xinfang-Client-Address"
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 _CHARGE_TRIES = 50
 
@@ -92,6 +95,23 @@ def _wrong_credentials(tree: OrgTree, org_scope: str) -> dict[str, Any]:
     )
 
 
+def _client_address(request: Request, rt: Any, wall: Clock) -> str:
+    """The address a login comes from: the connection's, or, for a service of the deployment
+    that forwards its users' logins (the notify dashboard) and says so with a service token,
+    the address it names in :data:`FORWARDED_ADDRESS_HEADER`. Anyone else's header is ignored:
+    a guesser could otherwise claim a fresh address for every try."""
+    own = request.client.host if request.client else "unknown"
+    named = request.headers.get(FORWARDED_ADDRESS_HEADER, "").strip()
+    auth = request.headers.get("authorization", "")
+    if not named or not auth.lower().startswith("bearer "):
+        return own
+    try:
+        caller = principal_of_token(auth[7:].strip(), rt, now=wall.now())
+    except InvalidToken:
+        return own
+    return named[: throttle.ADDRESS_MAX] if caller.kind == "service" else own
+
+
 async def _charge_attempt(
     session: AsyncSession, *, username: str, address: str, wall: Clock
 ) -> float:
@@ -133,7 +153,7 @@ def auth_router() -> APIRouter:
         tree: OrgTreeDep,
         wall: WallClockDep,
     ) -> TokenRead:
-        address = request.client.host if request.client else "unknown"
+        address = _client_address(request, rt, wall)
         wait_s = await _charge_attempt(session, username=form.username, address=address, wall=wall)
         if wait_s > 0:
             wait = max(1, math.ceil(wait_s))
