@@ -31,7 +31,7 @@ class IntakeSettings(CommonSettings):
         default=50.0,
         gt=0,
         validation_alias="XF_INTAKE_RATE_PER_CLIENT",
-        description="registrations per second per client (X-Client-Id, else the address)",
+        description="registrations per second per logged-in account (else per address)",
     )
     burst_per_client: int = Field(default=100, ge=1, validation_alias="XF_INTAKE_BURST_PER_CLIENT")
     received_max_skew_s: int = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -147,7 +148,8 @@ async def stream(
 
     def expired() -> bool:
         # the token's time is up, or its account was disabled meanwhile (auth.revocation)
-        return rt.clock.now().timestamp() >= expires or rt.revocations.revoked(scope.principal)
+        # token time is the wall clock, not the demo clock (auth.deps.get_wall_clock)
+        return time.time() >= expires or rt.revocations.revoked(scope.principal)
 
     async def events() -> AsyncIterator[str]:
         last = start or 0

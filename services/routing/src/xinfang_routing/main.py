@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from xinfang_shared import org
 from xinfang_shared.auth.deps import get_org_tree, install_auth_errors
 from xinfang_shared.runtime import ServiceRuntime, health_router
+from xinfang_shared.web import install_platform
 
 from xinfang_routing import consumers, models, service
 from xinfang_routing.classifier import default_classifier
@@ -65,6 +66,7 @@ async def routing_tree(request: Request) -> org.OrgTree:
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,4 +84,5 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     app.dependency_overrides[get_org_tree] = routing_tree
     app.include_router(health_router())
     app.include_router(router)
+    install_platform(app, max_body_bytes=settings.max_body_bytes, home="/docs")
     return app

@@ -24,6 +24,7 @@ from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.web import install_platform
 
 from xinfang_supervision import consumers, models, service
 from xinfang_supervision.config import SupervisionSettings
@@ -330,6 +331,7 @@ def bootstrap(
 
 def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
     settings = settings or SupervisionSettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -347,4 +349,5 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
     install_auth_errors(app)
     app.include_router(health_router())
     app.include_router(router)
+    install_platform(app, max_body_bytes=settings.max_body_bytes, home="/docs")
     return app

@@ -16,6 +16,7 @@ from xinfang_shared.auth.deps import get_scope, require_roles
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import Principal
+from xinfang_shared.ratelimit import request_client_key
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.timeutil import local_date
 
@@ -52,7 +53,7 @@ def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
     responses={
         422: {"description": "字段校验失败，或幂等键已用于另一请求 / invalid field or reused key"},
         413: {"description": "请求体过大"},
-        429: {"description": "本客户端请求过快 / too many requests from this client"},
+        429: {"description": "本账号请求过快 / too many requests from this account"},
         503: {"description": "系统繁忙，请按 Retry-After 重试 / busy: retry after"},
     },
 )
@@ -65,7 +66,10 @@ async def register(
         str | None,
         Header(description="重试同一请求时带相同的键，不会重复登记 / same key, same petition"),
     ] = None,
-    x_client_id: Annotated[str | None, Header(max_length=100)] = None,
+    x_client_id: Annotated[
+        str | None,
+        Header(max_length=100, description="服务账号代多个窗口登记时的窗口标识 / a service's desk"),
+    ] = None,
 ) -> PetitionCreated | JSONResponse:
     ctx = request.app.state.intake
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
@@ -105,16 +109,22 @@ async def register(
             ),
             status_code=403,
         )
-    # the rate limit is per desk: the client's id, else the logged-in account
-    client = x_client_id or scope.principal.username
-    wait = ctx.limiter.try_acquire(client)
+    # the rate limit is per logged-in person, a service's per desk it names (ratelimit.client_key)
+    principal = scope.principal
+    key = request_client_key(
+        request,
+        username=principal.username,
+        service=principal.kind == "service",
+        client_id=x_client_id,
+    )
+    wait = ctx.limiter.try_acquire(key)
     if wait > 0:
         retry = max(1, math.ceil(wait))
         return JSONResponse(
             error_body(
                 "rate_limited",
                 f"请求过于频繁，请 {retry} 秒后重试",
-                f"too many requests from this client; retry in {retry} s",
+                f"too many requests from this account; retry in {retry} s",
                 retry_after_s=retry,
             ),
             status_code=429,
