@@ -84,5 +84,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     app.dependency_overrides[get_org_tree] = routing_tree
     app.include_router(health_router())
     app.include_router(router)
-    install_platform(app, max_body_bytes=settings.max_body_bytes, home="/docs")
+    # an org tree may be up to org.MAX_TREE_BYTES (its own check answers 413 past that)
+    body_limit = max(settings.max_body_bytes, org.MAX_TREE_BYTES + 64_000)
+    install_platform(app, max_body_bytes=body_limit, home="/docs")
     return app

@@ -94,7 +94,7 @@ async def register(
                 "validation_error",
                 "提交的数据有误，请按提示修改",
                 "the request is invalid",
-                problems,
+                errors=problems,
             ),
             status_code=422,
         )
