@@ -6,10 +6,11 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel, Field
 from xinfang_shared import org
 from xinfang_shared.auth.deps import (
+    AuthHTTPError,
     CurrentScope,
     get_principal,
     install_auth_errors,
@@ -25,7 +26,7 @@ from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
 from xinfang_shared.timeutil import local_date
 
-from xinfang_supervision import consumers, models, service
+from xinfang_supervision import consumers, holiday_notices, models, service
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
 from xinfang_supervision.emerging import list_alerts as list_emerging
@@ -270,6 +271,79 @@ async def overdue(
 async def backlog(scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
     cases = await service.backlog_cases(session=session)
     return [c for c in cases if visible(scope, SimpleNamespace(**c))]
+
+
+# --- the holiday calendar (放假安排通知) -------------------------------------------------
+
+CALENDAR_ADMIN_ONLY = error_body(
+    "forbidden",
+    "只有本级（部署顶层单位）的管理员可以载入放假安排通知",
+    "only an administrator of this deployment's top unit may load holiday notices",
+)
+
+
+def require_calendar_admin(scope: Scope, sc: service.SupervisionContext) -> None:
+    if scope.principal.role is not Role.ADMIN or scope.unit_code != sc.deployment.scope:
+        raise AuthHTTPError(403, CALENDAR_ADMIN_ONLY)
+
+
+@router.get(
+    "/admin/holiday-notices",
+    summary="放假安排通知与日历来源 / holiday notices loaded, each year's calendar source",
+)
+async def holiday_calendar(
+    request: Request, rt: RuntimeDep, session: SessionDep, scope: CurrentScope
+) -> dict[str, Any]:
+    sc: service.SupervisionContext = request.app.state.supervision
+    require_calendar_admin(scope, sc)
+    today = local_date(rt.clock.now())
+    years = sorted({*sc.calendar.notices, *holiday_notices.years_ahead(today)})
+    rows = {y: await holiday_notices.newest_row(session=session, year=y) for y in years}
+    return {
+        "years": [holiday_notices.year_view(sc.calendar, y, rows[y]) for y in years],
+        "warnings": holiday_notices.calendar_warnings(sc.calendar, today),
+    }
+
+
+@router.put(
+    "/admin/holiday-notices/{year}",
+    summary="载入某年的放假安排通知 / load a year's holiday notice (days off, make-up workdays)",
+)
+async def load_holiday_notice(
+    year: Annotated[int, Path(ge=holiday_notices.MIN_YEAR, le=holiday_notices.MAX_YEAR)],
+    body: holiday_notices.NoticeRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
+) -> Any:
+    sc: service.SupervisionContext = request.app.state.supervision
+    require_calendar_admin(scope, sc)
+    try:
+        async with session.begin():
+            uow = UnitOfWork(session)
+            result = await holiday_notices.load_notice(
+                uow=uow,
+                sc=sc,
+                year=year,
+                req=body,
+                actor=actor_name(scope.principal),
+                now=rt.clock.now(),
+            )
+            await uow.flush()
+    except holiday_notices.NoticeInvalid as exc:
+        return error_response(
+            422,
+            "invalid_notice",
+            "；".join(zh for zh, _ in exc.problems),
+            "; ".join(en for _, en in exc.problems),
+            problems=[{"zh": zh, "en": en} for zh, en in exc.problems],
+        )
+    async with session.begin():
+        sc.calendar = await holiday_notices.calendar_from_db(session=session)
+    rt.relay.wake()
+    request.app.state.sweeper.kick()
+    return result
 
 
 @router.post(

@@ -148,3 +148,19 @@ repeat_wave_alerts = Table(
 )
 
 outbox, processed_events = messaging_tables(metadata)
+
+# The yearly holiday notices (放假安排的通知) an administrator loaded: one row per load, never
+# updated (the audit trail); a year's notice in force is its newest row.
+holiday_notices = Table(
+    "sup_holiday_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("document", String(100), nullable=False),  # 文号, e.g. 国办发明电〔2026〕7号
+    Column("holidays", JSON, nullable=False),  # [{name, start, end}] as the notice lists them
+    Column("days_off", JSON, nullable=False),  # ["YYYY-MM-DD", …]
+    Column("workdays", JSON, nullable=False),  # make-up working days
+    Column("reason", Text, nullable=True),
+    Column("loaded_by", String(60), nullable=False),
+    Column("loaded_at", AwareDateTime(), nullable=False),
+)

@@ -30,6 +30,7 @@ from xinfang_shared.events import (
 )
 from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.workdays import WorkCalendar
 
 from xinfang_supervision import emerging
 from xinfang_supervision.deadlines import first_check, next_notice
@@ -69,6 +70,9 @@ class SupervisionContext:
     repeat_wave_threshold: int = 3
     repeat_wave_days: int = 7
     deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
+    # working days: the calendar package, the statutory rules and the notices an administrator
+    # loaded (replaced whole when a notice is loaded, and on every sweep)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
     stats: dict[str, int] = field(default_factory=lambda: {"notices": 0})
 
     def owns(self, code: str | None) -> bool:
@@ -171,7 +175,7 @@ def _add_deadline(
     extra_days: int = 0,
 ) -> dict[str, Any]:
     limit = sc.profiles[case.profile][kind]
-    due = limit.due(start, extra_days)
+    due = limit.due(start, extra_days, calendar=sc.calendar)
     row = {
         "id": str(uuid.uuid4()),
         "case_id": case.case_id,
@@ -231,12 +235,14 @@ def next_step(sc: SupervisionContext, case: Any, state: State, open_dues: dict[s
     if state is State.NOT_ACCEPTED:
         return "已书面告知不予受理的理由"
     if state in (State.REPLIED, State.CLOSED) and case.replied_at:
-        window = p["review_request_window"].due(local_date(case.replied_at))
+        window = p["review_request_window"].due(local_date(case.replied_at), calendar=sc.calendar)
         return f"如不服处理意见，可于{d(window)}前向上一级机关申请复查"
     if state is State.REVIEW_REQUESTED:
         return f"复查机关应于{d(open_dues.get('review_answer'))}前作出复查意见"
     if state is State.REVIEW_ANSWERED and case.review_answered_at:
-        window = p["rereview_request_window"].due(local_date(case.review_answered_at))
+        window = p["rereview_request_window"].due(
+            local_date(case.review_answered_at), calendar=sc.calendar
+        )
         return f"如不服复查意见，可于{d(window)}前向复查机关的上一级机关申请复核"
     if state is State.REREVIEW_REQUESTED:
         return f"复核机关应于{d(open_dues.get('rereview_answer'))}前作出复核意见"
@@ -245,7 +251,7 @@ def next_step(sc: SupervisionContext, case: Any, state: State, open_dues: dict[s
     return ""
 
 
-async def _announce(
+async def announce(
     uow: UnitOfWork,
     sc: SupervisionContext,
     case_id: str,
@@ -360,7 +366,7 @@ async def on_routed(
             to=existing.status,
             note=f"{routed.action}至{routed.to_unit_name}：{routed.reason}",
         )
-        await _announce(
+        await announce(
             uow,
             sc,
             routed.case_id,
@@ -431,7 +437,7 @@ async def on_routed(
         note=f"{routed.from_unit_name}{routed.action}至{routed.to_unit_name}",
     )
     await uow.flush()
-    await _announce(
+    await announce(
         uow, sc, routed.case_id, None, routed.actor, f"已转送{routed.to_unit_name}办理", now
     )
 
@@ -783,7 +789,7 @@ async def transition(
                 )
             )
         ).one()
-        due = profile["handling"].due(handling.start_date, days)
+        due = profile["handling"].due(handling.start_date, days, calendar=sc.calendar)
         await session.execute(
             update(deadlines)
             .where(deadlines.c.id == handling.id)
@@ -805,7 +811,9 @@ async def transition(
     elif action is Action.CLOSE:
         note = "办结"
     elif action is Action.REQUEST_REVIEW:
-        window = profile["review_request_window"].due(local_date(case.replied_at))
+        window = profile["review_request_window"].due(
+            local_date(case.replied_at), calendar=sc.calendar
+        )
         if today > window:
             raise Refused(
                 f"复查申请期限已于{window:%Y年%m月%d日}届满（收到处理意见书之日起30日内）",
@@ -821,7 +829,9 @@ async def transition(
         values["review_answered_at"] = now
         note = f"出具复查意见：{req['outcome']}"
     elif action is Action.REQUEST_REREVIEW:
-        window = profile["rereview_request_window"].due(local_date(case.review_answered_at))
+        window = profile["rereview_request_window"].due(
+            local_date(case.review_answered_at), calendar=sc.calendar
+        )
         if today > window:
             raise Refused(
                 f"复核申请期限已于{window:%Y年%m月%d日}届满（收到复查意见之日起30日内）",
@@ -851,7 +861,7 @@ async def transition(
         note=note,
         detail=detail or None,
     )
-    await _announce(uow, sc, case_id, old.value, actor, note, now)
+    await announce(uow, sc, case_id, old.value, actor, note, now)
     return await case_view(session=session, case_id=case_id)
 
 
@@ -1110,7 +1120,9 @@ async def _act(
         env = new_event(data=data, source=SOURCE, time=now)
         uow.emit(outbox, env, topic=data.TOPIC, now=now)
         issuer = d.supervisor_code or office_above(sc.tree, d.unit_code) or d.unit_code
-        feedback_due = sc.profiles[sc.profile]["supervision_feedback"].due(today)
+        feedback_due = sc.profiles[sc.profile]["supervision_feedback"].due(
+            today, calendar=sc.calendar
+        )
         order_id = str(uuid.uuid4())
         uow.add(
             orders,
