@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from xinfang_shared import org
 from xinfang_shared.auth.deps import (
     AuthHTTPError,
@@ -24,9 +24,10 @@ from xinfang_shared.clock import ManualClock
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
+from xinfang_shared.text import MultiLine, SingleLine
 from xinfang_shared.timeutil import local_date
 
-from xinfang_supervision import consumers, holiday_notices, models, service
+from xinfang_supervision import consumers, holiday_notices, models, permissions, service
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
 from xinfang_supervision.emerging import list_alerts as list_emerging
@@ -64,21 +65,57 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> A
 
 
 class ActionRequest(BaseModel):
-    """One step of the lifecycle. Which fields are required depends on the action."""
+    """One step of the lifecycle. Which fields are required depends on the action. The approver
+    of an extension is the calling leader's account (from the token), never a field."""
 
-    actor: str | None = Field(
-        default=None, max_length=60, description="经办人（默认为登录用户）/ defaults to the caller"
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = Field(
+        default=None, description="经办人（仅服务账号代办时使用；默认为登录用户）"
     )
-    reason: str | None = Field(default=None, max_length=2000, description="理由（不予受理、延期）")
-    approver: str | None = Field(default=None, max_length=60, description="批准人（延期）")
-    days: int | None = Field(default=None, description="延长天数")
-    outcome: str | None = Field(
-        default=None, max_length=200, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
+    reason: Annotated[MultiLine, Field(max_length=2000)] | None = Field(
+        default=None, description="理由（不予受理、延期）"
     )
-    facts: str | None = Field(default=None, max_length=5000, description="查明的事实")
-    reasons: str | None = Field(default=None, max_length=5000, description="理由")
-    legal_basis: str | None = Field(default=None, max_length=2000, description="法律依据")
-    text: str | None = Field(default=None, max_length=10000)
+    days: int | None = Field(default=None, ge=1, le=3650, description="延长天数")
+    outcome: Annotated[SingleLine, Field(max_length=200)] | None = Field(
+        default=None, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
+    )
+    facts: Annotated[MultiLine, Field(max_length=5000)] | None = Field(
+        default=None, description="查明的事实"
+    )
+    reasons: Annotated[MultiLine, Field(max_length=5000)] | None = Field(
+        default=None, description="理由"
+    )
+    legal_basis: Annotated[MultiLine, Field(max_length=2000)] | None = Field(
+        default=None, description="法律依据"
+    )
+    text: Annotated[MultiLine, Field(max_length=10000)] | None = None
+
+
+REVIEW_STEPS = {"request_review", "answer_review"}
+REREVIEW_STEPS = {"request_rereview", "answer_rereview", "hearing"}
+
+
+def step_body(tree: org.OrgTree, case: Any, step: str) -> str:
+    """The body a step belongs to: the reviewing office for review steps (the office above the
+    handling body; for a re-review the one above that), else the handling body."""
+    if step in REVIEW_STEPS | REREVIEW_STEPS:
+        reviewer = service.office_above(tree, case.unit_code) or case.unit_code
+        if step in REREVIEW_STEPS:
+            return service.office_above(tree, reviewer) or reviewer
+        return str(reviewer)
+    return str(case.unit_code)
+
+
+def may_take(request: Request, scope: Scope, case: Any, step: str) -> None:
+    """403 (with who may) unless the caller may take ``step`` on ``case``."""
+    tree = request.app.state.supervision.tree
+    body = step_body(tree, case, step)
+    try:
+        permissions.check(
+            step, scope=scope, tree=tree, body=body, body_name=service.display_name(tree, body)
+        )
+    except permissions.Forbidden as exc:
+        raise AuthHTTPError(403, error_body("forbidden", exc.zh, exc.en)) from None
 
 
 async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwargs: Any) -> Any:
@@ -134,7 +171,8 @@ async def act(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, action.value)
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -148,9 +186,46 @@ async def act(
     )
 
 
+class ExtensionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    days: int = Field(ge=1, le=3650, description="申请延长的天数")
+    reason: Annotated[MultiLine, Field(min_length=2, max_length=2000)] = Field(
+        description="延期理由"
+    )
+
+
+@router.post(
+    "/cases/{case_id}/extension-request",
+    summary="申请延期（由本机关负责人以 extend 批准）/ ask a leader of the body for an extension",
+)
+async def extension_request(
+    case_id: str,
+    body: ExtensionRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
+) -> Any:
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "request_extension")
+    return await _do(
+        request,
+        rt,
+        session,
+        service.request_extension,
+        sc=request.app.state.supervision,
+        case_id=case_id,
+        days=body.days,
+        reason=body.reason,
+        actor=actor_name(scope.principal, body.actor),
+    )
+
+
 class HearingRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    days: int
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    days: int = Field(ge=1, le=90, description="听证天数")
 
 
 @router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
@@ -162,7 +237,8 @@ async def hearing(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "hearing")
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -177,8 +253,11 @@ async def hearing(
 
 
 class LeaderRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    leader: str = Field(min_length=1, max_length=60, description="包案领导姓名")
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    leader: Annotated[SingleLine, Field(min_length=1, max_length=60)] = Field(
+        description="包案领导姓名"
+    )
 
 
 @router.post("/cases/{case_id}/leader", summary="确定包案领导 / name the leader in charge")
@@ -190,7 +269,8 @@ async def leader(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "leader")
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -205,8 +285,11 @@ async def leader(
 
 
 class FeedbackRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    text: str = Field(min_length=2, max_length=10000, description="书面反馈")
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    text: Annotated[MultiLine, Field(min_length=2, max_length=10000)] = Field(
+        description="书面反馈"
+    )
 
 
 @router.post("/orders/{order_id}/feedback", summary="督办反馈 / written feedback on a 督办 order")
@@ -223,7 +306,12 @@ async def feedback(
         not_found_outside_scope(
             error_body("not_found", "督办单不存在", "no such supervision order")
         )
-    await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
+    issued_to = await service.order_recipient(session=session, order_id=order_id)
+    await session.rollback()  # the read; the feedback runs in a transaction of its own
+    may_take(
+        request, scope, SimpleNamespace(unit_code=issued_to or case.unit_code), "order_feedback"
+    )
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,

@@ -164,3 +164,18 @@ holiday_notices = Table(
     Column("loaded_by", String(60), nullable=False),
     Column("loaded_at", AwareDateTime(), nullable=False),
 )
+
+# A handler's request to extend the handling period, until a leader of the body decides it.
+extension_requests = Table(
+    "sup_extension_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("days", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(60), nullable=False),
+    Column("requested_at", AwareDateTime(), nullable=False),
+    Column("decision", String(20), nullable=True),  # None pending | approved
+    Column("decided_by", String(60), nullable=True),
+    Column("decided_at", AwareDateTime(), nullable=True),
+)

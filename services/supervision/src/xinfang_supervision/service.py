@@ -46,6 +46,7 @@ from xinfang_supervision.lifecycle import (
 from xinfang_supervision.models import (
     cases,
     deadlines,
+    extension_requests,
     history,
     notices,
     orders,
@@ -106,6 +107,11 @@ class Refused(Exception):
 
 def _emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
     uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+
+
+def display_name(tree: org.OrgTree, code: str | None) -> str:
+    """What a person reads for a unit or department code."""
+    return _name(tree, code)
 
 
 def _name(tree: org.OrgTree, code: str | None) -> str:
@@ -728,6 +734,74 @@ async def owned_case_or_raise(
     return case
 
 
+def _check_extension_days(profile: Profile, days: int) -> None:
+    limit = profile["max_extension"].days
+    if not 1 <= days <= limit:
+        raise Refused(f"延长期限应为1至{limit}日", f"extension must be 1..{limit} days", status=422)
+
+
+async def pending_extension(session: AsyncSession, case_id: str) -> Any:
+    return (
+        await session.execute(
+            select(extension_requests).where(
+                extension_requests.c.case_id == case_id, extension_requests.c.decision.is_(None)
+            )
+        )
+    ).first()
+
+
+async def request_extension(
+    *,
+    uow: UnitOfWork,
+    sc: SupervisionContext,
+    case_id: str,
+    days: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Any:
+    """A handler asks to extend the handling period (A34); a leader of the body approves it with
+    the ``extend`` action."""
+    session = uow.session
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=case_id)
+    if case.status == State.EXTENDED:
+        raise Refused("办理期限只能延长一次", "the handling period can be extended only once")
+    if case.status != State.ACCEPTED:
+        raise Refused(
+            f"当前状态为“{LABELS[State(case.status)]}”，不能申请延期",
+            f"cannot request an extension of a case that is {case.status}",
+        )
+    _require({"reason": reason}, "reason")
+    _check_extension_days(sc.profiles[case.profile], days)
+    if await pending_extension(session, case_id) is not None:
+        raise Refused("已有待批准的延期申请", "an extension request is already pending")
+    uow.add(
+        extension_requests,
+        {
+            "case_id": case_id,
+            "days": days,
+            "reason": reason,
+            "requested_by": actor,
+            "requested_at": now,
+            "decision": None,
+            "decided_by": None,
+            "decided_at": None,
+        },
+    )
+    _history(
+        uow,
+        case_id,
+        at=now,
+        actor=actor,
+        action="request_extension",
+        frm=case.status,
+        to=case.status,
+        note=f"申请延期{days}日，理由：{reason}，待本机关负责人批准",
+    )
+    await uow.flush()
+    return await case_view(session=session, case_id=case_id)
+
+
 def _require(req: dict[str, Any], *names: str) -> None:
     missing = [n for n in names if not str(req.get(n) or "").strip()]
     if missing:
@@ -775,13 +849,13 @@ async def transition(
         await _close_deadline(session, case_id, "acceptance_notice", now)
         note = f"不予受理，理由：{req['reason']}（已书面告知信访人）"
     elif action is Action.EXTEND:
-        _require(req, "reason", "approver")
-        days = int(req.get("days") or 0)
-        limit = profile["max_extension"].days
-        if not 1 <= days <= limit:
-            raise Refused(
-                f"延长期限应为1至{limit}日", f"extension must be 1..{limit} days", status=422
-            )
+        # approved by a leader of the body (the caller: permissions.py); the days and reason are
+        # the handler's pending request unless the leader gives them
+        pending = await pending_extension(session, case_id)
+        days = int(req.get("days") or (pending.days if pending else 0))
+        reason = str(req.get("reason") or (pending.reason if pending else ""))
+        _require({"reason": reason}, "reason")
+        _check_extension_days(profile, days)
         handling = (
             await session.execute(
                 select(deadlines).where(
@@ -795,8 +869,15 @@ async def transition(
             .where(deadlines.c.id == handling.id)
             .values(due_date=due, stage_done=-1, next_check=first_check(due, sc.reminder_days))
         )
+        if pending is not None:
+            await session.execute(
+                update(extension_requests)
+                .where(extension_requests.c.id == pending.id)
+                .values(decision="approved", decided_by=actor, decided_at=now)
+            )
         values["extension_days"] = days
-        note = f"经{req['approver']}批准延期{days}日至{due:%Y年%m月%d日}，理由：{req['reason']}（已告知信访人）"
+        req = {**req, "days": days, "reason": reason, "approver": actor}
+        note = f"经{actor}批准延期{days}日至{due:%Y年%m月%d日}，理由：{reason}（已告知信访人）"
     elif action is Action.REPLY:
         _require(req, "outcome", "facts", "reasons", "legal_basis")
         if req["outcome"] not in REPLY_OUTCOMES:
@@ -992,6 +1073,14 @@ async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
         dict(r._mapping)
         for r in await session.execute(
             select(history).where(history.c.case_id == case_id).order_by(history.c.id)
+        )
+    ]
+    view["extension_requests"] = [
+        dict(r._mapping)
+        for r in await session.execute(
+            select(extension_requests)
+            .where(extension_requests.c.case_id == case_id)
+            .order_by(extension_requests.c.id)
         )
     ]
     view["orders"] = [
@@ -1254,6 +1343,11 @@ async def overdue_report(*, session: AsyncSession, today: date) -> list[dict[str
             }
         )
     return sorted(units.values(), key=lambda u: -len(u["overdue"]))
+
+
+async def order_recipient(*, session: AsyncSession, order_id: str) -> str | None:
+    row = (await session.execute(select(orders.c.issued_to).where(orders.c.id == order_id))).first()
+    return None if row is None else str(row.issued_to)
 
 
 async def case_of_order_or_none(*, session: AsyncSession, order_id: str) -> str | None:
