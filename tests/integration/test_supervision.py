@@ -465,6 +465,12 @@ async def test_each_tracked_limit_reminds_then_goes_overdue_on_the_manual_clock(
             what=f"{kind} overdue",
         )
         assert overdue[0]["data"]["days_overdue"] == 1
+        if row["unit_code"] == "339900-xfj":
+            # the city's own review is overdue: nobody above it issues a 督办 order (never one
+            # from the city to itself); the overdue notice reaches its leadership
+            await client.post("/api/v1/sweep")
+            assert not topic.events(type_="case.supervision_order", subject=cid)
+            return
         [order] = await eventually(
             lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
         )
@@ -623,6 +629,61 @@ async def test_each_step_only_for_the_roles_and_units_the_law_gives_it(
         assert (await step("request_review", city_desk)).status_code == 200
         assert (await step("answer_review", county_sup, outcome="维持")).status_code == 403
         assert (await step("answer_review", city_sup, outcome="维持")).status_code == 200
+
+
+async def test_a_case_returned_to_its_petition_office_is_supervised_from_the_level_above(
+    broker: str, databases: Databases
+) -> None:
+    # an objection (退回) gives the case back to the county petition bureau that sent it: the
+    # 督办 order for its overdue deadline comes from the city's, never from itself to itself
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with TopicReader(broker, "case.supervision_order") as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zrzy",
+                to_name="清河县自然资源和规划局",
+                supervising="339922-xfj",
+                at=clock.now(),
+            ),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-xfj",
+                to_name="清河县信访局",
+                supervising="339922-xfj",
+                at=clock.now(),
+                action="退回",
+                hop=2,
+            ),
+            key=cid.encode(),
+        )
+
+        async def returned() -> dict[str, Any] | None:
+            c = await case_of(client, cid)
+            return c if c and c["unit_code"] == "339922-xfj" else None
+
+        c = await eventually(returned, timeout=30)
+        [d] = c["deadlines"]
+        assert d["unit_code"] == "339922-xfj" and d["supervisor_code"] == "339900-xfj"
+        due = date.fromisoformat(d["due_date"])
+        await clock.set_offset(timedelta(days=(due - local_date(clock.now())).days + 1))
+        [order] = await eventually(
+            lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
+        )
+        assert order["data"]["issued_to"] == "339922-xfj"
+        assert order["data"]["issued_by"] == "339900-xfj"
+        c = await case_of(client, cid)
+        assert all(o["issued_by"] != o["issued_to"] for o in c["orders"])  # type: ignore[index]
 
 
 # Last in this module on purpose: two faust apps of one consumer group in one process (the

@@ -148,9 +148,15 @@ def overseer(tree: org.OrgTree, handling: str, supervising: str | None) -> str |
     """Who issues the 督办 order: the office that assigned the case if it sits above the handling
     body (it keeps supervising what it assigned); for a functional department of a county or
     higher government, the petition office of that government (本级信访工作机构督办本级工作部门,
-    e.g. a township's item sent to 清河县自然资源局 is supervised by 清河县信访局); else the
-    petition office one level up (a township government answers to the county)."""
-    if supervising and _depth(tree, supervising) < _depth(tree, handling):
+    e.g. a township's item sent to 清河县自然资源局 is supervised by 清河县信访局); else — a
+    petition office holding a case (one returned to it by an objection), a township government —
+    the petition office of the level above. Never the handling body itself; None at the top of
+    the tree (nobody above to issue it)."""
+    if (
+        supervising
+        and supervising != handling
+        and _depth(tree, supervising) < _depth(tree, handling)
+    ):
         return supervising
     dept = tree.department(handling)
     unit = tree.unit(dept.unit) if dept else None
@@ -163,7 +169,10 @@ def overseer(tree: org.OrgTree, handling: str, supervising: str | None) -> str |
         office = tree.petition_office(unit.code)
         if office is not None and office.code != handling:
             return office.code
-    return office_above(tree, handling) or supervising
+    above = office_above(tree, handling)
+    if above is not None:
+        return above
+    return supervising if supervising != handling else None
 
 
 # --- deadlines ----------------------------------------------------------------------------
@@ -333,7 +342,12 @@ async def on_routed(
         await session.execute(
             update(cases)
             .where(cases.c.case_id == routed.case_id)
-            .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name, updated_at=now)
+            .values(
+                unit_code=routed.to_unit_code,
+                unit_name=routed.to_unit_name,
+                supervising_code=routed.supervising_code or existing.supervising_code,
+                updated_at=now,
+            )
         )
         triage_open = (
             await session.execute(
@@ -360,7 +374,17 @@ async def on_routed(
             await session.execute(
                 update(deadlines)
                 .where(deadlines.c.case_id == routed.case_id, deadlines.c.status == "open")
-                .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name)
+                .values(
+                    unit_code=routed.to_unit_code,
+                    unit_name=routed.to_unit_name,
+                    # who oversees it follows the holder (a case returned to its petition office
+                    # is overseen from the level above, not by the office itself)
+                    supervisor_code=overseer(
+                        sc.tree,
+                        routed.to_unit_code,
+                        routed.supervising_code or existing.supervising_code,
+                    ),
+                )
             )
         _history(
             uow,
@@ -1208,7 +1232,13 @@ async def _act(
         data = DeadlineOverdue(days_overdue=(today - d.due_date).days, **common)
         env = new_event(data=data, source=SOURCE, time=now)
         uow.emit(outbox, env, topic=data.TOPIC, now=now)
-        issuer = d.supervisor_code or office_above(sc.tree, d.unit_code) or d.unit_code
+        issuer = d.supervisor_code
+        if issuer is None or issuer == d.unit_code:
+            issuer = overseer(sc.tree, d.unit_code, None)
+        if issuer is None or issuer == d.unit_code:
+            # the top of the tree holds it: nobody above issues a 督办 order (the overdue
+            # notice above reaches its own leadership)
+            return env.id, None
         feedback_due = sc.profiles[sc.profile]["supervision_feedback"].due(
             today, calendar=sc.calendar
         )
