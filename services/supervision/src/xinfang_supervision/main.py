@@ -329,8 +329,18 @@ async def feedback(
 async def emerging_alerts(
     scope: CurrentScope, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
+    """Alerts about places in the caller's subtree; a handler sees those with a case its own
+    unit handles (scoped like its case list)."""
     alerts = await list_emerging(session=session, limit=limit)
-    return [a for a in alerts if scope.covers(a["place_code"])]
+    if scope.principal.role is not Role.HANDLER:
+        return [a for a in alerts if scope.covers(a["place_code"])]
+    members = {m["case_id"] for a in alerts for m in a["members"]}
+    units = await service.units_of_cases(session=session, case_ids=members)
+    return [
+        a
+        for a in alerts
+        if any(scope.may_handle(units.get(m["case_id"], "")) for m in a["members"])
+    ]
 
 
 @router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
@@ -345,7 +355,7 @@ async def overdue(
     units = [
         u
         for u in await service.overdue_report(session=session, today=today)
-        if scope.covers(u["unit_code"])
+        if scope.may_handle(u["unit_code"])  # a handler: its own unit's, like its case list
     ]
     return {
         "title": f"{year}年第{week}周信访事项超期情况通报",

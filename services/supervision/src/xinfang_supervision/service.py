@@ -1375,6 +1375,16 @@ async def overdue_report(*, session: AsyncSession, today: date) -> list[dict[str
     return sorted(units.values(), key=lambda u: -len(u["overdue"]))
 
 
+async def units_of_cases(*, session: AsyncSession, case_ids: set[str]) -> dict[str, str]:
+    """case id → the unit handling it, for the given cases."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(cases.c.case_id, cases.c.unit_code).where(cases.c.case_id.in_(sorted(case_ids)))
+    )
+    return {r.case_id: r.unit_code for r in rows}
+
+
 async def order_recipient(*, session: AsyncSession, order_id: str) -> str | None:
     row = (await session.execute(select(orders.c.issued_to).where(orders.c.id == order_id))).first()
     return None if row is None else str(row.issued_to)
