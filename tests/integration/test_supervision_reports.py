@@ -80,3 +80,44 @@ async def test_a_handler_sees_only_its_own_units_overdue_report_and_emerging_ale
 async def _has(client: httpx.AsyncClient, category: str) -> bool:
     r = await client.get("/api/v1/alerts/emerging")
     return category in [a["category"] for a in r.json()]
+
+
+async def test_the_case_list_and_page_show_the_chinese_labels_beside_the_codes(
+    broker: str, databases: Databases
+) -> None:
+    from xinfang_shared.events import CaseRouted, new_event
+
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with running(app) as client:
+        now = app.state.runtime.clock.now()
+        data = CaseRouted(
+            case_id=cid,
+            case_number=f"N-{cid[:8]}",
+            hop=1,
+            action="转送",
+            from_unit_code="339922-xfj",
+            from_unit_name="清河县信访局",
+            to_unit_code="339922-zrzy",
+            to_unit_name="清河县自然资源和规划局",
+            reason="test",
+            routed_at=now,
+            received_at=now,
+            final=True,
+            supervising_code="339922-xfj",
+            category="land_requisition",
+            category_name="土地征收补偿",
+        )
+        await produce(
+            broker,
+            "case.routed",
+            new_event(data=data, source="/test/routing", time=now).to_bytes(),
+            key=cid.encode(),
+        )
+        c = await eventually(lambda: case_of(client, cid), timeout=30)
+        assert c["category"] == "land_requisition" and c["category_label"] == "土地征收补偿"
+        assert c["status"] == "routed" and c["status_label"] == "已转送责任单位"
+        assert c["deadlines"][0]["status_label"] == "进行中"
+        assert c["history"][0]["action_label"] == "转送"
+        [row] = [x for x in (await client.get("/api/v1/cases")).json() if x["case_id"] == cid]
+        assert row["category_label"] == "土地征收补偿" and row["status_label"] == "已转送责任单位"

@@ -27,7 +27,14 @@ from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, healt
 from xinfang_shared.text import MultiLine, SingleLine
 from xinfang_shared.timeutil import local_date
 
-from xinfang_supervision import consumers, holiday_notices, models, permissions, service
+from xinfang_supervision import (
+    consumers,
+    holiday_notices,
+    labels,
+    models,
+    permissions,
+    service,
+)
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
 from xinfang_supervision.emerging import list_alerts as list_emerging
@@ -141,7 +148,10 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     rows = await service.list_cases(session=session, status=status)
-    return [dict(r._mapping) for r in rows if visible(scope, r)][:limit]
+    categories = await labels.category_names(session)
+    return [labels.label_case(dict(r._mapping), categories) for r in rows if visible(scope, r)][
+        :limit
+    ]
 
 
 @router.get("/cases/{case_id}", summary="案件办理情况 / case state, deadlines, history, orders")
@@ -331,7 +341,11 @@ async def emerging_alerts(
 ) -> list[dict[str, Any]]:
     """Alerts about places in the caller's subtree; a handler sees those with a case its own
     unit handles (scoped like its case list)."""
-    alerts = await list_emerging(session=session, limit=limit)
+    categories = await labels.category_names(session)
+    alerts = [
+        {**a, "category_label": categories.get(a["category"], a["category"])}
+        for a in await list_emerging(session=session, limit=limit)
+    ]
     if scope.principal.role is not Role.HANDLER:
         return [a for a in alerts if scope.covers(a["place_code"])]
     members = {m["case_id"] for a in alerts for m in a["members"]}
@@ -368,7 +382,8 @@ async def overdue(
 @router.get("/backlog", summary="积案 / backlog cases")
 async def backlog(scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
     cases = await service.backlog_cases(session=session)
-    return [c for c in cases if visible(scope, SimpleNamespace(**c))]
+    categories = await labels.category_names(session)
+    return [labels.label_case(c, categories) for c in cases if visible(scope, SimpleNamespace(**c))]
 
 
 # --- the holiday calendar (放假安排通知) -------------------------------------------------

@@ -179,3 +179,11 @@ extension_requests = Table(
     Column("decided_by", String(60), nullable=True),
     Column("decided_at", AwareDateTime(), nullable=True),
 )
+
+# The Chinese name of each matter (category) code, as routing's rules name it on case.routed.
+category_labels = Table(
+    "sup_category_labels",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("label", String(100), nullable=False),
+)

@@ -32,7 +32,7 @@ from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
 from xinfang_shared.workdays import WorkCalendar
 
-from xinfang_supervision import emerging
+from xinfang_supervision import emerging, labels
 from xinfang_supervision.deadlines import first_check, next_notice
 from xinfang_supervision.lifecycle import (
     LABELS,
@@ -335,6 +335,7 @@ async def on_routed(
 ) -> None:
     """The final hop: the handling body has the case. Open it (or move it on re-routing)."""
     session = uow.session
+    await labels.remember_category(session, routed.category, routed.category_name)
     existing = (
         await session.execute(select(cases).where(cases.c.case_id == routed.case_id))
     ).first()
@@ -1090,11 +1091,10 @@ async def order_feedback(
 
 async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
     case = await get_case_or_raise(session=session, case_id=case_id)
-    view = dict(case._mapping)
-    view["status_label"] = LABELS[State(case.status)]
+    view = labels.label_case(dict(case._mapping), await labels.category_names(session))
     view["deadlines"] = await list_deadlines(session=session, case_id=case_id)
     view["history"] = [
-        dict(r._mapping)
+        {**r._mapping, "action_label": labels.action_label(r.action)}
         for r in await session.execute(
             select(history).where(history.c.case_id == case_id).order_by(history.c.id)
         )
@@ -1131,7 +1131,15 @@ async def list_deadlines(*, session: AsyncSession, case_id: str) -> list[dict[st
             .where(notices.c.deadline_id == r.id)
             .order_by(notices.c.stage)
         )
-        result.append({**dict(r._mapping), "notices": [dict(s._mapping) for s in sent]})
+        result.append(
+            {
+                **r._mapping,
+                "status_label": labels.deadline_status_label(r.status),
+                "notices": [
+                    {**n._mapping, "kind_label": labels.notice_kind_label(n.kind)} for n in sent
+                ],
+            }
+        )
     return result
 
 
