@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -38,7 +39,7 @@ from xinfang_supervision import (
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
 from xinfang_supervision.emerging import list_alerts as list_emerging
-from xinfang_supervision.lifecycle import Action
+from xinfang_supervision.lifecycle import Action, State
 from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
 
@@ -60,7 +61,18 @@ def visible(scope: Scope, case: Any) -> bool:
     )
 
 
+# Case and order ids are UUIDs (or, from other deployments, short codes): anything else (NUL,
+# control characters, a 300-character string) cannot name one and is answered as missing.
+ID_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def well_formed(identifier: str) -> bool:
+    return ID_PATTERN.fullmatch(identifier) is not None
+
+
 async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> Any:
+    if not well_formed(case_id):
+        not_found_outside_scope(CASE_NOT_FOUND)
     try:
         case = await service.get_case_or_raise(session=session, case_id=case_id)
     except service.CaseNotFound:
@@ -82,7 +94,7 @@ class ActionRequest(BaseModel):
     reason: Annotated[MultiLine, Field(max_length=2000)] | None = Field(
         default=None, description="理由（不予受理、延期）"
     )
-    days: int | None = Field(default=None, ge=1, le=3650, description="延长天数")
+    days: int | None = Field(default=None, ge=1, le=3650, strict=True, description="延长天数")
     outcome: Annotated[SingleLine, Field(max_length=200)] | None = Field(
         default=None, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
     )
@@ -144,7 +156,7 @@ async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwa
 async def list_cases(
     scope: CurrentScope,
     session: SessionDep,
-    status: Annotated[str | None, Query(max_length=30)] = None,
+    status: Annotated[State | None, Query(description="案件状态")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     rows = await service.list_cases(session=session, status=status)
@@ -199,7 +211,7 @@ async def act(
 class ExtensionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Annotated[SingleLine, Field(max_length=60)] | None = None
-    days: int = Field(ge=1, le=3650, description="申请延长的天数")
+    days: int = Field(ge=1, le=3650, strict=True, description="申请延长的天数")
     reason: Annotated[MultiLine, Field(min_length=2, max_length=2000)] = Field(
         description="延期理由"
     )
@@ -235,7 +247,7 @@ async def extension_request(
 class HearingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Annotated[SingleLine, Field(max_length=60)] | None = None
-    days: int = Field(ge=1, le=90, description="听证天数")
+    days: int = Field(ge=1, le=90, strict=True, description="听证天数")
 
 
 @router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
@@ -311,8 +323,9 @@ async def feedback(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    case_id = await service.case_of_order_or_none(session=session, order_id=order_id)
-    if case_id is None:
+    known = well_formed(order_id)
+    case_id = known and await service.case_of_order_or_none(session=session, order_id=order_id)
+    if not case_id:
         not_found_outside_scope(
             error_body("not_found", "督办单不存在", "no such supervision order")
         )
