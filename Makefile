@@ -43,4 +43,4 @@ broker: setup  ## only the embedded broker, topics created
 	$(RUN) python -m deploy.broker
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf var xinfang-*-data .pytest_cache .ruff_cache .mypy_cache

@@ -151,6 +151,8 @@ def base_env(
     # Tansu holds a consumer-group join for half the session timeout: keep it short locally.
     env.setdefault("XF_KAFKA_SESSION_TIMEOUT_S", "2")
     env.setdefault("XF_SWEEP_INTERVAL_S", "5")
+    # faust's data directories (one per app id, which faust puts for {conf.name}), not in cwd
+    env.setdefault("APP_DATADIR", str(var / "faust" / "{conf.name}"))
     env["XF_KAFKA_BOOTSTRAP_SERVERS"] = (
         env.get("XF_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{broker_port}"
     )
