@@ -54,6 +54,9 @@ ACCOUNTS = {
     "supervisor": "city.supervisor",
     "leader": "city.leader",
 }
+# intake's admin runs change and disable accounts (the demo accounts' passwords too): intake
+# goes last, and its admin runs after its other roles', so that every run can still log in
+ACCOUNT_CHANGERS = ("intake",)
 COVERAGE_PHASES = "examples,coverage"  # deterministic: every operation's boundaries once
 FUZZ_PHASES = "fuzzing,stateful"  # random cases, then sequences along the schema's links
 REPRO_LIMIT = 8
@@ -110,6 +113,7 @@ class Run:
     report: dict[str, Any] = field(default_factory=dict)  # schemathesis's JSON report
     stdout_tail: str = ""
     curls: list[str] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)  # schemathesis's failures
     phases: str = ""
 
 
@@ -150,6 +154,9 @@ def st_command(
         "off",
         "--generation-database",
         "none",
+        # exact reproductions (passwords, bodies); tokens are taken out of what is printed
+        "--output-sanitize",
+        "false",
     ]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
@@ -200,6 +207,7 @@ def run_schemathesis(
     text = (report_dir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
     run.stdout_tail = text[-3000:]
     run.curls = curl_lines(text)
+    run.cases = failure_cases(text)
     return run
 
 
@@ -272,6 +280,32 @@ def curl_lines(stdout: str) -> list[str]:
     return [_TOKEN.sub("Bearer …", m) for m in _CURL.findall(stdout)]
 
 
+_OPERATION = re.compile(r"^_{3,} (.+?) _{3,}$")
+_CHECK = re.compile(r"^- (ST\d+ .+)$")
+_STATUS = re.compile(r"^\[(\d{3})\] ")
+
+
+def failure_cases(stdout: str) -> list[dict[str, Any]]:
+    """schemathesis's failures section, one item per failing test case: the operation, the
+    checks it failed, the status answered and the curl line that reproduces it."""
+    cases: list[dict[str, Any]] = []
+    checks: list[str] = []
+    operation, status = "", 0
+    for raw in stdout.splitlines():
+        line = raw.strip()
+        if m := _OPERATION.match(line):
+            operation, checks, status = m.group(1), [], 0
+        elif m := _CHECK.match(line):
+            checks.append(m.group(1))
+        elif m := _STATUS.match(line):
+            status = int(m.group(1))
+        elif line.startswith("curl ") and checks:
+            curl = _TOKEN.sub("Bearer …", line)
+            cases.append({"operation": operation, "checks": checks, "status": status, "curl": curl})
+            checks, status = [], 0
+    return cases
+
+
 def summarize(service: str, base: str, schema: dict[str, Any], runs: list[Run]) -> dict[str, Any]:
     ops = documented_statuses(schema)
     requests = 0
@@ -310,7 +344,7 @@ def summarize(service: str, base: str, schema: dict[str, Any], runs: list[Run]) 
         "undocumented_statuses": {k: len(v) for k, v in sorted(undocumented.items())},
         "undocumented_examples": [v[0] for _, v in sorted(undocumented.items())][:REPRO_LIMIT],
         "failures_per_check": dict(sorted(checks.items())),
-        "reproduce": sorted({c for r in runs for c in r.curls})[:REPRO_LIMIT],
+        "failures": _distinct_cases([{"role": r.role, **c} for r in runs for c in r.cases]),
         "runs": [
             {
                 "role": r.role,
@@ -323,6 +357,18 @@ def summarize(service: str, base: str, schema: dict[str, Any], runs: list[Run]) 
             for r in runs
         ],
     }
+
+
+def _distinct_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One failing case per (operation, checks, status)."""
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for c in cases:
+        key = (c["operation"], ",".join(c["checks"]), c["status"])
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def _distinct(repros: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -354,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--services", default=",".join(SERVICES))
     p.add_argument("--roles", default="", help="roles for every service (default: per service)")
     p.add_argument("--coverage-time", type=int, default=30, help="s, examples+coverage run")
-    p.add_argument("--max-time", type=int, default=15, help="s, fuzzing+stateful run per role")
+    p.add_argument("--max-time", type=int, default=20, help="s, fuzzing+stateful run per role")
     p.add_argument("--max-examples", type=int, default=25, help="per operation and phase")
     p.add_argument("--budget", type=int, default=900, help="s in all; later runs are skipped")
     p.add_argument("--seed", type=int, default=None)
@@ -394,12 +440,14 @@ def main(argv: list[str] | None = None) -> int:
             partitions=1,
             extra_env={"XF_INTAKE_USERS_FILE": str(DEMO_USERS), "XF_CLOCK_MODE": "manual"},
         )
-        for service in services:
+        for service in sorted(services, key=lambda s: s in ACCOUNT_CHANGERS):
             base = stack.url(service)
             schema = get_json(base + "/openapi.json", timeout=10)
             roles = chosen or SERVICE_ROLES[service]
             plan = [(roles[0], COVERAGE_PHASES, args.coverage_time)]
             plan += [(role, FUZZ_PHASES, args.max_time) for role in roles]
+            if service in ACCOUNT_CHANGERS:
+                plan.sort(key=lambda run: run[0] == "admin")
             runs = []
             for role, phases, max_time in plan:
                 if time.monotonic() + max_time > deadline:

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.fuzz_api import Run, curl_lines, failures_per_check, match_operation, summarize
+from bench.fuzz_api import (
+    Run,
+    curl_lines,
+    failure_cases,
+    failures_per_check,
+    match_operation,
+    summarize,
+)
 
 BASE = "http://127.0.0.1:8003"
 SCHEMA: dict[str, Any] = {
@@ -73,3 +80,33 @@ def test_reproduction_lines_are_schemathesis_curl_lines_without_tokens() -> None
     )
     assert curl_lines(stdout) == ["curl -X GET -H 'Authorization: Bearer …' 'http://127.0.0.1:1/x'"]
     assert failures_per_check({}) == {}
+
+
+def test_failure_cases_are_read_from_schemathesis_failures_section() -> None:
+    stdout = """
+________________________ GET /api/v1/inbox/{person_id} _________________________
+1. Test Case ID: D2fVpr
+
+- ST103 Undocumented status code
+
+    Received: 404
+    Documented: 200, 422
+
+[404] Not Found:
+
+    `{"error":"not_found"}`
+
+Reproduce with:
+
+    curl -X GET -H 'Authorization: Bearer t0k.en' 'http://127.0.0.1:1/api/v1/inbox/0'
+
+=================================== SUMMARY ====================================
+"""
+    assert failure_cases(stdout) == [
+        {
+            "operation": "GET /api/v1/inbox/{person_id}",
+            "checks": ["ST103 Undocumented status code"],
+            "status": 404,
+            "curl": "curl -X GET -H 'Authorization: Bearer …' 'http://127.0.0.1:1/api/v1/inbox/0'",
+        }
+    ]
