@@ -33,7 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.run import DEMO_USERS, SERVICES, Stack, demo_users, get_json, login, start_stack
+from deploy.run import (
+    DEMO_USERS,
+    SERVICES,
+    Stack,
+    demo_users,
+    get_json,
+    load_demo,
+    login,
+    start_stack,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgresql://postgres@127.0.0.1:5432"
@@ -440,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
             partitions=1,
             extra_env={"XF_INTAKE_USERS_FILE": str(DEMO_USERS), "XF_CLOCK_MODE": "manual"},
         )
+        # the demo petitions, so that lists and reports have something in them
+        result["demo_cases"] = len(load_demo(stack))
+        time.sleep(5)  # routed and under supervision
         for service in sorted(services, key=lambda s: s in ACCOUNT_CHANGERS):
             base = stack.url(service)
             schema = get_json(base + "/openapi.json", timeout=10)
