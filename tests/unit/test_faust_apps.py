@@ -4,11 +4,13 @@ directories out of the working directory."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import faust
 import pytest
+from xinfang_shared import logs
 from xinfang_shared.topics import all_topics
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.main import bootstrap
@@ -62,3 +64,28 @@ def test_faust_data_directories_stay_out_of_the_working_directory(
     datadir = supervision_app(tmp_path).conf.datadir
     assert datadir == tmp_path / "faust" / "xinfang-supervision-339900"
     assert os.path.isdir(datadir.parent)  # faust creates the directory, not its parent
+
+
+def _record(logger: str, msg: str) -> logging.LogRecord:
+    return logging.LogRecord(logger, logging.WARNING, __file__, 1, msg, None, None)
+
+
+def test_only_faust_s_benign_recovery_messages_are_dropped() -> None:
+    """(tests/e2e/test_healthy_logs.py checks a real service's log; services install the filter
+    in ``logs.configure``.)"""
+    benign = logs.BenignRecoveryNoise()
+    name = "faust.tables.recovery"
+    changelog = "TopicPartition(topic='xinfang-supervision-339900-emerging-changelog', partition=1)"
+    assert not benign.filter(_record(name, f"recovery unknown topic {changelog} offset 7"))
+    assert not benign.filter(
+        _record(
+            name,
+            "Error in recovery cannot access local variable 'offsets' where it is not "
+            "associated with a value",
+        )
+    )
+    # anything else faust's recovery says still gets through
+    assert benign.filter(_record(name, "Error in recovery KafkaConnectionError"))
+    assert benign.filter(
+        _record(name, "recovery unknown topic TopicPartition(topic='case.routed', partition=0)")
+    )
