@@ -190,6 +190,7 @@ def base_env(
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("XF_CLOCK_MODE", "manual")
+    env.setdefault("XF_DEMO", "true")  # the public demo secrets are allowed here only
     # Tansu holds a consumer-group join for half the session timeout: keep it short locally.
     env.setdefault("XF_KAFKA_SESSION_TIMEOUT_S", "2")
     env.setdefault("XF_SWEEP_INTERVAL_S", "5")

@@ -141,3 +141,9 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or check}; last={last!r}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests run in demo mode: the services may start on the public demo secrets
+    (XF_DEMO; without it a service refuses to). A test about that switch unsets it."""
+    os.environ.setdefault("XF_DEMO", "true")

@@ -214,10 +214,33 @@ async def _alert(
     return None
 
 
+# The platform's page policy: the dashboard must work with no inline script, style or handler.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+WATCH_CSP = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective));"""
+
+
+async def _with_csp(route: Any) -> None:
+    """Serve every page with the strict policy (whatever the service sends itself)."""
+    if route.request.resource_type != "document":  # the policy is the page's (and SSE streams)
+        await route.continue_()
+        return
+    response = await route.fetch(max_redirects=0)  # the browser follows them itself
+    await route.fulfill(
+        response=response, headers={**response.headers, "content-security-policy": CSP}
+    )
+
+
 async def _acknowledge_in_browser(
     url: str, case_number: str, account: dict[str, str], signed: str, screenshot: Path
 ) -> None:
     async with browser_page() as page:
+        await page.set_viewport_size({"width": 1366, "height": 768})
+        await page.route("**/*", _with_csp)
+        await page.add_init_script(WATCH_CSP)
         await log_in_to_dashboard(page, url, account["username"], account["password"])
         assert page.url.endswith("/?org=339900")  # back where the login began
         assert account["display_name"] in await page.inner_text("#who")
@@ -228,9 +251,21 @@ async def _acknowledge_in_browser(
             .first
         )
         await item.wait_for(timeout=15_000)
+        assert "江临市领导" in await item.inner_text()  # recipients by name, not 339900:leaders
+        assert "339900:leaders" not in await page.inner_text("#list")
         await item.get_by_role("button", name="签收").click()
         await page.get_by_text(f"已签收：{signed}").first.wait_for(timeout=15_000)
-        await page.screenshot(path=str(screenshot), full_page=True)
+        await page.screenshot(path=str(screenshot))
+        # after a reload the alert is still signed for: no 签收 button comes back
+        await page.reload()
+        again = (
+            page.locator("li").filter(has_text="预警未签收，已提级").filter(has_text=case_number)
+        )
+        await again.first.wait_for(timeout=15_000)
+        await page.get_by_text(f"已签收：{signed}").first.wait_for(timeout=15_000)
+        assert await again.get_by_role("button", name="签收").count() == 0
+        assert await page.evaluate("window.__csp") == []  # nothing the policy had to block
+        await page.unroute_all(behavior="ignoreErrors")
 
 
 async def _sent(client: httpx.AsyncClient, notify: str, case_id: str, channel: str) -> Any:

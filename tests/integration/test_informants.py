@@ -1,6 +1,7 @@
 """检举控告 (issue #7): the informant of an accusation is never named outside intake. Their
-identity is encrypted at rest, no event carries it, only a leader or an administrator of the
-receiving office may reveal it, with a reason, and every attempt is audited."""
+identity is encrypted at rest, no event carries it, only the leadership of the discipline body
+(纪检监察) competent for the accusation may reveal it (issue #13: not the receiving office, nor
+the leaders of the unit accused), with a reason, and every attempt is audited."""
 
 from __future__ import annotations
 
@@ -156,7 +157,7 @@ async def test_an_informant_is_named_nowhere_at_rest_in_events_or_on_the_status_
         assert sealed == 2
 
 
-async def test_only_the_receiving_offices_leadership_reveals_and_every_attempt_is_audited(
+async def test_only_the_competent_discipline_bodys_leadership_reveals_and_every_attempt_is_audited(
     broker: str, databases: Databases
 ) -> None:
     settings = await intake_settings(databases, broker)
@@ -166,28 +167,46 @@ async def test_only_the_receiving_offices_leadership_reveals_and_every_attempt_i
         ordinary = (await client.post("/api/v1/petitions", json=petition())).json()
         url = f"/api/v1/petitions/{sealed['case_id']}/informant"
         why = {"reason": "县纪委立案调查需核实检举人身份（审批单 2026-017）"}
-        leader = bearer(app, "qh-leader", Role.LEADER, "339922")
+        leader = bearer(app, "qh-jw-leader", Role.LEADER, "339922-jw")
 
-        # no reason, a reason too short to say anything, an unknown field: 422, nothing audited
-        for body in ({}, {"reason": "看看"}, {"reason": "     "}, {**why, "extra": 1}):
+        # no reason, a reason too short to say anything, an unknown field, a NUL: 422
+        for body in (
+            {},
+            {"reason": "看看"},
+            {"reason": "     "},
+            {**why, "extra": 1},
+            {"reason": "县纪委立案调查\u0000需核实"},
+            {"reason": 12345},
+        ):
             r = await client.post(url, json=body, headers=leader)
             assert r.status_code == 422, (body, r.text)
             assert INFORMANT["name"] not in r.text
+        # a case id that cannot be one (a NUL, a bidi control) is refused before any lookup
+        for bad_id in ("%00", "%E2%80%AE1", "a%20b"):
+            r = await client.post(f"/api/v1/petitions/{bad_id}/informant", json=why, headers=leader)
+            assert r.status_code == 422 and r.json()["message"], (bad_id, r.text)
+        odd = {"case_id": "\u0000"}
+        r = await client.get("/api/v1/informant-reveals", params=odd, headers=leader)
+        assert r.status_code == 422
         assert await audit_rows(app) == []
         assert (await client.post(url, json=why, headers={"Authorization": ""})).status_code == 401
 
-        # roles that may not reveal: 403 (as for any case), each attempt kept
+        # anyone but the discipline body's leadership: 403 with the reason, each attempt kept
         for username, role, org_code in (
             ("qh-jw", Role.HANDLER, "339922-jw"),
             ("qh-desk", Role.REGISTRAR, "339922"),
             ("qh-duban", Role.SUPERVISOR, "339922"),
+            ("qh-leader", Role.LEADER, "339922"),  # the county's, not its 纪委's, leadership
+            ("qh-admin", Role.ADMIN, "339922"),
         ):
             r = await client.post(url, json=why, headers=bearer(app, username, role, org_code))
-            assert r.status_code == 403 and r.json()["error"] == "forbidden"
+            assert r.status_code == 403 and r.json()["error"] == "forbidden", (username, r.text)
+            assert "纪检监察" in r.json()["message"] and r.json()["message_en"]
+            assert "清河县纪委监委" in r.json()["message"]
             assert INFORMANT["name"] not in r.text
         assert (await client.post(url, json=why)).status_code == 403  # a service account
-        # another county's leader: exactly as a case that does not exist
-        lj = bearer(app, "lj-leader", Role.LEADER, "339902")
+        # another county's discipline leader: exactly as a case that does not exist
+        lj = bearer(app, "lj-leader", Role.LEADER, "339902-jw")
         outside = await client.post(url, json=why, headers=lj)
         missing = await client.post(
             f"/api/v1/petitions/{uuid.uuid4()}/informant", json=why, headers=lj
@@ -199,44 +218,50 @@ async def test_only_the_receiving_offices_leadership_reveals_and_every_attempt_i
             ("qh-jw", "refused"),
             ("qh-desk", "refused"),
             ("qh-duban", "refused"),
+            ("qh-leader", "refused"),
+            ("qh-admin", "refused"),
             ("service:tests", "refused"),
             ("lj-leader", "refused"),
         ]
 
-        # the county's leader: the identity, once the audit row is written
+        # the county 纪委's leader: the identity, once the audit row is written
         r = await client.post(url, json=why, headers=leader)
         assert r.status_code == 200, r.text
         assert r.headers["Cache-Control"] == "no-store"
         revealed = r.json()
         assert revealed["informants"] == [INFORMANT]
         assert revealed["case_number"] == sealed["case_number"]
-        assert revealed["revealed_by"] == "QH-LEADER（qh-leader）"
+        assert revealed["revealed_by"] == "QH-JW-LEADER（qh-jw-leader）"
         last = (await audit_rows(app))[-1]
         assert last.id == revealed["audit_id"] and last.outcome == "revealed"
-        assert (last.username, last.role, last.org_code) == ("qh-leader", "leader", "339922")
+        assert (last.username, last.role, last.org_code) == (
+            "qh-jw-leader",
+            "leader",
+            "339922-jw",
+        )
         assert last.reason == why["reason"] and last.case_id == sealed["case_id"]
         assert isinstance(last.at, datetime)
-        # the city above it may too; an ordinary petition has nothing sealed
-        city = bearer(app, "jl-admin", Role.ADMIN, "339900")
+        # the city's 纪委 above it may too; an ordinary petition has nothing sealed
+        city = bearer(app, "jl-jw-leader", Role.LEADER, "339900-jw")
         assert (await client.post(url, json=why, headers=city)).status_code == 200
         plain = await client.post(
             f"/api/v1/petitions/{ordinary['case_id']}/informant", json=why, headers=leader
         )
         assert plain.status_code == 404 and plain.json()["error"] == "not_sealed"
-        assert len(await audit_rows(app)) == 7
+        assert len(await audit_rows(app)) == 9
 
         # the audit: leaders and administrators, of their own subtree only
         log = (await client.get("/api/v1/informant-reveals", headers=leader)).json()
         assert [(a["username"], a["outcome"]) for a in log][:2] == [
-            ("jl-admin", "revealed"),
-            ("qh-leader", "revealed"),
+            ("jl-jw-leader", "revealed"),
+            ("qh-jw-leader", "revealed"),
         ]
-        assert len(log) == 7 and log[0]["outcome_label"] == "已查阅"
+        assert len(log) == 9 and log[0]["outcome_label"] == "已查阅"
         assert log[1]["reason"] == why["reason"] and log[1]["role_label"] == "包案领导"
         one = await client.get(
             "/api/v1/informant-reveals", params={"case_id": sealed["case_id"]}, headers=city
         )
-        assert len(one.json()) == 7
+        assert len(one.json()) == 9
         assert (await client.get("/api/v1/informant-reveals", headers=lj)).json() == []
         handler = bearer(app, "qh-jw", Role.HANDLER, "339922-jw")
         assert (await client.get("/api/v1/informant-reveals", headers=handler)).status_code == 403
@@ -270,10 +295,42 @@ async def test_only_the_receiving_offices_leadership_reveals_and_every_attempt_i
     other = create_app(settings.model_copy(update={"informant_key": new_key()}))
     async with running(other) as client:
         r = await client.post(
-            url, json=why, headers=bearer(other, "qh-leader", Role.LEADER, "339922")
+            url, json=why, headers=bearer(other, "qh-jw-leader", Role.LEADER, "339922-jw")
         )
         assert r.status_code == 500 and r.json()["error"] == "informant_unreadable"
         assert r.json()["reason"] == "wrong_key" and INFORMANT["name"] not in r.text
+
+
+async def test_the_township_accused_cannot_reveal_who_reported_its_party_secretary(
+    broker: str, databases: Databases
+) -> None:
+    settings = await intake_settings(databases, broker)
+    app = create_app(settings)
+    report = accusation(
+        receiving_office_code="339922101",  # received by the township's own petition office
+        matter_location_code="339922101",
+        title="举报镇党委书记收受好处费",
+        content="清河镇党委书记在工程发包中收受好处费，请求纪委调查。",
+    )
+    why = {"reason": "核实检举人身份以便回复（镇党政办）"}
+    async with running(app) as client:
+        desk = bearer(app, "qhz-desk", Role.REGISTRAR, "339922101")
+        created = await client.post("/api/v1/petitions", json=report, headers=desk)
+        assert created.status_code == 201, created.text
+        url = f"/api/v1/petitions/{created.json()['case_id']}/informant"
+        for username, role in (("qhz-admin", Role.ADMIN), ("qhz-leader", Role.LEADER)):
+            r = await client.post(url, json=why, headers=bearer(app, username, role, "339922101"))
+            assert r.status_code == 403, (username, r.text)
+            assert "纪检监察" in r.json()["message"] and INFORMANT["name"] not in r.text
+        # the county's 纪委 (the township has none in this tree) handles it and may reveal
+        county_jw = bearer(app, "qh-jw-leader", Role.LEADER, "339922-jw")
+        r = await client.post(url, json=why, headers=county_jw)
+        assert r.status_code == 200 and r.json()["informants"] == [INFORMANT]
+    assert [(a.username, a.outcome) for a in await audit_rows(app)] == [
+        ("qhz-admin", "refused"),
+        ("qhz-leader", "refused"),
+        ("qh-jw-leader", "revealed"),
+    ]
 
 
 async def test_routing_keeps_the_case_confidential_and_notify_sends_the_informant_nothing(

@@ -99,6 +99,23 @@ async def test_a_disabled_account_is_refused_at_once_and_can_come_back(
         assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
 
 
+async def test_logging_in_again_right_after_a_revocation_works_and_old_tokens_stay_revoked(
+    databases: Databases,
+) -> None:
+    async with seeded_intake(databases) as (app, client):
+        await _seed(app, DESK)
+        admin = await token_of(client, COUNTY_ADMIN)
+        for _ in range(3):  # at once, within the same second as the revocation
+            old = await token_of(client, DESK)
+            r = await client.patch(
+                "/api/v1/users/desk.liutang", json={"password": DESK["password"]}, headers=admin
+            )
+            assert r.status_code == 200
+            fresh = await token_of(client, DESK)
+            assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
+            assert (await client.get("/api/v1/auth/me", headers=old)).status_code == 401
+
+
 async def test_a_password_reset_revokes_the_old_token_at_other_services_too(
     broker: str, databases: Databases
 ) -> None:

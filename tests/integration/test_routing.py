@@ -15,11 +15,13 @@ import httpx
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
 from xinfang_routing.config import RoutingSettings
 from xinfang_routing.main import create_app
+from xinfang_shared.auth.models import Role
 from xinfang_shared.events import PetitionerInfo, PetitionReceived, new_event
 from xinfang_shared.org import default_tree_text
 
 from tests.apps import running
 from tests.conftest import Databases, eventually
+from tests.integration.test_scoping import bearer
 from tests.kafka_helpers import TopicReader, produce
 
 SALT = "test-salt-123"
@@ -195,7 +197,7 @@ async def test_objection_within_five_working_days_and_refused_after(
                 f"/api/v1/cases/{cid}/reassign",
                 json={"to_department_code": "339922-nope", "reason": "xx", "actor": "王"},
             )
-        ).status_code == 409
+        ).status_code == 422
 
         # ten days later the window (5 working days) has closed
         await app.state.runtime.clock.set_offset(timedelta(days=10))
@@ -224,20 +226,21 @@ async def test_org_tree_admin_api_and_cli_validate_and_keep_routed_cases(
         before = await eventually(lambda: case(client, cid), timeout=30)
         assert before["holder_code"] == "339922-lyj"  # type: ignore[index]
         v0 = (await client.get("/api/v1/admin/org-tree")).json()
+        assert v0["loaded_by"] == "startup"
 
+        rt = app.state.runtime
+        admin = bearer(rt.settings, rt.clock.now(), "city.admin", Role.ADMIN, "339900")
+        yaml_as_admin = {"Content-Type": "application/yaml", **admin}
         bad = default_tree_text().replace('parent: "339922"', 'parent: "339977"', 1)
-        r = await client.put(
-            "/api/v1/admin/org-tree", content=bad, headers={"Content-Type": "application/yaml"}
-        )
-        assert r.status_code == 422 and any("339977" in p for p in r.json()["problems"])
+        r = await client.put("/api/v1/admin/org-tree", content=bad, headers=yaml_as_admin)
+        assert r.status_code == 422
+        assert any("339977" in p["message"] for p in r.json()["problems"])
         assert (await client.get("/api/v1/admin/org-tree")).json() == v0  # nothing changed
 
         # a new department: 清河县 gets a 退役军人事务局
         extra = '  - code: "339922-tyjr"\n    unit: "339922"\n    name: 清河县退役军人事务局\n    kind: department\n    competences: [veterans]\n'
         new = default_tree_text().replace("version: demo-2026.1", "version: demo-2026.2") + extra
-        r = await client.put(
-            "/api/v1/admin/org-tree", content=new, headers={"Content-Type": "application/yaml"}
-        )
+        r = await client.put("/api/v1/admin/org-tree", content=new, headers=yaml_as_admin)
         assert r.status_code == 200 and r.json()["version"] == "demo-2026.2"
         assert r.json()["departments"] == v0["departments"] + 1
         # the case routed under the old tree keeps its route

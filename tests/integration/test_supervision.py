@@ -118,14 +118,13 @@ async def test_full_path_to_final_with_windows_and_invalid_transitions(
         )
         handling_due = date.fromisoformat(kinds["handling"]["due_date"])
 
-        # extension: once, ≤ 30 days, with reason and approver
+        # extension: once, ≤ 30 days, with a reason; the approver is the caller, never a field
+        assert (await act(client, cid, "extend", days=31, reason="案情复杂")).status_code == 422
         assert (
-            await act(client, cid, "extend", days=31, reason="案情复杂", approver="张局长")
+            await act(client, cid, "extend", days=20, reason="案情复杂", approver="张局长")
         ).status_code == 422
-        assert (
-            await act(client, cid, "extend", days=20)
-        ).status_code == 422  # no reason / approver
-        r = await act(client, cid, "extend", days=20, reason="需现场勘测", approver="张局长")
+        assert (await act(client, cid, "extend", days=20)).status_code == 422  # no reason
+        r = await act(client, cid, "extend", days=20, reason="需现场勘测")
         assert r.status_code == 200
         new_due = date.fromisoformat(
             {d["kind"]: d for d in r.json()["deadlines"]}["handling"]["due_date"]
@@ -135,7 +134,7 @@ async def test_full_path_to_final_with_windows_and_invalid_transitions(
         assert handling_due == next_workday_on_or_after(accepted_on + timedelta(days=60))
         assert new_due == next_workday_on_or_after(accepted_on + timedelta(days=80))
         assert new_due > handling_due
-        again = await act(client, cid, "extend", days=5, reason="再延", approver="张局长")
+        again = await act(client, cid, "extend", days=5, reason="再延")
         assert again.status_code == 409 and again.json()["message"] == "办理期限只能延长一次"
 
         assert (
@@ -466,6 +465,12 @@ async def test_each_tracked_limit_reminds_then_goes_overdue_on_the_manual_clock(
             what=f"{kind} overdue",
         )
         assert overdue[0]["data"]["days_overdue"] == 1
+        if row["unit_code"] == "339900-xfj":
+            # the city's own review is overdue: nobody above it issues a 督办 order (never one
+            # from the city to itself); the overdue notice reaches its leadership
+            await client.post("/api/v1/sweep")
+            assert not topic.events(type_="case.supervision_order", subject=cid)
+            return
         [order] = await eventually(
             lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
         )
@@ -527,6 +532,158 @@ async def test_an_item_for_manual_triage_has_the_a22_deadline_until_it_is_sent_o
             and kinds["acceptance_notice"]["unit_code"] == "339922-zjj"
         )
         assert c["unit_code"] == "339922-zjj"
+
+
+async def test_each_step_only_for_the_roles_and_units_the_law_gives_it(
+    broker: str, databases: Databases
+) -> None:
+    from xinfang_shared.auth.models import Role
+
+    from tests.integration.test_scoping import bearer
+
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with TopicReader(broker, "case.status_changed") as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        settings = app.state.runtime.settings
+        now = clock.now()
+
+        def as_(username: str, role: Role, org_code: str) -> dict[str, str]:
+            return bearer(settings, now, username, role, org_code)
+
+        registrar = as_("qh.desk", Role.REGISTRAR, "339922")
+        county_sup = as_("qh.duban", Role.SUPERVISOR, "339922")
+        county_leader = as_("qh.leader", Role.LEADER, "339922")
+        other_leader = as_("lj.leader", Role.LEADER, "339902")
+        handler = as_("qh.zrzy", Role.HANDLER, "339922-zrzy")
+        city_desk = as_("city.desk", Role.REGISTRAR, "339900")
+        city_sup = as_("city.duban", Role.SUPERVISOR, "339900")
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zrzy",
+                to_name="清河县自然资源和规划局",
+                supervising="339922-xfj",
+                at=now,
+            ),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+
+        async def step(action: str, who: dict[str, str], **body: Any) -> httpx.Response:
+            return await client.post(
+                f"/api/v1/cases/{cid}/actions/{action}", json=body, headers=who
+            )
+
+        # a registrar (or a supervisor) cannot decline in the handling body's name
+        for who in (registrar, county_sup):
+            r = await step("decline", who, reason="不属于信访事项")
+            assert r.status_code == 403, r.text
+            assert "承办人" in r.json()["message"] and r.json()["message_en"]
+        assert (await case_of(client, cid))["status"] == "routed"  # type: ignore[index]
+        assert not [
+            e for e in topic.events(subject=cid) if e["data"]["new_status"] == "not_accepted"
+        ]
+        assert (await step("accept", handler)).status_code == 200
+
+        # the handler names no 包案领导 for itself; the level's supervisor or leader does
+        r = await client.post(
+            f"/api/v1/cases/{cid}/leader", json={"leader": "自己"}, headers=handler
+        )
+        assert r.status_code == 403
+        r = await client.post(
+            f"/api/v1/cases/{cid}/leader", json={"leader": "李副县长"}, headers=county_sup
+        )
+        assert r.status_code == 200 and r.json()["leader"] == "李副县长"
+
+        # the handler asks for the extension; it cannot approve it, nor name an approver
+        assert (await step("extend", handler, days=20, reason="需现场勘测")).status_code == 403
+        r = await step("extend", handler, days=20, reason="需现场勘测", approver="张局长")
+        assert r.status_code == 422
+        r = await client.post(
+            f"/api/v1/cases/{cid}/extension-request",
+            json={"days": 20, "reason": "需现场勘测"},
+            headers=handler,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "accepted" and r.json()["extension_requests"][0]["days"] == 20
+        # a leader of another county is not a leader of this body
+        assert (await step("extend", other_leader)).status_code == 404
+        # the county's leader approves the pending request: the approver is that account
+        r = await step("extend", county_leader)
+        assert r.status_code == 200, r.text
+        view = r.json()
+        assert view["status"] == "extended" and view["extension_days"] == 20
+        assert view["extension_requests"][0]["decided_by"] == "QH.LEADER（qh.leader）"
+        assert "经QH.LEADER（qh.leader）批准延期20日" in view["history"][-1]["note"]
+
+        reply = {"outcome": "予以支持", "facts": "f", "reasons": "r", "legal_basis": "l"}
+        assert (await step("reply", county_sup, **reply)).status_code == 403
+        assert (await step("reply", handler, **reply)).status_code == 200
+        # the review is registered at the reviewing office's level (the city, above the county)
+        # and answered there; the handler and the county cannot
+        assert (await step("request_review", handler)).status_code == 403
+        assert (await step("request_review", registrar)).status_code == 403
+        assert (await step("request_review", city_desk)).status_code == 200
+        assert (await step("answer_review", county_sup, outcome="维持")).status_code == 403
+        assert (await step("answer_review", city_sup, outcome="维持")).status_code == 200
+
+
+async def test_a_case_returned_to_its_petition_office_is_supervised_from_the_level_above(
+    broker: str, databases: Databases
+) -> None:
+    # an objection (退回) gives the case back to the county petition bureau that sent it: the
+    # 督办 order for its overdue deadline comes from the city's, never from itself to itself
+    app = await supervision(databases, broker)
+    cid = str(uuid.uuid4())
+    async with TopicReader(broker, "case.supervision_order") as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-zrzy",
+                to_name="清河县自然资源和规划局",
+                supervising="339922-xfj",
+                at=clock.now(),
+            ),
+            key=cid.encode(),
+        )
+        await eventually(lambda: case_of(client, cid), timeout=30)
+        await produce(
+            broker,
+            "case.routed",
+            routed(
+                cid,
+                to="339922-xfj",
+                to_name="清河县信访局",
+                supervising="339922-xfj",
+                at=clock.now(),
+                action="退回",
+                hop=2,
+            ),
+            key=cid.encode(),
+        )
+
+        async def returned() -> dict[str, Any] | None:
+            c = await case_of(client, cid)
+            return c if c and c["unit_code"] == "339922-xfj" else None
+
+        c = await eventually(returned, timeout=30)
+        [d] = c["deadlines"]
+        assert d["unit_code"] == "339922-xfj" and d["supervisor_code"] == "339900-xfj"
+        due = date.fromisoformat(d["due_date"])
+        await clock.set_offset(timedelta(days=(due - local_date(clock.now())).days + 1))
+        [order] = await eventually(
+            lambda: topic.events(type_="case.supervision_order", subject=cid), timeout=30
+        )
+        assert order["data"]["issued_to"] == "339922-xfj"
+        assert order["data"]["issued_by"] == "339900-xfj"
+        c = await case_of(client, cid)
+        assert all(o["issued_by"] != o["issued_to"] for o in c["orders"])  # type: ignore[index]
 
 
 # Last in this module on purpose: two faust apps of one consumer group in one process (the

@@ -130,3 +130,17 @@ def test_a_jump_sends_only_the_most_urgent_reminder_but_never_skips_a_step_up() 
 def test_already_sent_is_not_sent_again() -> None:
     notice, nxt = next_notice(DUE, date(2026, 3, 13), R, 1)
     assert notice is None and nxt == date(2026, 3, 15)
+
+
+def test_the_overseer_is_never_the_handling_body_itself() -> None:
+    from xinfang_shared import org
+    from xinfang_supervision.service import overseer
+
+    tree = org.default_tree()
+    # a case back at the county petition bureau that supervised it: the city's bureau oversees
+    assert overseer(tree, "339922-xfj", "339922-xfj") == "339900-xfj"
+    assert overseer(tree, "339922-xfj", None) == "339900-xfj"
+    # a county bureau's department: its own government's petition bureau
+    assert overseer(tree, "339922-zrzy", "339922-xfj") == "339922-xfj"
+    # the top of the tree holding its own case: nobody above
+    assert overseer(tree, "339900-xfj", "339900-xfj") is None

@@ -258,6 +258,11 @@ def words_of(command: str | list[str]) -> list[str]:
     return shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
 
 
+def demo_on(value: str | None) -> bool:
+    """Whether an XF_DEMO value turns demo mode on (pydantic's true values)."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on", "t", "y"}
+
+
 def compose_env(service: Doc) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
@@ -356,6 +361,8 @@ def check_compose_env(compose: Doc) -> list[str]:
         secret = env.get("XF_AUTH_SECRET")
         if not (secret and re.fullmatch(r"\$\{XF_AUTH_SECRET:\?[^}]+\}", secret)):
             problems.append(f"{svc}: XF_AUTH_SECRET={secret!r}, not ${{XF_AUTH_SECRET:?...}}")
+        if demo_on(env.get("XF_DEMO")):
+            problems.append(f"{svc}: XF_DEMO is on: the services would accept the demo secrets")
     for servers in {
         compose_env(compose["services"][s]).get("XF_KAFKA_BOOTSTRAP_SERVERS") for s in SERVICES
     }:
@@ -635,6 +642,8 @@ def check_k8s_env(objs: list[Doc]) -> list[str]:
             problems.append(f"{svc}: XF_AUTH_SECRET does not come from Secret/{SECRETS}")
         if not env.get("XF_KAFKA_BOOTSTRAP_SERVERS"):
             problems.append(f"{svc}: no XF_KAFKA_BOOTSTRAP_SERVERS")
+        if demo_on(env.get("XF_DEMO")):
+            problems.append(f"{svc}: XF_DEMO is on: the services would accept the demo secrets")
     if "XF_ID_HASH_SALT" not in secrets:
         problems.append(f"Secret/{SECRETS}: no XF_ID_HASH_SALT")
     if "XF_AUTH_SECRET" not in secrets:
@@ -974,6 +983,11 @@ def _mutations() -> dict[str, tuple[Callable[..., list[str]], str, Mutation]]:
                 XF_ID_HASH_SALT="${XF_ID_HASH_SALT:-demo-salt}"
             ),
         ),
+        "compose-demo-mode": (
+            check_compose_env,
+            "compose",
+            lambda c, _: c_svc(c, "routing")["environment"].update(XF_DEMO="true"),
+        ),
         "compose-localhost-broker": (
             check_compose_env,
             "compose",
@@ -1113,6 +1127,11 @@ def _mutations() -> dict[str, tuple[Callable[..., list[str]], str, Mutation]]:
             check_k8s_env,
             "k8s",
             lambda _, o: find(o, "Secret", SECRETS)["stringData"].pop("XF_NOTIFY_DATABASE_URL"),
+        ),
+        "k8s-demo-mode": (
+            check_k8s_env,
+            "k8s",
+            lambda _, o: find(o, "ConfigMap", CONFIG)["data"].update(XF_DEMO="true"),
         ),
         "k8s-wrong-database": (
             check_k8s_env,

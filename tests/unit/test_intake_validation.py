@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from xinfang_intake.errors import describe
 from xinfang_intake.petitions.numbering import format_case_number
-from xinfang_intake.petitions.schemas import Channel, PetitionCreate
+from xinfang_intake.petitions.schemas import Channel, PetitionCreate, clock_problems
 from xinfang_intake.petitions.service import QUERY_CODE_ALPHABET, new_query_code
 from xinfang_intake.petitions.validation import (
     InvalidValue,
@@ -134,6 +135,7 @@ def test_unknown_units_and_villages_as_receiving_office_are_refused() -> None:
 def test_unknown_fields_and_blank_content_are_refused() -> None:
     assert errors_of(body(colour="red"))[0]["code"] == "extra_forbidden"
     assert errors_of(body(content="    "))[0]["code"] == "string_too_short"
+    assert errors_of(body(content=" 太短 "))[0]["code"] == "string_too_short"
 
 
 def test_naive_received_at_is_refused() -> None:
@@ -145,3 +147,94 @@ def test_case_number_and_query_code_formats() -> None:
     codes = {new_query_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 10 and set(c) <= set(QUERY_CODE_ALPHABET) for c in codes)
+
+
+# --- issue #13: text a person typed, strict JSON types, dates that cannot be -----------------
+
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+SKEW, AGE = timedelta(minutes=5), timedelta(days=366)
+
+
+def born_on(day: str) -> str:
+    """A valid ID number (check character computed) of someone born on ``day`` (YYYYMMDD)."""
+    head = f"110105{day}002"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return head + "10X98765432"[sum(int(d) * w for d, w in zip(head, weights, strict=True)) % 11]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"petitioners": [{"name": "\u200b\u200d"}]}, "petitioners.0.name", "invisible_text"),
+        ({"petitioners": [{"name": "\u2066\u2069"}]}, "petitioners.0.name", "bidi_control"),
+        ({"petitioners": [{"name": "张\u202e三"}]}, "petitioners.0.name", "bidi_control"),
+        ({"petitioners": [{"name": "张\x00三"}]}, "petitioners.0.name", "control_character"),
+        (
+            {"petitioners": [{"name": "张三", "address": "东岗村\x00"}]},
+            "petitioners.0.address",
+            "control_character",
+        ),
+        ({"title": "补偿\x00"}, "title", "control_character"),
+        ({"category": "\x00"}, "category", "control_character"),
+        ({"matter_address": "东岗\x07村"}, "matter_address", "control_character"),
+        ({"content": "村里修路\x00占用了宅基地"}, "content", "control_character"),
+        ({"receiving_office_code": "339922\x00"}, "receiving_office_code", "control_character"),
+    ],
+)
+def test_text_with_control_or_invisible_characters_is_refused(
+    overrides: dict[str, Any], field: str, code: str
+) -> None:
+    [err] = errors_of(body(**overrides))
+    assert (err["field"], err["code"]) == (field, code)
+    assert err["message"] and err["message_en"]
+
+
+def test_content_keeps_its_line_breaks() -> None:
+    text = "第一段：村里修路占用了宅基地。\n\t第二段：没有补偿。"
+    assert PetitionCreate.model_validate(body(content=text)).content == text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"persons": True}, "persons"),
+        ({"persons": "7"}, "persons"),
+        ({"persons": 1000.0}, "persons"),
+        ({"anonymous": 1, "petitioners": []}, "anonymous"),
+        ({"accusation": "true"}, "accusation"),
+    ],
+)
+def test_json_numbers_and_booleans_are_not_coerced(overrides: dict[str, Any], field: str) -> None:
+    errors = errors_of(body(**overrides))
+    assert errors[0]["field"] == field and errors[0]["code"] in {"int_type", "bool_type"}
+
+
+def test_received_at_is_bounded_around_now() -> None:
+    def problems(at: datetime) -> list[str]:
+        data = PetitionCreate.model_validate(body(received_at=at.isoformat()))
+        return [p["code"] for p in clock_problems(data, now=NOW, max_skew=SKEW, max_age=AGE)]
+
+    assert problems(datetime(1, 1, 1, tzinfo=UTC)) == ["received_at_too_old"]
+    assert problems(NOW - timedelta(days=367)) == ["received_at_too_old"]
+    assert problems(NOW + timedelta(days=1)) == ["received_at_future"]
+    assert problems(NOW + timedelta(minutes=4)) == []  # a desk clock a little ahead
+    assert problems(NOW - timedelta(days=30)) == []
+
+
+def test_an_id_number_born_after_the_petition_is_refused() -> None:
+    def problems(day: str, received: datetime | None = None) -> list[dict[str, str]]:
+        doc = body(petitioners=[{"name": "张三", "id_number": born_on(day)}])
+        if received is not None:
+            doc["received_at"] = received.isoformat()
+        data = PetitionCreate.model_validate(doc)
+        return clock_problems(data, now=NOW, max_skew=SKEW, max_age=AGE)
+
+    [err] = problems("20300101")
+    assert err["field"] == "petitioners.0.id_number"
+    assert err["code"] == "id_number_future_birthdate" and "出生日期" in err["message"]
+    assert problems("20260601") == []  # born today: a newborn's guardian may petition
+    assert problems("20260520", NOW - timedelta(days=20))  # born after it was received
+    assert problems("19800101") == []
+    with pytest.raises(InvalidValue) as info:
+        normalise_id_number(born_on("18991231"))
+    assert info.value.code == "id_number_birthdate"

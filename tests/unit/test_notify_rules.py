@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from xinfang_notify import directory
 from xinfang_notify.delivery import quiet_until
 from xinfang_notify.messages import compose
+from xinfang_notify.queries import visible_to
 from xinfang_notify.render import Renderer
-from xinfang_notify.service import visible_to
 from xinfang_shared.db import AwareDateTime, create_engine
 from xinfang_shared.events import (
     AlertEscalated,

@@ -1,9 +1,10 @@
-"""A token bucket per key (per address, per client): pure, with an injectable clock."""
+"""A token bucket per key (per account, per address): pure, with an injectable clock."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 class RateLimiter:
@@ -42,3 +43,30 @@ class RateLimiter:
         full = [k for k in self._buckets if self._tokens(k, now) >= self.burst]
         for k in full:
             del self._buckets[k]
+
+
+def client_key(
+    *, username: str | None, service: bool = False, client_id: str | None, address: str | None
+) -> str:
+    """Whom a rate limit counts. A person: their account (the token names it; a header the
+    client sends could be changed at will for a fresh bucket). A service of the deployment
+    (trusted, it holds the deployment's secret) relaying for many desks: each desk it names in
+    ``X-Client-Id``. Nobody logged in: the client's address."""
+    if username and service:
+        return f"service:{username}:{client_id or ''}"
+    if username:
+        return f"user:{username}"
+    return f"addr:{address or 'unknown'}"
+
+
+def request_client_key(
+    request: Any, *, username: str | None, service: bool = False, client_id: str | None = None
+) -> str:
+    """:func:`client_key` of a Starlette request."""
+    client = getattr(request, "client", None)
+    return client_key(
+        username=username,
+        service=service,
+        client_id=client_id,
+        address=client.host if client else None,
+    )

@@ -49,6 +49,8 @@ class ServiceRuntime:
     ) -> None:
         self.service = service
         self.settings = settings
+        # what an operator should act on without the service being unready (readyz shows it)
+        self.warnings: dict[str, Any] = {}
         kafka.forbid_topic_auto_creation()  # faust's clients too: topics come from the launcher
         # intake takes petitions while the broker is away (outbox): it stays in service
         self.ready_without_broker = ready_without_broker
@@ -224,6 +226,8 @@ class ServiceRuntime:
             checks["consumer"] = self.consumer_state
             checks["events_handled"] = self.processor.handled
             checks["events_dead_lettered"] = self.processor.dead_lettered
+        if self.warnings:
+            checks["warnings"] = self.warnings
         return ok, checks
 
 

@@ -23,6 +23,27 @@ _ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
 # Works out of the box for the demo and the tests. Anyone who knows it can forge any user's
 # token: every real deployment sets its own XF_AUTH_SECRET.
 DEMO_AUTH_SECRET = "xinfang-DEMO-ONLY-auth-secret-set-XF_AUTH_SECRET-in-production"
+DEMO_ID_HASH_SALT = "xinfang-demo-salt-change-me"
+
+# The variables whose default is a public demo value: outside demo mode (XF_DEMO) a service
+# refuses to start while any of its settings still holds that default.
+SECRET_VARIABLES = ("XF_AUTH_SECRET", "XF_INFORMANT_KEY", "XF_ID_HASH_SALT")
+
+
+class DemoSecretsRefused(SystemExit):
+    """A service would start on public demo secrets outside demo mode. A ``SystemExit``: the
+    process ends with this message (Chinese first) and no traceback."""
+
+    def __init__(self, variables: list[str]) -> None:
+        names = ", ".join(variables)
+        super().__init__(
+            f"拒绝启动：{names} 未设置或仍是公开的演示值，任何人都可据此伪造登录或读取保密信息。"
+            f"请为每个变量设置本部署自己的随机值；仅在演示或测试时设置 XF_DEMO=true。\n"
+            f"refusing to start: {names} unset or set to the public demo value, which lets "
+            f"anyone forge logins or read sealed data. Set each to a random value of this "
+            f"deployment's own; only a demo or a test sets XF_DEMO=true."
+        )
+        self.variables = variables
 
 
 class ClockMode(StrEnum):
@@ -94,6 +115,18 @@ class CommonSettings(BaseSettings):
         default=480, ge=1, le=7 * 24 * 60, description="Lifetime of an access token, minutes."
     )
     clock_mode: ClockMode = ClockMode.SYSTEM
+    demo: bool = Field(
+        default=False,
+        validation_alias="XF_DEMO",
+        description="Demo or test mode: the services may run on the public demo secrets. "
+        "Off (the default), a service whose secret is unset or a demo value refuses to start.",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="Largest request body the service reads; larger ones get 413.",
+    )
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
 
@@ -141,3 +174,20 @@ class CommonSettings(BaseSettings):
     @property
     def bootstrap_list(self) -> list[str]:
         return self.kafka_bootstrap_servers.split(",")
+
+    def demo_secrets_in_use(self) -> list[str]:
+        """The secret variables (:data:`SECRET_VARIABLES`) of this service's settings that are
+        unset or hold their default, the public demo value."""
+        found = []
+        for name, info in type(self).model_fields.items():
+            alias = info.validation_alias
+            if alias in SECRET_VARIABLES and getattr(self, name) == info.get_default(
+                call_default_factory=True
+            ):
+                found.append(str(alias))
+        return sorted(found)
+
+    def refuse_demo_secrets(self) -> None:
+        """Outside demo mode, :class:`DemoSecretsRefused` while a secret is a demo value."""
+        if not self.demo and (found := self.demo_secrets_in_use()):
+            raise DemoSecretsRefused(found)

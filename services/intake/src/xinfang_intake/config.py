@@ -31,9 +31,23 @@ class IntakeSettings(CommonSettings):
         default=50.0,
         gt=0,
         validation_alias="XF_INTAKE_RATE_PER_CLIENT",
-        description="registrations per second per client (X-Client-Id, else the address)",
+        description="registrations per second per logged-in account (else per address)",
     )
     burst_per_client: int = Field(default=100, ge=1, validation_alias="XF_INTAKE_BURST_PER_CLIENT")
+    received_max_skew_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        validation_alias="XF_INTAKE_RECEIVED_MAX_SKEW_S",
+        description="how far in the future a registration's received_at may be (clock skew)",
+    )
+    received_max_age_days: int = Field(
+        default=366,
+        ge=1,
+        le=36_500,
+        validation_alias="XF_INTAKE_RECEIVED_MAX_AGE_DAYS",
+        description="how long ago a registration's received_at may be",
+    )
     retry_after_s: int = Field(default=2, ge=1, le=600, validation_alias="XF_INTAKE_RETRY_AFTER_S")
     id_hash_salt: str = Field(
         default="xinfang-demo-salt-change-me", min_length=8, validation_alias="XF_ID_HASH_SALT"

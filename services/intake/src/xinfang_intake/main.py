@@ -16,8 +16,9 @@ from xinfang_shared.auth.service import seed_users
 from xinfang_shared.auth.views import auth_router
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime, health_router
+from xinfang_shared.web import DOCS_LINK, install_platform
 
-from xinfang_intake import consumers, errors
+from xinfang_intake import consumers
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.petitions import models
 from xinfang_intake.petitions.informants import router as informants_router
@@ -83,6 +84,7 @@ async def seed_users_from_file(runtime: ServiceRuntime, path: Path) -> None:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,16 +110,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="登记来信、来访、来电、网上信访和领导信箱事项，发布 petition.received 事件。",
         lifespan=lifespan,
     )
-    errors.install(app)
     install_auth_errors(app)
-    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
-    # outermost: shed load before reading bodies when this replica is already full
-    app.add_middleware(
-        errors.LoadShedding, limit=settings.max_inflight, retry_after=settings.retry_after_s
-    )
     app.include_router(health_router())
     app.include_router(petitions_router)
     app.include_router(informants_router)
     app.include_router(pages_router)
-    app.include_router(auth_router())  # login and user administration (not yet required)
+    app.include_router(auth_router())  # login and user administration
+    install_platform(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        max_inflight=settings.max_inflight,
+        retry_after_s=settings.retry_after_s,
+        home="/cx",
+        home_links=[
+            {"href": "/cx", "title": "信访事项查询（群众） / look up a petition"},
+            DOCS_LINK,
+        ],
+    )
     return app

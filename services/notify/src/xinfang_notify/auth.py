@@ -12,6 +12,7 @@ receipts, a recipient missing from the directory) is seen only at the top of the
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import jwt
 from fastapi import Depends, Request
@@ -36,6 +37,40 @@ def token_of(request: Request, bearer: str | None) -> str | None:
     return bearer or request.cookies.get(COOKIE) or None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CROSS_SITE = error_body(
+    "cross_origin_request",
+    "拒绝来自其他网站的请求：请在看板页面上操作",
+    "refused: a state-changing request from another origin (cross-site request forgery)",
+)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def from_this_site(request: Request) -> bool:
+    """Did a page of this very origin send this request? A browser says so in
+    ``Sec-Fetch-Site`` (``same-origin``; ``none`` when the user typed it) or, older ones, in
+    ``Origin``; SameSite cookies alone let a page of a sibling port or subdomain post here. A
+    request that names neither is no browser's (curl, a script): it cannot be forged this way."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    ours = {_origin(str(request.base_url)), _origin(_nc(request).public_url)}
+    return origin.lower() in ours
+
+
+def check_same_origin(request: Request) -> None:
+    """403 for a state-changing request another site's page made (CSRF)."""
+    if request.method not in SAFE_METHODS and not from_this_site(request):
+        raise deps.AuthHTTPError(403, CROSS_SITE)
+
+
 def read(token: str, rt: RuntimeDep) -> tuple[Principal, int]:
     """The principal a token names and when it expires (epoch seconds); InvalidToken if it
     cannot be trusted (at the service clock's time)."""
@@ -53,6 +88,8 @@ async def get_principal(
     """The caller, from the Authorization header or the dashboard's cookie; 401 otherwise.
     Remembers the token's expiry in ``request.state.token_expires`` (the live stream ends then)."""
     token = token_of(request, bearer)
+    if token and not bearer:  # a cookie comes with every request, whoever's page sends it
+        check_same_origin(request)
     if not token:
         raise deps.AuthHTTPError(
             401,

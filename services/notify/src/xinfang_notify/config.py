@@ -35,6 +35,16 @@ class NotifySettings(CommonSettings):
     )
     # alerts that must be acknowledged go one level up after this long (seed 002: 1 hour)
     ack_timeout_min: float = Field(default=60, gt=0, validation_alias="XF_ALERT_ACK_TIMEOUT_MIN")
+    # at the top of the tree there is nobody further up: its leadership is reminded after
+    # these hours (from when the alert reached it), then every XF_ALERT_REMIND_EVERY_H, at most
+    # XF_ALERT_REMIND_MAX times; periods missed (a clock jump, a stopped service) are one reminder
+    alert_remind_after_h: list[float] = Field(
+        default=[1, 4, 24], validation_alias="XF_ALERT_REMIND_AFTER_H"
+    )
+    alert_remind_every_h: float = Field(
+        default=24, gt=0, validation_alias="XF_ALERT_REMIND_EVERY_H"
+    )
+    alert_remind_max: int = Field(default=7, ge=0, le=100, validation_alias="XF_ALERT_REMIND_MAX")
     alert_check_s: float = Field(default=5.0, gt=0, validation_alias="XF_ALERT_CHECK_S")
     # delivery
     max_attempts: int = Field(default=6, ge=1, le=50, validation_alias="XF_DELIVERY_MAX_ATTEMPTS")
@@ -77,6 +87,13 @@ class NotifySettings(CommonSettings):
         if parts.query or parts.fragment:
             raise ValueError("XF_NOTIFY_AUTH_URL is a base URL: no query or fragment")
         return v.strip().rstrip("/")
+
+    @field_validator("alert_remind_after_h")
+    @classmethod
+    def _valid_remind_after(cls, v: list[float]) -> list[float]:
+        if any(h <= 0 for h in v):
+            raise ValueError("XF_ALERT_REMIND_AFTER_H: hours after the alert reached the top, > 0")
+        return sorted(v)
 
     @field_validator("quiet_hours", mode="before")
     @classmethod

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from xinfang_shared.consumer import Handler, HandlerContext
 from xinfang_shared.events import (
@@ -19,7 +20,7 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
 )
 
-from xinfang_notify import service
+from xinfang_notify import petitioners, service
 from xinfang_notify.hub import Hub
 
 # Events that tell officials something (dashboard + their channels).
@@ -42,12 +43,23 @@ HANDOVER = (AlertEscalated, AlertAcknowledged)
 TOPICS = [m.TOPIC for m in (*OFFICIAL, *PETITIONER, *HANDOVER)]
 
 
+def notice_time(ctx: HandlerContext) -> datetime:
+    """When a notice is dated: the business clock at handling time, and never before the event
+    it tells of (after a jump of the manual clock, the event's producer may have followed it a
+    moment before this service did: an overdue notice dated before its due date)."""
+    return max(ctx.now, ctx.envelope.time)
+
+
 def handlers(
     hub: Hub, nc: service.NotifyContext, *, on_deliveries: Callable[[], None]
 ) -> dict[str, Handler]:
     async def notify(ctx: HandlerContext) -> None:
         rows = await service.record_notifications(
-            session=ctx.session, nc=nc, envelope=ctx.envelope, event=ctx.payload, now=ctx.now
+            session=ctx.session,
+            nc=nc,
+            envelope=ctx.envelope,
+            event=ctx.payload,
+            now=notice_time(ctx),
         )
 
         def push() -> None:
@@ -59,22 +71,22 @@ def handlers(
 
     async def received(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, PetitionReceived)
-        await service.on_petition_received(
-            session=ctx.session, nc=nc, envelope=ctx.envelope, p=ctx.payload, now=ctx.now
+        await petitioners.on_petition_received(
+            session=ctx.session, nc=nc, envelope=ctx.envelope, p=ctx.payload, now=notice_time(ctx)
         )
         ctx.after_commit(on_deliveries)
 
     async def status_changed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseStatusChanged)
-        await service.on_status_changed(
-            session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=ctx.now
+        await petitioners.on_status_changed(
+            session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=notice_time(ctx)
         )
         ctx.after_commit(on_deliveries)
 
     async def escalated_here(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, AlertEscalated)
         rows = await service.take_over_alert(
-            session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=ctx.now
+            session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=notice_time(ctx)
         )
 
         def push() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from xinfang_shared.db import add_message
 from xinfang_shared.loop import Kickable
 from xinfang_shared.ratelimit import RateLimiter
@@ -112,8 +112,10 @@ class DeliveryWorker(Kickable):
             q = (
                 select(deliveries)
                 .where(deliveries.c.status == service.PENDING)
-                .where(deliveries.c.next_attempt_at <= now)
-                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+                .where(
+                    or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)
+                )
+                .order_by(deliveries.c.next_attempt_at.nulls_first(), deliveries.c.id)
                 .limit(self.batch)
             )
             if self.rt.engine.dialect.name == "postgresql":
@@ -165,6 +167,7 @@ class DeliveryWorker(Kickable):
                 template_id=row.template_id,
                 params=json.loads(row.params) if row.params else {},
                 message_id=row.delivery_id,
+                date=max(now, row.created_at),  # the notice's clock, never before the notice
             )
             try:
                 receipt = await channel.send(msg)

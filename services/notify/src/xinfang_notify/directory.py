@@ -7,6 +7,9 @@ A message is addressed to an abstract recipient, as composed in ``messages.py``:
 - ``leader:<name or id>``: one named person (the 包案领导 of a case).
 Group robots of the recipient's unit get the levels they ask for. People with a subscription
 get the levels they ask for anywhere in their subtree.
+
+``acknowledge`` says which account roles sign for (签收) the alerts of a unit: ``roles`` for
+every unit, and ``units`` for a unit (and the units below it) that signs differently.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ from typing import Any
 
 import yaml
 from xinfang_shared import org
+from xinfang_shared.auth.models import PERSON_ROLES, Role
+from xinfang_shared.auth.scope import org_name
 
 PERSON_CHANNELS = ("inbox", "email", "sms")
 ROBOT_KINDS = ("wecom", "dingtalk")
 LEVELS = ("info", "yellow", "red", "urgent")
 DEFAULT_FILE = Path(__file__).with_name("data") / "directory.yaml"
+ACCOUNT_ROLES = frozenset(r.value for r in PERSON_ROLES)
+DEFAULT_ACK_ROLES = frozenset({Role.LEADER.value, Role.SUPERVISOR.value})
 
 
 class DirectoryError(ValueError):
@@ -64,6 +71,28 @@ def unit_of(code: str) -> str:
 class Directory:
     people: list[Person] = field(default_factory=list)
     robots: list[Robot] = field(default_factory=list)
+    ack_roles: frozenset[str] = DEFAULT_ACK_ROLES
+    ack_roles_by_unit: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def signs_for(self, role: str, unit_code: str, tree: org.OrgTree) -> bool:
+        """May an account of ``role`` acknowledge an alert awaiting ``unit_code``? The nearest
+        unit (itself, then up the tree) with roles of its own decides, else ``ack_roles``."""
+        for unit in tree.ancestors(unit_of(unit_code)):
+            if unit.code in self.ack_roles_by_unit:
+                return role in self.ack_roles_by_unit[unit.code]
+        return role in self.ack_roles
+
+    def recipient_name(self, recipient: str, tree: org.OrgTree) -> str:
+        """What a person reads for a recipient: 清河县领导, 清河县信访局, 包案领导 王县长."""
+        if recipient.startswith("leader:"):
+            who = recipient.split(":", 1)[1]
+            p = next((p for p in self.people if who in (p.id, p.name)), None)
+            return f"包案领导 {p.name if p else who}"
+        if recipient == "petitioner":
+            return "信访人"
+        code, _, role = recipient.partition(":")
+        name = org_name(tree, code) or code
+        return f"{name}领导" if role == "leaders" else name
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
@@ -180,9 +209,42 @@ def parse(doc: Any, tree: org.OrgTree) -> Directory:
                 levels=levels,
             )
         )
+    ack_roles, ack_by_unit = _acknowledgers(doc.get("acknowledge"), tree, problems)
     if problems:
         raise DirectoryError(problems)
-    return Directory(people=people, robots=robots)
+    return Directory(
+        people=people, robots=robots, ack_roles=ack_roles, ack_roles_by_unit=ack_by_unit
+    )
+
+
+def _acknowledgers(
+    raw: Any, tree: org.OrgTree, problems: list[str]
+) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    if raw is None:
+        return DEFAULT_ACK_ROLES, {}
+    if not isinstance(raw, dict):
+        problems.append("acknowledge: 应为映射 / must be a mapping of roles and units")
+        return DEFAULT_ACK_ROLES, {}
+
+    def roles(value: Any, where: str) -> frozenset[str]:
+        if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+            problems.append(f"{where}: 应为角色列表 / must be a list of roles")
+            return frozenset()
+        if bad := set(value) - ACCOUNT_ROLES:
+            problems.append(f"{where}: 未知角色 {sorted(bad)} / unknown roles")
+        return frozenset(value)
+
+    default = roles(raw.get("roles", sorted(DEFAULT_ACK_ROLES)), "acknowledge.roles")
+    units = raw.get("units") or {}
+    if not isinstance(units, dict):
+        problems.append("acknowledge.units: 应为映射 / must map unit codes to roles")
+        return default, {}
+    by_unit: dict[str, frozenset[str]] = {}
+    for code, value in units.items():
+        if tree.unit(str(code)) is None:
+            problems.append(f"acknowledge.units: 未知单位 {code} / unknown unit")
+        by_unit[str(code)] = roles(value, f"acknowledge.units.{code}")
+    return default, by_unit
 
 
 def load(path: Path | None, tree: org.OrgTree) -> Directory:

@@ -5,24 +5,31 @@ form served here: notify forwards the username and password to the service that 
 (intake's ``POST /api/v1/auth/token``, ``XF_NOTIFY_AUTH_URL``) and keeps the token it gets in
 an HttpOnly, SameSite=Strict cookie (Secure with ``XF_NOTIFY_COOKIE_SECURE``). The page, its
 live stream and its calls then authenticate by that cookie. Notify stores no password.
+
+A cookie comes with every request whoever's page sends it: the login, the logout and every
+state-changing call authenticated by the cookie must come from this very origin (see
+``auth.from_this_site``). The pages are Jinja2 templates (``templates/pages``) with their style
+and script in ``static/``: nothing inline, so they run under a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from xinfang_shared.auth.deps import AuthHTTPError, get_scope
 from xinfang_shared.auth.models import ROLE_LABELS
 from xinfang_shared.auth.scope import org_name
-from xinfang_shared.auth.security import InvalidToken
+from xinfang_shared.auth.security import InvalidToken, service_token
+from xinfang_shared.auth.views import FORWARDED_ADDRESS_HEADER
 from xinfang_shared.runtime import ServiceRuntime
+from xinfang_shared.text import text_problem
 
 from xinfang_notify import auth
 from xinfang_notify.config import NotifySettings
@@ -31,89 +38,23 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 FORM_MAX_BYTES = 4096
 
-STYLE = """
- body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;background:#f6f7f9;color:#222}
- h1{font-size:1.4rem} #status{color:#666;font-size:.9rem}
- ul{list-style:none;padding:0} li{background:#fff;margin:.5rem 0;padding:.8rem 1rem;border-left:6px solid #999;border-radius:4px}
- li.yellow{border-color:#e6a700} li.red{border-color:#d0312d} li.urgent{border-color:#8b0000;background:#fff3f3}
- .t{font-weight:bold} .m{color:#666;font-size:.85rem}
- #who{float:right;font-size:.9rem;color:#444} #who form{display:inline}
- form.login{background:#fff;padding:1.5rem;border-radius:6px;max-width:22rem}
- form.login label{display:block;margin:.6rem 0} form.login input{width:100%;padding:.4rem;box-sizing:border-box}
- .error{color:#b00020;font-weight:bold}
-"""
+PAGES = Environment(
+    loader=PackageLoader("xinfang_notify", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+)
+STATIC = Path(__file__).with_name("static")
+# the dashboard's own files (the page loads nothing else: it runs under a strict CSP)
+STATIC_FILES = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+}
+NO_STORE = {"Cache-Control": "no-store"}
 
-LOGIN_HTML = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>登录 · 信访实时预警</title><style>{style}</style></head>
-<body><h1>信访实时预警与催办 · 登录</h1>
-<form class="login" method="post" action="/login">
- {message}
- <input type="hidden" name="next" value="{next}">
- <label>用户名 <input name="username" autocomplete="username" value="{username}" required autofocus></label>
- <label>密码 <input name="password" type="password" autocomplete="current-password" required></label>
- <button type="submit">登录</button>
-</form></body></html>"""
 
-DASHBOARD_HTML = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>信访实时预警</title><style>{style}</style></head>
-<body><div id="who">当前用户：<b id="user">{user}</b> · <span id="unit">{unit}</span> · {role}
- <form method="post" action="/logout"><button type="submit">退出登录</button></form></div>
-<h1>信访实时预警与催办{title}</h1><div id="status">正在连接…</div><ul id="list"></ul>
-<script>
-const list = document.getElementById('list'), status = document.getElementById('status');
-const org = {org};
-const relogin = () => {{
-  location.href = '/login?expired=1&next=' + encodeURIComponent(location.pathname + location.search);
-}};
-const es = new EventSource('/api/v1/stream?since=0' + (org ? '&org=' + encodeURIComponent(org) : ''));
-es.onopen = () => status.textContent = '已连接，实时接收中';
-es.onerror = async () => {{
-  if (es.readyState !== EventSource.CLOSED) {{ status.textContent = '连接中断，正在重连…'; return; }}
-  // the server refused the stream: most likely the login expired
-  const r = await fetch('/api/v1/me');
-  if (r.status === 401) relogin(); else status.textContent = '无法接收通知，请刷新页面';
-}};
-async function ack(alertId, btn) {{
-  const r = await fetch('/api/v1/alerts/' + alertId + '/ack', {{method: 'POST',
-    headers: {{'Content-Type': 'application/json'}}, body: '{{}}'}});
-  if (r.status === 401) return relogin();
-  const j = await r.json();
-  btn.replaceWith(document.createTextNode(r.ok ? '已签收：' + j.acknowledged_by : j.message));
-}}
-const byEvent = new Map();  // one card per event, listing everyone it went to
-es.addEventListener('notification', (e) => {{
-  const n = JSON.parse(e.data);
-  const known = byEvent.get(n.source_event_id);
-  if (known) {{
-    known.recipients.push(n.recipient);
-    known.li.querySelector('.r').textContent = known.recipients.join('、');
-    return;
-  }}
-  const li = document.createElement('li');
-  li.className = n.level;
-  li.innerHTML = '<div class="t"></div><div class="b"></div><div class="m"><span class="c"></span> · 送达：<span class="r"></span> · <span class="w"></span></div>';
-  li.querySelector('.t').textContent = n.title;
-  li.querySelector('.b').textContent = n.body;
-  li.querySelector('.c').textContent = n.case_number;
-  li.querySelector('.r').textContent = n.recipient;
-  li.querySelector('.w').textContent = new Date(n.created_at).toLocaleString('zh-CN', {{timeZone: 'Asia/Shanghai'}});
-  if (n.alert_id) {{
-    const b = document.createElement('button');
-    b.textContent = '签收';
-    b.onclick = () => ack(n.alert_id, b);
-    li.querySelector('.m').append(' ', b);
-  }}
-  byEvent.set(n.source_event_id, {{li, recipients: [n.recipient]}});
-  list.prepend(li);
-}});
-</script></body></html>"""
-
-MESSAGE_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>信访实时预警</title><style>{style}</style>
-</head><body><h1>信访实时预警与催办</h1><p class="error">{message}</p><p><a href="/">返回看板</a></p>
-</body></html>"""
+def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = PAGES.get_template(f"pages/{name}.html").render(**ctx)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 def _settings(request: Request) -> NotifySettings:
@@ -124,7 +65,13 @@ def _settings(request: Request) -> NotifySettings:
 
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path on this site only (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or text_problem(target) is not None
+    ):
         return "/"
     return target
 
@@ -132,13 +79,11 @@ def safe_next(target: str | None) -> str:
 def login_page(
     *, message: str = "", next_url: str = "/", username: str = "", status: int = 200
 ) -> HTMLResponse:
-    page = LOGIN_HTML.format(
-        style=STYLE,
-        message=f'<p class="error" id="error">{html.escape(message)}</p>' if message else "",
-        next=html.escape(safe_next(next_url)),
-        username=html.escape(username),
-    )
-    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+    return page("login", status, message=message, next_url=safe_next(next_url), username=username)
+
+
+def cross_site_page() -> HTMLResponse:
+    return page("message", 403, message=auth.CROSS_SITE["message"])
 
 
 def _to_login(request: Request, *, expired: bool) -> RedirectResponse:
@@ -170,6 +115,8 @@ async def login_form(request: Request, expired: bool = False, next: str = "/") -
 async def login(request: Request) -> Response:
     """Forward the form's credentials to the token issuer; on success keep the token in the
     session cookie and go on to the dashboard."""
+    if not auth.from_this_site(request):  # login CSRF: into the attacker's account
+        return cross_site_page()
     raw = await request.body()
     if len(raw) > FORM_MAX_BYTES:
         return login_page(message="提交的内容过长", status=413)
@@ -183,22 +130,33 @@ async def login(request: Request) -> Response:
         return login_page(
             message="请输入用户名和密码", next_url=next_url, username=username, status=422
         )
+    if problem := text_problem(username) or text_problem(password):
+        return login_page(message=problem[1], next_url=next_url, status=422)
     settings = _settings(request)
     client: httpx.AsyncClient = request.app.state.login_client
+    rt_settings = request.app.state.runtime.settings
+    # the issuer's throttle counts the browser's address, which this service vouches for
+    forwarded = {
+        "Authorization": "Bearer "
+        + service_token(
+            "notify", secret=rt_settings.auth_secret, ttl_s=60, org_code=rt_settings.org_scope
+        ),
+        FORWARDED_ADDRESS_HEADER: request.client.host if request.client else "unknown",
+    }
     try:
         r = await client.post(
             settings.auth_url + "/api/v1/auth/token",
             data={"username": username, "password": password},
+            headers=forwarded,
         )
     except httpx.HTTPError as exc:
         log.warning("login: the token issuer at %s is unreachable: %s", settings.auth_url, exc)
         return login_page(
             message="登录服务暂不可用，请稍后再试", next_url=next_url, username=username, status=502
         )
-    if r.status_code == 401:
-        return login_page(
-            message="用户名或密码错误", next_url=next_url, username=username, status=401
-        )
+    if r.status_code == 401:  # the issuer's words: they say where accounts log in
+        message = str(_json(r).get("message") or "用户名或密码错误")
+        return login_page(message=message, next_url=next_url, username=username, status=401)
     if r.status_code != 200:
         message = "登录服务暂不可用，请稍后再试"
         status = 502
@@ -245,6 +203,8 @@ def _json(r: httpx.Response) -> dict[str, Any]:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    if not auth.from_this_site(request):
+        return cross_site_page()
     resp = RedirectResponse("/login", status_code=303)
     _forget(request, resp)
     return resp
@@ -266,21 +226,22 @@ async def dashboard(request: Request, org: str | None = None) -> Response:
         if org:
             auth.narrow(scope, org)
     except AuthHTTPError as exc:
-        page = MESSAGE_PAGE.format(style=STYLE, message=html.escape(exc.body["message"]))
-        return HTMLResponse(page, status_code=exc.status_code)
+        return page("message", exc.status_code, message=exc.body["message"])
     unit = org_name(tree, principal.org_code) or principal.org_code
-    title = f"（{html.escape(org_name(tree, org) or org if org else unit)}）"
-    page = DASHBOARD_HTML.format(
-        style=STYLE,
-        user=html.escape(f"{principal.name}（{principal.username}）"),
-        unit=html.escape(unit),
-        role=html.escape(ROLE_LABELS[principal.role]),
-        title=title,
-        org=_js_string(org or ""),
+    return page(
+        "dashboard",
+        user=f"{principal.name}（{principal.username}）",
+        unit=unit,
+        role=ROLE_LABELS[principal.role],
+        title=(org_name(tree, org) or org) if org else unit,
+        org=org or "",
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
-def _js_string(value: str) -> str:
-    """A JavaScript string literal safe inside a <script> element."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    """The dashboard's stylesheet and script (a fixed list: nothing else is served)."""
+    media_type = STATIC_FILES.get(name)
+    if media_type is None:
+        return page("message", 404, message="页面不存在")
+    return FileResponse(STATIC / name, media_type=media_type)

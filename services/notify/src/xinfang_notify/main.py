@@ -11,8 +11,9 @@ from xinfang_shared import org
 from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.clock import ManualClock
 from xinfang_shared.runtime import ServiceRuntime, health_router
+from xinfang_shared.web import install_platform
 
-from xinfang_notify import consumers, directory, login, models, service
+from xinfang_notify import consumers, directory, login, models, reminders, service
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.delivery import AlertEscalator, DeliveryWorker, build_channels
 from xinfang_notify.hub import Hub
@@ -39,6 +40,9 @@ def bootstrap(settings: NotifySettings) -> Notify:
         public_url=settings.public_url.rstrip("/"),
         intake_public_url=settings.intake_public_url.rstrip("/"),
         ack_timeout=timedelta(minutes=settings.ack_timeout_min),
+        reminder_points=reminders.schedule(
+            settings.alert_remind_after_h, settings.alert_remind_every_h, settings.alert_remind_max
+        ),
         sms_templates=settings.sms_templates,
         deployment=settings.deployment,
     )
@@ -73,6 +77,7 @@ def bootstrap(settings: NotifySettings) -> Notify:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,4 +101,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     app.include_router(health_router())
     app.include_router(router)
     app.include_router(login.router)
+    install_platform(app, max_body_bytes=settings.max_body_bytes)
     return app

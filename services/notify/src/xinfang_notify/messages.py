@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xinfang_shared import org
@@ -31,14 +31,41 @@ class Message:
     copy: bool = False  # the 包案领导's copy
 
 
+RECIPIENT_MAX = 60  # the notification log's column
+
+
 def compose(event: EventData, tree: org.OrgTree) -> list[Message]:
-    """Who is told what; the 包案领导 named on a case gets every reminder and escalation too."""
+    """Who is told what; the 包案领导 named on a case gets every reminder and escalation too.
+    Each recipient once: the first message addressed to it (e.g. a 督办 order issued by the
+    office it is addressed to is the order, not also the copy for the issuer)."""
     msgs = _compose(event, tree)
     leader = getattr(event, "leader", None)
     if leader and msgs:
         first = msgs[0]
         msgs.append(Message(f"leader:{leader}", first.level, first.kind, first.ctx, copy=True))
-    return msgs
+    return unique_recipients(msgs)
+
+
+def unique_recipients(msgs: list[Message]) -> list[Message]:
+    """The first message to each recipient (as the log stores it: at most RECIPIENT_MAX)."""
+    out: list[Message] = []
+    seen: set[str] = set()
+    for m in msgs:
+        key = m.recipient[:RECIPIENT_MAX]
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(m if key == m.recipient else replace(m, recipient=key))
+    return out
+
+
+def compose_reminder(alert: dict[str, Any], tree: org.OrgTree) -> list[Message]:
+    """An alert still unacknowledged at the top of the tree: its leadership and office again.
+    ``alert`` holds the alert's row and ``reminder`` / ``reminders_max``."""
+    unit = tree.unit(alert["unit_code"])
+    ctx = {"a": {**alert, "unit_name": unit.name if unit else alert["unit_code"]}}
+    recipients = [f"{alert['unit_code']}:leaders", _office(tree, alert["unit_code"])]
+    return [Message(r, "urgent", "alert_reminder", ctx) for r in _unique(recipients)]
 
 
 def _office(tree: org.OrgTree, unit_code: str | None) -> str | None:

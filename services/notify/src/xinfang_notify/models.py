@@ -69,12 +69,16 @@ deliveries = Table(
     Column("created_at", AwareDateTime(), nullable=False),
     Column("sent_at", AwareDateTime(), nullable=True),
     Column("read_at", AwareDateTime(), nullable=True),  # inbox
+    # the alert it tells of: one person is told of an alert once per period (service.py)
+    Column("alert_id", String(36), nullable=True),
     UniqueConstraint("source_event_id", "channel", "address", name="uq_delivery_once"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_alert", "alert_id", "created_at"),
 )
 
 # Alerts that someone must acknowledge (集体访, 群体性苗头); unacknowledged ones go up a level
-# every XF_ALERT_ACK_TIMEOUT_MIN until someone does.
+# every XF_ALERT_ACK_TIMEOUT_MIN until someone does; at the top of the tree its leadership is
+# reminded on a bounded schedule (XF_ALERT_REMIND_*), counted from ``unit_since``.
 alerts = Table(
     "alerts",
     metadata,
@@ -87,6 +91,8 @@ alerts = Table(
     Column("origin_unit_code", String(30), nullable=False),
     Column("unit_code", String(30), nullable=False),  # the unit that must acknowledge now
     Column("escalations", Integer, nullable=False, default=0),
+    Column("unit_since", AwareDateTime(), nullable=True),  # when it reached ``unit_code``
+    Column("reminders", Integer, nullable=False, default=0),  # reminder periods at the top
     Column("raised_at", AwareDateTime(), nullable=False),
     Column("next_escalation_at", AwareDateTime(), nullable=True),
     Column("acknowledged_at", AwareDateTime(), nullable=True),

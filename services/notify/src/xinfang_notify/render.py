@@ -32,6 +32,14 @@ def _en_time(v: datetime) -> str:
     return f"{_local(v):%d %b %H:%M}"
 
 
+_TERMINAL = "。．.！!？?；;…"
+
+
+def _clause(v: object) -> str:
+    """Text the template ends with its own full stop: without one of its own (no 。。)."""
+    return str(v).rstrip().rstrip(_TERMINAL).rstrip()
+
+
 class Renderer:
     def __init__(self) -> None:
         self.env = Environment(
@@ -41,7 +49,11 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self.env.filters.update(
-            cn_date=_cn_date, cn_time=_cn_time, en_date=_en_date, en_time=_en_time
+            cn_date=_cn_date,
+            cn_time=_cn_time,
+            en_date=_en_date,
+            en_time=_en_time,
+            clause=_clause,
         )
 
     def render(self, kind: str, ctx: dict[str, Any], locale: str = "zh-CN") -> tuple[str, str]:

@@ -1,10 +1,12 @@
 """Notify service functions: record what each recipient is told (the dashboard log), queue its
-deliveries on every channel, keep alerts until someone acknowledges them, and tell petitioners
-about their own case. They take a session and never commit: the caller does."""
+deliveries on every channel, and keep alerts until someone acknowledges them (escalating them,
+and reminding the top of the tree). Petitioners are told in petitioners.py, the logs read in
+queries.py. They take a session and never commit: the caller does."""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,21 +19,22 @@ from xinfang_shared.db import add_to_outbox
 from xinfang_shared.events import (
     AlertAcknowledged,
     AlertEscalated,
-    CaseStatusChanged,
     CollectiveAlert,
     EmergingAlert,
     Envelope,
     EventData,
     NotificationSent,
-    PetitionReceived,
     new_event,
 )
 from xinfang_shared.levels import Deployment
 
+from xinfang_notify import reminders
 from xinfang_notify.directory import Directory, unit_of
-from xinfang_notify.messages import Message, compose
-from xinfang_notify.models import alerts, case_contacts, deliveries, notifications, outbox
+from xinfang_notify.messages import Message, compose, compose_reminder
+from xinfang_notify.models import alerts, deliveries, notifications, outbox
 from xinfang_notify.render import Renderer
+
+log = logging.getLogger(__name__)
 
 DASHBOARD = "dashboard"
 SOURCE = "/xinfang/notify"
@@ -55,6 +58,21 @@ class NotifyContext:
     ack_timeout: timedelta
     sms_templates: dict[str, str] = field(default_factory=dict)
     deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
+    # reminders of an unacknowledged alert at the top of the tree (see reminders.py)
+    reminder_points: tuple[timedelta, ...] = field(
+        default_factory=lambda: reminders.schedule([1, 4, 24], 24, 7)
+    )
+
+    def is_top(self, code: str) -> bool:
+        unit = self.tree.unit(code)
+        return unit is not None and unit.parent is None
+
+    def first_due(self, unit_code: str, since: datetime) -> datetime | None:
+        """When an alert that reached ``unit_code`` at ``since`` is next due: one level up
+        after the acknowledgement time, or, at the top, the first reminder."""
+        if self.is_top(unit_code):
+            return reminders.next_point(since, 0, self.reminder_points)
+        return since + self.ack_timeout
 
     def serves(self, code: str | None) -> bool:
         """This level's notify tells the people of ``code`` (one level per unit: no person is
@@ -127,7 +145,13 @@ async def _notify(
     now: datetime,
 ) -> list[dict[str, Any]]:
     stored: list[dict[str, Any]] = []
-    addressed: set[tuple[str, str]] = set()  # one delivery per channel and address per event
+    # one delivery per channel and address per event, and per alert per period: whoever was
+    # told of this alert lately (its first message, an escalation a moment ago) is not told again
+    addressed: set[tuple[str, str]] = (
+        await _told_lately(session=session, alert_id=alert_id, since=now - nc.ack_timeout)
+        if alert_id
+        else set()
+    )
     link = _case_link(nc, case_id)
     primary = nc.directory.unit_of_recipient(msgs[0].recipient) if msgs else None
     for msg in msgs:
@@ -141,7 +165,7 @@ async def _notify(
         if not (on_dashboard or people or robots):
             continue
         ctx = {**msg.ctx, "link": link}
-        title, body = nc.renderer.render(msg.kind, ctx)
+        title, body = _render(nc, msg, ctx, case_number)
         if msg.copy:
             title = f"【包案】{title}"
         notification_id = str(uuid.uuid4())
@@ -171,7 +195,7 @@ async def _notify(
         rows: list[dict[str, Any]] = []
         for person in people:
             if person.locale != "zh-CN":
-                p_title, p_body = nc.renderer.render(msg.kind, ctx, person.locale)
+                p_title, p_body = _render(nc, msg, ctx, case_number, person.locale)
             else:
                 p_title, p_body = title, body
             for channel in person.channels:
@@ -180,7 +204,7 @@ async def _notify(
                     continue
                 addressed.add((channel, address))
                 rows.append(
-                    _delivery(
+                    delivery_row(
                         nc,
                         msg,
                         channel=channel,
@@ -193,6 +217,7 @@ async def _notify(
                         case_number=case_number,
                         link=link,
                         now=now,
+                        alert_id=alert_id,
                     )
                 )
         for robot in robots:
@@ -200,7 +225,7 @@ async def _notify(
                 continue
             addressed.add((robot.kind, robot.url))
             rows.append(
-                _delivery(
+                delivery_row(
                     nc,
                     msg,
                     channel=robot.kind,
@@ -214,6 +239,7 @@ async def _notify(
                     link=link,
                     now=now,
                     secret=robot.secret,
+                    alert_id=alert_id,
                 )
             )
         if rows:
@@ -240,7 +266,32 @@ async def _notify(
     return stored
 
 
-def _delivery(
+def _render(
+    nc: NotifyContext, msg: Message, ctx: dict[str, Any], case_number: str, locale: str = "zh-CN"
+) -> tuple[str, str]:
+    """The message's words; if its template cannot be rendered from our own data, a plain
+    notice pointing to the dashboard (logged): a person must still be told."""
+    try:
+        return nc.renderer.render(msg.kind, ctx, locale)
+    except Exception:
+        log.exception("notify: cannot render %s for %s; sending the plain notice", msg.kind, msg)
+        return nc.renderer.render(
+            "fallback", {"case_number": case_number, "link": ctx.get("link", "")}, locale
+        )
+
+
+async def _told_lately(
+    *, session: AsyncSession, alert_id: str, since: datetime
+) -> set[tuple[str, str]]:
+    rows = await session.execute(
+        select(deliveries.c.channel, deliveries.c.address)
+        .where(deliveries.c.alert_id == alert_id)
+        .where(deliveries.c.created_at > since)
+    )
+    return {(r.channel, r.address) for r in rows}
+
+
+def delivery_row(
     nc: NotifyContext,
     msg: Message,
     *,
@@ -256,6 +307,7 @@ def _delivery(
     now: datetime,
     secret: str | None = None,
     recipient: str | None = None,
+    alert_id: str | None = None,
 ) -> dict[str, Any]:
     inbox = channel == "inbox"  # the in-app inbox is delivered by being written
     if channel == "sms":  # one text, no subject line: lead with the title
@@ -278,12 +330,15 @@ def _delivery(
         "params": json.dumps(_sms_params(msg), ensure_ascii=False) if channel == "sms" else None,
         "status": SENT if inbox else PENDING,
         "attempts": 0,
-        "next_attempt_at": None if inbox else now,
+        # a new delivery is due at once by the sender's own clock (none: it never waits for a
+        # notice dated by a clock the sender has not caught up with yet)
+        "next_attempt_at": None,
         "last_error": None,
         "receipt": "inbox" if inbox else None,
         "created_at": now,
         "sent_at": now if inbox else None,
         "read_at": None,
+        "alert_id": alert_id,
     }
 
 
@@ -336,7 +391,9 @@ async def _open_alert(
             unit_code=unit,
             escalations=0,
             raised_at=now,
-            next_escalation_at=now + nc.ack_timeout,
+            unit_since=now,
+            reminders=0,
+            next_escalation_at=nc.first_due(unit, now),
         )
     )
     return alert_id
@@ -380,8 +437,9 @@ async def acknowledge(
 async def escalate_due(
     *, session: AsyncSession, nc: NotifyContext, now: datetime, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Move every unacknowledged alert whose time is up one level higher (up to the top) and
-    tell that level. Returns the new dashboard rows."""
+    """Move every unacknowledged alert whose time is up one level higher and tell that level;
+    remind the top of the tree of those that are there (bounded, see reminders.py). Returns
+    the new dashboard rows."""
     due = (
         await session.execute(
             select(alerts)
@@ -396,54 +454,97 @@ async def escalate_due(
         unit = nc.tree.unit(row.unit_code)
         parent = nc.tree.unit(unit.parent) if unit and unit.parent else None
         if parent is None:
-            # the top of the tree: nobody further up; its leadership keeps being reminded
-            parent = unit
-        if parent is None:
-            await session.execute(
-                update(alerts)
-                .where(alerts.c.alert_id == row.alert_id)
-                .values(next_escalation_at=None)
-            )
+            # the top of the tree (or a unit no longer in it): nobody further up
+            stored += await _remind(session=session, nc=nc, row=row, now=now)
             continue
-        escalation = row.escalations + 1
-        handed_over = not nc.serves(parent.code)
-        event = AlertEscalated(
-            case_id=row.case_id,
-            case_number=row.case_number,
-            alert_id=row.alert_id,
-            kind=row.kind,
-            title=row.title,
-            from_unit_code=row.unit_code,
-            to_unit_code=parent.code,
-            to_unit_name=parent.name,
-            escalation=escalation,
-            raised_at=row.raised_at,
-            escalated_at=now,
-        )
-        await session.execute(
-            update(alerts)
-            .where(alerts.c.alert_id == row.alert_id)
-            .values(
-                unit_code=parent.code,
-                escalations=escalation,
-                # the level above runs its own deployment: it takes the alert over from here
-                next_escalation_at=None if handed_over else row.next_escalation_at + nc.ack_timeout,
-            )
-        )
-        envelope = new_event(data=event, source=SOURCE, time=now)
-        await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
-        stored += await _notify(
-            session=session,
-            nc=nc,
-            msgs=compose(event, nc.tree),
-            source_event_id=envelope.id,
-            source_event_type=envelope.type,
-            case_id=row.case_id,
-            case_number=row.case_number,
-            alert_id=row.alert_id,
-            now=now,
-        )
+        stored += await _escalate(session=session, nc=nc, row=row, to=parent, now=now)
     return stored
+
+
+async def _escalate(
+    *, session: AsyncSession, nc: NotifyContext, row: Any, to: org.OrgUnit, now: datetime
+) -> list[dict[str, Any]]:
+    escalation = row.escalations + 1
+    if not nc.serves(to.code):
+        # the level above runs its own deployment: it takes the alert over from here
+        since, next_at = now, None
+    elif nc.is_top(to.code):
+        # the top is told now; its reminders count from now, not from a time a jump skipped
+        since, next_at = now, nc.first_due(to.code, now)
+    else:
+        # due at its scheduled time: after a clock jump it climbs each level once
+        since = row.next_escalation_at
+        next_at = nc.first_due(to.code, since)
+    event = AlertEscalated(
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        kind=row.kind,
+        title=row.title,
+        from_unit_code=row.unit_code,
+        to_unit_code=to.code,
+        to_unit_name=to.name,
+        escalation=escalation,
+        raised_at=row.raised_at,
+        escalated_at=now,
+    )
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == row.alert_id)
+        .values(
+            unit_code=to.code,
+            escalations=escalation,
+            unit_since=since,
+            reminders=0,
+            next_escalation_at=next_at,
+        )
+    )
+    envelope = new_event(data=event, source=SOURCE, time=now)
+    await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose(event, nc.tree),
+        source_event_id=envelope.id,
+        source_event_type=envelope.type,
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        now=now,
+    )
+
+
+async def _remind(
+    *, session: AsyncSession, nc: NotifyContext, row: Any, now: datetime
+) -> list[dict[str, Any]]:
+    """Remind the top of an alert still unacknowledged there: once for every reminder point
+    passed since the last reminder, however many (a clock jump), then wait for the next."""
+    points = nc.reminder_points
+    since = row.unit_since or row.raised_at
+    passed = reminders.position(since, now, points)
+    await session.execute(
+        update(alerts)
+        .where(alerts.c.alert_id == row.alert_id)
+        .values(
+            reminders=max(passed, row.reminders),
+            next_escalation_at=reminders.next_point(since, passed, points),
+        )
+    )
+    if passed <= row.reminders:
+        return []  # nothing new since the last reminder (e.g. the schedule was changed)
+    alert = {**dict(row._mapping), "reminder": passed, "reminders_max": len(points)}
+    return await _notify(
+        session=session,
+        nc=nc,
+        msgs=compose_reminder(alert, nc.tree),
+        # one reminder per alert and point, whoever runs it (the log's unique key)
+        source_event_id=f"alert-reminder:{row.alert_id}:{passed}",
+        source_event_type="alert.reminder",
+        case_id=row.case_id,
+        case_number=row.case_number,
+        alert_id=row.alert_id,
+        now=now,
+    )
 
 
 async def take_over_alert(
@@ -462,7 +563,9 @@ async def take_over_alert(
     values = {
         "unit_code": e.to_unit_code,
         "escalations": e.escalation,
-        "next_escalation_at": now + nc.ack_timeout,
+        "unit_since": now,
+        "reminders": 0,
+        "next_escalation_at": nc.first_due(e.to_unit_code, now),
     }
     if found is None:
         await session.execute(
@@ -516,178 +619,3 @@ async def list_alerts(
     if open_only:
         q = q.where(alerts.c.acknowledged_at.is_(None))
     return [to_public(r) for r in await session.execute(q)]
-
-
-# --- petitioners ---------------------------------------------------------------------------
-
-
-async def on_petition_received(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    envelope: Envelope,
-    p: PetitionReceived,
-    now: datetime,
-) -> None:
-    """Keep the petitioner's contact details and send the receipt with the 查询码. An informant
-    of an accusation (检举控告) is sealed in intake: the event names no one and carries no
-    query code (the informant gets it at the desk), so there is no one to tell. The level whose
-    office registered the petition keeps in touch with the petitioner."""
-    if p.anonymous or p.informant_sealed or not p.petitioners:
-        return
-    if not nc.serves(p.receiving_office_code):
-        return
-    first = p.petitioners[0]
-    contact = {
-        "case_id": p.case_id,
-        "case_number": p.case_number,
-        "name": first.name,
-        "phone": first.phone,
-        "email": first.email,
-        "query_code": p.query_code,
-        "office_name": p.receiving_office_name,
-    }
-    await session.execute(insert(case_contacts).values(**contact))
-    await _tell_petitioner(
-        session=session,
-        nc=nc,
-        kind="petitioner_receipt",
-        contact=contact,
-        event=p,
-        source_event_id=envelope.id,
-        now=now,
-    )
-
-
-async def on_status_changed(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    envelope: Envelope,
-    e: CaseStatusChanged,
-    now: datetime,
-) -> None:
-    kind = PETITIONER_NOTICES.get(e.new_status)
-    if kind is None or e.old_status == e.new_status:
-        return
-    row = (
-        await session.execute(select(case_contacts).where(case_contacts.c.case_id == e.case_id))
-    ).first()
-    if row is None:
-        return
-    await _tell_petitioner(
-        session=session,
-        nc=nc,
-        kind=kind,
-        contact=dict(row._mapping),
-        event=e,
-        source_event_id=envelope.id,
-        now=now,
-    )
-
-
-async def _tell_petitioner(
-    *,
-    session: AsyncSession,
-    nc: NotifyContext,
-    kind: str,
-    contact: dict[str, Any],
-    event: EventData,
-    source_event_id: str,
-    now: datetime,
-) -> None:
-    link = f"{nc.intake_public_url}/cx/{contact['query_code']}" if contact["query_code"] else None
-    msg = Message("petitioner", "info", kind, {"e": event, "c": contact})
-    title, body = nc.renderer.render(kind, {**msg.ctx, "link": link})
-    rows = [
-        _delivery(
-            nc,
-            msg,
-            channel=channel,
-            address=address,
-            person_id=None,
-            subject=title,
-            body=body,
-            source_event_id=source_event_id,
-            case_id=contact["case_id"],
-            case_number=contact["case_number"],
-            link=link,
-            now=now,
-        )
-        for channel, address in (("sms", contact["phone"]), ("email", contact["email"]))
-        if address
-    ]
-    if rows:
-        await session.execute(insert(deliveries), rows)
-
-
-# --- queries -------------------------------------------------------------------------------
-
-
-def visible_to(tree: org.OrgTree, org_code: str | None, unit_code: str | None) -> bool:
-    """Whether a dashboard of ``org_code`` may see a notification for ``unit_code``: its own
-    unit and everything below it."""
-    if not org_code:
-        return True
-    if not unit_code:
-        return False
-    unit = unit_of(unit_code)
-    return unit == org_code or tree.is_ancestor(org_code, unit)
-
-
-async def list_notifications(
-    *,
-    session: AsyncSession,
-    tree: org.OrgTree,
-    after_seq: int = 0,
-    case_id: str | None = None,
-    recipient: str | None = None,
-    org_code: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    q = select(notifications).where(notifications.c.seq > after_seq)
-    if case_id:
-        q = q.where(notifications.c.case_id == case_id)
-    if recipient:
-        q = q.where(notifications.c.recipient == recipient)
-    rows = await session.execute(q.order_by(notifications.c.seq).limit(limit))
-    return [to_public(r) for r in rows if visible_to(tree, org_code, r.unit_code)]
-
-
-async def list_deliveries(
-    *,
-    session: AsyncSession,
-    case_id: str | None = None,
-    address: str | None = None,
-    person_id: str | None = None,
-    status: str | None = None,
-    channel: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    q = select(deliveries)
-    if case_id:
-        q = q.where(deliveries.c.case_id == case_id)
-    if address:
-        q = q.where(deliveries.c.address == address)
-    if person_id:
-        q = q.where(deliveries.c.person_id == person_id)
-    if status:
-        q = q.where(deliveries.c.status == status)
-    if channel:
-        q = q.where(deliveries.c.channel == channel)
-    rows = await session.execute(q.order_by(deliveries.c.id).limit(limit))
-    return [to_public(r) for r in rows]
-
-
-async def mark_read(
-    *, session: AsyncSession, person_id: str, delivery_id: str, now: datetime
-) -> bool:
-    result = await session.execute(
-        update(deliveries)
-        .where(deliveries.c.delivery_id == delivery_id)
-        .where(deliveries.c.person_id == person_id)
-        .where(deliveries.c.channel == "inbox")
-        .values(read_at=now)
-        .returning(deliveries.c.id)
-    )
-    return result.first() is not None

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -21,14 +22,38 @@ from xinfang_shared.auth.security import actor_name
 from xinfang_shared.auth.service import principal_read
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.text import MultiLine, SingleLine
 
-from xinfang_notify import models, service
+from xinfang_notify import models, queries, service
 from xinfang_notify.auth import CurrentScope, get_principal, narrow, sees, within
 from xinfang_notify.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["notify 通知"], dependencies=[Depends(get_principal)])
 ALERT_NOT_FOUND = error_body("not_found", "预警不存在", "no such alert")
 PERSON_NOT_FOUND = error_body("not_found", "无此人员", "no such person")
+
+
+SEQ_MAX = 2**31 - 1  # the log's ids (an INTEGER column): a bigger ?after=/?since= is no id
+SeqQuery = Annotated[int, Query(ge=0, le=SEQ_MAX)]
+PersonPath = Annotated[SingleLine, Path(max_length=60)]
+NOT_A_SIGNER_ARGS = {
+    "code": "not_a_signer",
+    "zh": "您的角色不负责签收该单位的预警",
+    "en": "your role does not acknowledge the alerts of this unit",
+}
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    """The id a reconnecting EventSource sends; anything that is not one is ignored."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    seq = int(value)
+    return seq if seq <= SEQ_MAX else None
+
+
+def named(nc: service.NotifyContext, item: dict[str, Any]) -> dict[str, Any]:
+    """A notification as a person reads it: who it went to by name, not by code."""
+    return {**item, "recipient_name": nc.directory.recipient_name(item["recipient"], nc.tree)}
 
 
 def sse_frame(item: dict[str, Any]) -> str:
@@ -42,7 +67,7 @@ def _nc(request: Request) -> service.NotifyContext:
 
 
 OrgQuery = Annotated[
-    str | None,
+    SingleLine | None,
     Query(
         max_length=30,
         description="只看本单位及下级（须在本账号范围内）/ only this org unit and the units below "
@@ -100,9 +125,9 @@ async def stream(
     scope: CurrentScope,
     last_event_id: Annotated[str | None, Header()] = None,
     since: Annotated[
-        int | None, Query(ge=0, description="replay notifications after this id")
+        int | None, Query(ge=0, le=SEQ_MAX, description="replay notifications after this id")
     ] = None,
-    recipient: Annotated[str | None, Query(max_length=60)] = None,
+    recipient: Annotated[SingleLine | None, Query(max_length=60)] = None,
     org: OrgQuery = None,
 ) -> StreamingResponse:
     """The caller's notifications as they happen. The stream ends when the caller's token
@@ -113,9 +138,8 @@ async def stream(
     visible = notification_filter(scope, org)
     expires: int = request.state.token_expires
     sub = hub.subscribe()  # before the replay, so nothing falls between the two
-    start: int | None = since
-    if last_event_id and last_event_id.isdigit():
-        start = int(last_event_id)
+    resumed = parse_last_event_id(last_event_id)
+    start: int | None = since if resumed is None else resumed
 
     def wanted(item: dict[str, Any]) -> bool:
         if recipient and item["recipient"] != recipient:
@@ -124,15 +148,22 @@ async def stream(
 
     def expired() -> bool:
         # the token's time is up, or its account was disabled meanwhile (auth.revocation)
-        return rt.clock.now().timestamp() >= expires or rt.revocations.revoked(scope.principal)
+        # token time is the wall clock, not the demo clock (auth.deps.get_wall_clock)
+        return time.time() >= expires or rt.revocations.revoked(scope.principal)
 
     async def events() -> AsyncIterator[str]:
         last = start or 0
         try:
             yield "retry: 3000\n\n"
-            if start is not None:
+            if start is None:
+                # a client that asked for no replay still hears at once that it is connected
+                yield (
+                    ": 已连接，实时通知将陆续推送（?since=0 可回放全部记录）/ connected: live "
+                    "notifications follow (?since=0 replays the log)\n\n"
+                )
+            else:
                 async with rt.sessions() as session:
-                    backlog = await service.list_notifications(
+                    backlog = await queries.list_notifications(
                         session=session,
                         tree=nc.tree,
                         after_seq=start,
@@ -142,7 +173,7 @@ async def stream(
                 for item in backlog:
                     last = item["seq"]
                     if visible(item):
-                        yield sse_frame(item)
+                        yield sse_frame(named(nc, item))
             while not sub.dropped and not expired():
                 try:
                     item = await asyncio.wait_for(sub.queue.get(), heartbeat)
@@ -156,7 +187,7 @@ async def stream(
                 if item["seq"] <= last or not wanted(item) or expired():
                     continue
                 last = item["seq"]
-                yield sse_frame(item)
+                yield sse_frame(named(nc, item))
         finally:
             hub.unsubscribe(sub)
 
@@ -172,16 +203,17 @@ async def notifications(
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
-    case_id: str | None = None,
-    recipient: str | None = None,
+    case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
+    recipient: Annotated[SingleLine | None, Query(max_length=60)] = None,
     org: OrgQuery = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    tree = _nc(request).tree
+    nc = _nc(request)
+    tree = nc.tree
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await service.list_notifications(
+        return await queries.list_notifications(
             session=session,
             tree=tree,
             after_seq=after,
@@ -190,7 +222,7 @@ async def notifications(
             limit=n,
         )
 
-    return await _take(fetch, notification_filter(scope, org), limit)
+    return [named(nc, n) for n in await _take(fetch, notification_filter(scope, org), limit)]
 
 
 @router.get("/deliveries", summary="投递记录 / delivery log (by case, address, person)")
@@ -198,11 +230,11 @@ async def delivery_log(
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
-    case_id: str | None = None,
-    address: Annotated[str | None, Query(max_length=300)] = None,
-    person: Annotated[str | None, Query(max_length=60)] = None,
+    case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
+    address: Annotated[SingleLine | None, Query(max_length=300)] = None,
+    person: Annotated[SingleLine | None, Query(max_length=60)] = None,
     status: Annotated[str | None, Query(pattern="^(pending|sent|dead|skipped)$")] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
+    channel: Annotated[SingleLine | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[dict[str, Any]]:
     directory = _nc(request).directory
@@ -215,7 +247,7 @@ async def delivery_log(
         return who is not None and sees(scope, who.unit)
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await service.list_deliveries(
+        return await queries.list_deliveries(
             session=session,
             case_id=case_id,
             address=address,
@@ -236,7 +268,7 @@ def _person_in_scope(request: Request, scope: Scope, person_id: str) -> None:
 
 @router.get("/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
 async def inbox(
-    person_id: str,
+    person_id: PersonPath,
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
@@ -244,7 +276,7 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     _person_in_scope(request, scope, person_id)
-    rows = await service.list_deliveries(
+    rows = await queries.list_deliveries(
         session=session, person_id=person_id, channel="inbox", limit=limit
     )
     return [r for r in rows if not unread or r["read_at"] is None]
@@ -252,8 +284,8 @@ async def inbox(
 
 @router.post("/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read")
 async def read(
-    person_id: str,
-    delivery_id: str,
+    person_id: PersonPath,
+    delivery_id: Annotated[SingleLine, Path(max_length=36)],
     request: Request,
     rt: RuntimeDep,
     scope: CurrentScope,
@@ -261,7 +293,7 @@ async def read(
 ) -> Any:
     _person_in_scope(request, scope, person_id)
     async with session.begin():
-        ok = await service.mark_read(
+        ok = await queries.mark_read(
             session=session, person_id=person_id, delivery_id=delivery_id, now=rt.clock.now()
         )
     if not ok:
@@ -269,39 +301,62 @@ async def read(
     return {"delivery_id": delivery_id, "read": True}
 
 
+def signs_for(nc: service.NotifyContext, scope: Scope, unit_code: str) -> bool:
+    """May the caller acknowledge an alert awaiting ``unit_code``? The roles the directory
+    names for the unit (a service account acts for the person it names)."""
+    principal = scope.principal
+    return principal.kind == "service" or nc.directory.signs_for(
+        principal.role.value, unit_code, nc.tree
+    )
+
+
 @router.get("/alerts", summary="预警（须签收）/ alerts that must be acknowledged")
 async def list_alerts(
+    request: Request,
     scope: CurrentScope,
     session: SessionDep,
     open: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
+    """Each with ``can_acknowledge``: whether the caller may sign for it now (the dashboard
+    shows its 签收 button then only)."""
+    nc = _nc(request)
+
     async def fetch(n: int) -> list[dict[str, Any]]:
         return await service.list_alerts(session=session, open_only=open, limit=n)
 
-    return await _take(fetch, lambda a: alert_visible(scope, a), limit)
+    rows = await _take(fetch, lambda a: alert_visible(scope, a), limit)
+    return [
+        {
+            **a,
+            "can_acknowledge": a["acknowledged_at"] is None
+            and signs_for(nc, scope, a["unit_code"]),
+        }
+        for a in rows
+    ]
 
 
 class AckRequest(BaseModel):
-    by: str | None = Field(
+    by: SingleLine | None = Field(
         default=None,
         min_length=1,
         max_length=60,
         description="签收人：登录用户本人；仅服务账号可代为填写 / recorded as the logged-in "
         "user; only a service account may name the person it acts for",
     )
-    unit_code: str | None = Field(
+    unit_code: SingleLine | None = Field(
         default=None,
         max_length=30,
         description="签收单位：登录用户的单位；仅服务账号可填写 / the caller's unit; only a "
         "service account may name one (inside its scope)",
     )
-    note: str | None = Field(default=None, max_length=500, description="处置意见")
+    note: MultiLine | None = Field(default=None, max_length=500, description="处置意见")
 
 
 @router.post("/alerts/{alert_id}/ack", summary="签收预警 / acknowledge an alert")
 async def acknowledge(
-    alert_id: str,
+    alert_id: Annotated[SingleLine, Path(max_length=36)],
+    request: Request,
     rt: RuntimeDep,
     scope: CurrentScope,
     session: SessionDep,
@@ -328,6 +383,8 @@ async def acknowledge(
             ).first()
             if found is None or not alert_visible(scope, found):
                 not_found_outside_scope(ALERT_NOT_FOUND)
+            if not signs_for(_nc(request), scope, found.unit_code):
+                return error_response(403, **NOT_A_SIGNER_ARGS)
             row = await service.acknowledge(
                 session=session,
                 alert_id=alert_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -15,32 +16,82 @@ from xinfang_routing.config import RoutingSettings
 from xinfang_routing.main import create_app
 
 
-async def _load_org(text: str, actor: str) -> dict[str, object]:
-    from xinfang_shared import db
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment
+        return "unknown"
+
+
+async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, object]:
+    """Load a tree as the API does (validated against the deployment, refused if it drops what
+    open cases need unless forced), audited under the operating-system user who ran it."""
+    from xinfang_shared import db, org
     from xinfang_shared.clock import SystemClock
 
-    from xinfang_routing import models, service
+    from xinfang_routing import models, orgadmin, service
 
     settings = RoutingSettings()
+    actor, actor_org = f"命令行（{_os_user()}）"[:60], settings.deployment.scope
+    now = SystemClock().now()
     engine = db.create_engine(settings.database_url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(models.metadata.create_all)
-        async with db.sessionmaker(engine)() as session, session.begin():
-            tree, vid = await service.store_org_tree(
-                session=session,
-                text=text,
-                actor=actor,
-                now=SystemClock().now(),
-            )
+        async with db.sessionmaker(engine)() as session:
+            try:
+                async with session.begin():
+                    found = await service.active_org_tree(session=session)
+                    tree, vid, change = await orgadmin.load_tree(
+                        session=session,
+                        text=text,
+                        current=found[0] if found else None,
+                        deployment=settings.deployment,
+                        actor=actor,
+                        force=force,
+                        now=now,
+                    )
+                    await orgadmin.record(
+                        session=session,
+                        actor=actor,
+                        actor_org=actor_org,
+                        outcome="loaded",
+                        now=now,
+                        version=tree.version,
+                        version_id=vid,
+                        forced=force,
+                        reason=reason,
+                        change=change,
+                    )
+            except (org.OrgTreeError, orgadmin.TreeInUse) as exc:
+                async with session.begin():
+                    await orgadmin.record(
+                        session=session,
+                        actor=actor,
+                        actor_org=actor_org,
+                        outcome="invalid" if isinstance(exc, org.OrgTreeError) else "in_use",
+                        now=now,
+                        reason=reason,
+                        change=getattr(exc, "change", None),
+                        problems=[p.as_dict() for p in exc.details]
+                        if isinstance(exc, org.OrgTreeError)
+                        else exc.holding,
+                    )
+                raise
         return {
             "version": tree.version,
             "version_id": vid,
             "units": len(tree.units),
             "departments": len(tree.departments),
+            **change.as_dict(),
         }
     finally:
         await engine.dispose()
+
+
+def _refused(error: str, **extra: object) -> int:
+    print(json.dumps({"error": error, **extra}, ensure_ascii=False), file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,27 +101,38 @@ def main(argv: list[str] | None = None) -> int:
         "load-org", help="validate and store an org tree YAML as the active version"
     )
     load.add_argument("file", type=Path)
-    load.add_argument("--actor", default="cli")
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="load even if it drops units or departments that open cases need",
+    )
+    load.add_argument("--reason", help="why (required with --force)")
     args = parser.parse_args(argv)
     if args.cmd == "load-org":
         from xinfang_shared.org import OrgTreeError
+        from xinfang_shared.text import text_problem
 
+        from xinfang_routing.orgadmin import TreeInUse
+
+        reason = (args.reason or "").strip() or None
+        if (args.force and not reason) or (reason and text_problem(reason)):
+            return _refused("强制加载须说明理由（--reason，可见文字）/ --force needs a --reason")
         try:
-            print(
-                json.dumps(
-                    asyncio.run(_load_org(args.file.read_text(encoding="utf-8"), args.actor)),
-                    ensure_ascii=False,
-                )
-            )
+            text = args.file.read_text(encoding="utf-8")
+            loaded = asyncio.run(_load_org(text, force=args.force, reason=reason))
         except OrgTreeError as exc:
-            print(
-                json.dumps(
-                    {"error": "invalid org tree; nothing changed", "problems": exc.problems},
-                    ensure_ascii=False,
-                ),
-                file=sys.stderr,
+            return _refused(
+                "组织机构树校验失败，未作任何修改 / invalid org tree", problems=exc.problems
             )
-            return 2
+        except TreeInUse as exc:
+            return _refused(
+                "新的组织机构树删除了仍有在办案件的单位或部门，未作任何修改（--force --reason）"
+                " / the tree drops units or departments that open cases need",
+                holding=exc.holding,
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            return _refused(f"无法读取文件 / cannot read the file: {exc}")
+        print(json.dumps(loaded, ensure_ascii=False))
         return 0
     settings = RoutingSettings()
     serve(

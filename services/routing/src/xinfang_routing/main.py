@@ -3,10 +3,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from xinfang_shared import org
-from xinfang_shared.auth.deps import install_auth_errors
+from xinfang_shared.auth.deps import get_org_tree, install_auth_errors
 from xinfang_shared.runtime import ServiceRuntime, health_router
+from xinfang_shared.web import install_platform
 
 from xinfang_routing import consumers, models, service
 from xinfang_routing.classifier import default_classifier
@@ -57,8 +58,15 @@ async def prepare(runtime: ServiceRuntime, ctx: service.RoutingContext) -> None:
         await service.refresh_index(session=session, index=ctx.index)
 
 
+async def routing_tree(request: Request) -> org.OrgTree:
+    """Scopes are checked against the tree routing routes by (the newest loaded version)."""
+    ctx: service.RoutingContext = request.app.state.routing
+    return ctx.tree
+
+
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +81,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="信访分办 Routing", version="0.2.0", lifespan=lifespan)
     install_auth_errors(app)
+    app.dependency_overrides[get_org_tree] = routing_tree
     app.include_router(health_router())
     app.include_router(router)
+    # an org tree may be up to org.MAX_TREE_BYTES (its own check answers 413 past that)
+    body_limit = max(settings.max_body_bytes, org.MAX_TREE_BYTES + 64_000)
+    install_platform(app, max_body_bytes=body_limit, home="/docs")
     return app

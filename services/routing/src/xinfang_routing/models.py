@@ -1,4 +1,4 @@
-"""Routing's tables: the org tree versions it routes by, every hop of every case (who sent it
+"""Routing's tables: the org tree versions it routes by and the audit of loading them, every hop of every case (who sent it
 where, when, why), each case's current assignment, and the repeat index."""
 
 from __future__ import annotations
@@ -29,6 +29,24 @@ org_tree_versions = Table(
     Column("departments", Integer, nullable=False),
     Column("loaded_by", String(60), nullable=False),
     Column("loaded_at", AwareDateTime(), nullable=False),
+)
+
+# Every attempt to load a tree, refused ones included: who (from the token), when, what it
+# would have changed, why refused, and the reason given when forced.
+org_tree_audit = Table(
+    "org_tree_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", AwareDateTime(), nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("actor_org", String(40), nullable=False),
+    Column("outcome", String(20), nullable=False),  # loaded | forbidden | invalid | in_use
+    Column("version", String(60), nullable=True),
+    Column("version_id", Integer, nullable=True),
+    Column("forced", Boolean, nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("changes", JSON, nullable=True),  # units/departments added and removed
+    Column("problems", JSON, nullable=True),  # why it was refused (the first ones)
 )
 
 hops = Table(

@@ -3,6 +3,7 @@ caller does."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -72,7 +73,16 @@ async def store_org_tree(
     *, session: AsyncSession, text: str, actor: str, now: datetime
 ) -> tuple[org.OrgTree, int]:
     """Validate and store a tree version (raises OrgTreeError, storing nothing)."""
-    tree = org.loads(text)
+    tree = await asyncio.to_thread(org.loads, text)
+    return tree, await insert_tree_version(
+        session=session, tree=tree, text=text, actor=actor, now=now
+    )
+
+
+async def insert_tree_version(
+    *, session: AsyncSession, tree: org.OrgTree, text: str, actor: str, now: datetime
+) -> int:
+    """Store a validated tree as the newest (active) version; its id."""
     result = await session.execute(
         insert(org_tree_versions)
         .values(
@@ -85,7 +95,7 @@ async def store_org_tree(
         )
         .returning(org_tree_versions.c.id)
     )
-    return tree, int(result.scalar_one())
+    return int(result.scalar_one())
 
 
 async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] | None:
@@ -96,7 +106,7 @@ async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] |
     ).first()
     if row is None:
         return None
-    return org.loads(row.source), int(row.id)
+    return await asyncio.to_thread(org.loads, row.source), int(row.id)
 
 
 async def refresh_org_tree(

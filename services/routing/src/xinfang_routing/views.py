@@ -3,12 +3,12 @@ preview, and the org-tree admin API."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from xinfang_shared import org
+from sqlalchemy.exc import IntegrityError
 from xinfang_shared.auth.deps import (
     CurrentScope,
     get_principal,
@@ -21,13 +21,19 @@ from xinfang_shared.auth.security import actor_name
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.text import SingleLine, text_problem
 
-from xinfang_routing import service
+from xinfang_routing import permissions, service
+from xinfang_routing.admin_views import router as admin_router
+from xinfang_routing.permissions import Refusal
 from xinfang_routing.service import RoutingContext
 
 # Every call names its caller; a case outside the caller's org subtree is answered as missing.
 router = APIRouter(prefix="/api/v1", tags=["routing 分办"], dependencies=[Depends(get_principal)])
 CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
+CASE_ID_MAX = 36  # routing_cases.case_id
+# the hop's reason column holds 500: "承办单位提出异议：" + the reason
+REASON_MAX = 480
 
 
 def visible(scope: Scope, case: Any) -> bool:
@@ -44,7 +50,14 @@ def visible(scope: Scope, case: Any) -> bool:
     return any(c and scope.covers(c) for c in codes)
 
 
-async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> None:
+def _plausible_id(case_id: str) -> bool:
+    return 0 < len(case_id) <= CASE_ID_MAX and text_problem(case_id) is None
+
+
+async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> Any:
+    """The case, unless it is missing or outside the caller's scope (404 either way)."""
+    if not _plausible_id(case_id):
+        not_found_outside_scope(CASE_NOT_FOUND)  # no such id can exist
     try:
         case = await service.get_case_or_raise(session=session, case_id=case_id)
     except service.CaseNotFound:
@@ -52,6 +65,7 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> N
     if not visible(scope, case):
         not_found_outside_scope(CASE_NOT_FOUND)
     await session.rollback()  # the check's read; a change runs in its own transaction
+    return case
 
 
 def _ctx(request: Request) -> RoutingContext:
@@ -61,6 +75,10 @@ def _ctx(request: Request) -> RoutingContext:
 
 def _not_found() -> JSONResponse:
     return error_response(404, "not_found", "案件不存在", "no such case")
+
+
+def _refused(r: Refusal) -> JSONResponse:
+    return error_response(r.status, r.code, r.zh, r.en)
 
 
 @router.get("/cases/{case_id}", summary="分办情况 / routing of a case")
@@ -76,15 +94,24 @@ async def case_hops(case_id: str, scope: CurrentScope, session: SessionDep) -> l
 
 
 class ObjectionCreate(BaseModel):
-    department_code: str = Field(min_length=3, max_length=30, description="提出异议的承办单位代码")
-    reason: str = Field(min_length=2, max_length=500, description="异议理由")
-    actor: str | None = Field(default=None, max_length=60, description="经办人（默认为登录用户）")
+    department_code: SingleLine | None = Field(
+        default=None,
+        min_length=3,
+        max_length=30,
+        description="提出异议的承办单位代码（默认为登录用户所在单位；服务账号须填写）",
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="异议理由")
+    actor: SingleLine | None = Field(
+        default=None, max_length=60, description="经办人（仅服务账号可填；人员以登录用户为准）"
+    )
 
 
 class ReassignCreate(BaseModel):
-    to_department_code: str = Field(min_length=3, max_length=30, description="改派至的部门代码")
-    reason: str = Field(min_length=2, max_length=500)
-    actor: str | None = Field(default=None, max_length=60)
+    to_department_code: SingleLine = Field(
+        min_length=3, max_length=30, description="改派至的部门代码"
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="改派理由")
+    actor: SingleLine | None = Field(default=None, max_length=60)
 
 
 async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: Any) -> Any:
@@ -97,6 +124,13 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
         return _not_found()
     except service.Conflict as exc:
         return error_response(409, "conflict", exc.zh, exc.en, **exc.extra)
+    except IntegrityError:  # another correction of the same case committed the same hop first
+        return error_response(
+            409,
+            "conflict",
+            "该件刚被他人改动（异议或改派），请刷新后重试",
+            "the case was just changed by another correction; reload and try again",
+        )
     rt.relay.wake()
     return routed.model_dump(mode="json")
 
@@ -112,22 +146,24 @@ async def objection(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    if scope.principal.role is Role.HANDLER and body.department_code != scope.principal.org_code:
-        return error_response(
-            403,
-            "forbidden",
-            "只能以本单位名义提出异议",
-            "a handler objects in the name of its own unit only",
-        )
-    body.actor = actor_name(scope.principal, body.actor)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    who = scope.principal
+    if not permissions.may_object(who, case.holder_code, _ctx(request).tree):
+        return _refused(permissions.NOT_THE_HOLDER)
+    # a person objects for the body holding the case (checked above); a service names it
+    department = case.holder_code
+    if who.role is Role.SERVICE:
+        department = body.department_code or case.holder_code
+    elif body.department_code not in (None, case.holder_code):
+        return _refused(permissions.NOT_THE_HOLDER)
+    body.actor = actor_name(who, body.actor)
     return await _correct(
         request,
         rt,
         session,
         service.object_to_case,
         case_id=case_id,
-        department_code=body.department_code,
+        department_code=department,
         reason=body.reason,
         actor=body.actor,
     )
@@ -146,7 +182,17 @@ async def reassign(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    ctx = _ctx(request)
+    refusal = permissions.reassign_refusal(
+        scope=scope,
+        to_code=body.to_department_code,
+        confidential=bool(case.confidential),
+        tree=ctx.tree,
+        rules=ctx.rules,
+    )
+    if refusal is not None:
+        return _refused(refusal)
     body.actor = actor_name(scope.principal, body.actor)
     return await _correct(
         request,
@@ -162,7 +208,7 @@ async def reassign(
 
 class ClassifyRequest(BaseModel):
     content: str = Field(min_length=1, max_length=20_000)
-    title: str = ""
+    title: str = Field(default="", max_length=200)
 
 
 @router.post("/classify", summary="问题类别识别预览 / classification preview for registrars")
@@ -178,48 +224,4 @@ async def classify(body: ClassifyRequest, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/admin/org-tree", summary="当前组织机构树 / the org tree in use")
-async def get_org_tree(request: Request) -> dict[str, Any]:
-    tree = _ctx(request).tree
-    return {
-        "version": tree.version,
-        "units": len(tree.units),
-        "departments": len(tree.departments),
-        "version_id": _ctx(request).tree_version_id,
-    }
-
-
-@router.put(
-    "/admin/org-tree",
-    summary="加载组织机构树（YAML）/ load a new org tree",
-    responses={422: {"description": "校验失败，未作任何修改"}},
-    dependencies=[Depends(require_roles(Role.ADMIN, Role.SERVICE))],
-)
-async def put_org_tree(
-    request: Request,
-    rt: RuntimeDep,
-    session: SessionDep,
-    text: Annotated[str, Body(media_type="application/yaml")],
-    actor: str = "admin",
-) -> Any:
-    try:
-        async with session.begin():
-            tree, version_id = await service.store_org_tree(
-                session=session, text=text, actor=actor, now=rt.clock.now()
-            )
-    except org.OrgTreeError as exc:
-        return error_response(
-            422,
-            "invalid_org_tree",
-            "组织机构树校验失败，未作任何修改",
-            "invalid org tree; nothing changed",
-            problems=exc.problems,
-        )
-    ctx = _ctx(request)
-    ctx.tree, ctx.tree_version_id = tree, version_id
-    return {
-        "version": tree.version,
-        "units": len(tree.units),
-        "departments": len(tree.departments),
-        "version_id": version_id,
-    }
+router.include_router(admin_router)

@@ -13,7 +13,7 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
 )
 
-from xinfang_supervision import service
+from xinfang_supervision import mirror, service
 
 # case.routed and case.linked open and join cases; the others keep this level's copy of a case
 # another level runs (a county's township cases, the city's escalated ones) in step.
@@ -47,23 +47,23 @@ def handlers(
 
     async def on_status_changed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseStatusChanged)
-        await service.mirror_status(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await mirror.mirror_status(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_escalated(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseEscalated)
-        await service.mirror_escalation(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await mirror.mirror_escalation(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_order(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, SupervisionOrderIssued)
-        await service.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await mirror.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_leader(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseLeaderNamed)
-        await service.mirror_leader(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await mirror.mirror_leader(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_feedback(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, SupervisionFeedbackGiven)
-        await service.mirror_feedback(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await mirror.mirror_feedback(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     return {
         CaseLeaderNamed.TYPE: on_leader,

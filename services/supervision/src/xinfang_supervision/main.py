@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from types import SimpleNamespace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from xinfang_shared import org
 from xinfang_shared.auth.deps import (
+    AuthHTTPError,
     CurrentScope,
     get_principal,
     install_auth_errors,
@@ -23,13 +25,22 @@ from xinfang_shared.clock import ManualClock
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, ServiceRuntime, SessionDep, health_router
+from xinfang_shared.text import MultiLine, SingleLine
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.web import install_platform
 
-from xinfang_supervision import consumers, models, service
+from xinfang_supervision import (
+    consumers,
+    holiday_notices,
+    labels,
+    models,
+    permissions,
+    service,
+)
 from xinfang_supervision.config import SupervisionSettings
 from xinfang_supervision.emerging import EmergingConfig, EmergingDetector
 from xinfang_supervision.emerging import list_alerts as list_emerging
-from xinfang_supervision.lifecycle import Action
+from xinfang_supervision.lifecycle import Action, State
 from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.sweeper import Sweeper
 
@@ -51,7 +62,18 @@ def visible(scope: Scope, case: Any) -> bool:
     )
 
 
+# Case and order ids are UUIDs (or, from other deployments, short codes): anything else (NUL,
+# control characters, a 300-character string) cannot name one and is answered as missing.
+ID_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def well_formed(identifier: str) -> bool:
+    return ID_PATTERN.fullmatch(identifier) is not None
+
+
 async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> Any:
+    if not well_formed(case_id):
+        not_found_outside_scope(CASE_NOT_FOUND)
     try:
         case = await service.get_case_or_raise(session=session, case_id=case_id)
     except service.CaseNotFound:
@@ -63,21 +85,57 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> A
 
 
 class ActionRequest(BaseModel):
-    """One step of the lifecycle. Which fields are required depends on the action."""
+    """One step of the lifecycle. Which fields are required depends on the action. The approver
+    of an extension is the calling leader's account (from the token), never a field."""
 
-    actor: str | None = Field(
-        default=None, max_length=60, description="经办人（默认为登录用户）/ defaults to the caller"
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = Field(
+        default=None, description="经办人（仅服务账号代办时使用；默认为登录用户）"
     )
-    reason: str | None = Field(default=None, max_length=2000, description="理由（不予受理、延期）")
-    approver: str | None = Field(default=None, max_length=60, description="批准人（延期）")
-    days: int | None = Field(default=None, description="延长天数")
-    outcome: str | None = Field(
-        default=None, max_length=200, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
+    reason: Annotated[MultiLine, Field(max_length=2000)] | None = Field(
+        default=None, description="理由（不予受理、延期）"
     )
-    facts: str | None = Field(default=None, max_length=5000, description="查明的事实")
-    reasons: str | None = Field(default=None, max_length=5000, description="理由")
-    legal_basis: str | None = Field(default=None, max_length=2000, description="法律依据")
-    text: str | None = Field(default=None, max_length=10000)
+    days: int | None = Field(default=None, ge=1, le=3650, strict=True, description="延长天数")
+    outcome: Annotated[SingleLine, Field(max_length=200)] | None = Field(
+        default=None, description="处理意见：予以支持 / 作出解释说明 / 不予支持"
+    )
+    facts: Annotated[MultiLine, Field(max_length=5000)] | None = Field(
+        default=None, description="查明的事实"
+    )
+    reasons: Annotated[MultiLine, Field(max_length=5000)] | None = Field(
+        default=None, description="理由"
+    )
+    legal_basis: Annotated[MultiLine, Field(max_length=2000)] | None = Field(
+        default=None, description="法律依据"
+    )
+    text: Annotated[MultiLine, Field(max_length=10000)] | None = None
+
+
+REVIEW_STEPS = {"request_review", "answer_review"}
+REREVIEW_STEPS = {"request_rereview", "answer_rereview", "hearing"}
+
+
+def step_body(tree: org.OrgTree, case: Any, step: str) -> str:
+    """The body a step belongs to: the reviewing office for review steps (the office above the
+    handling body; for a re-review the one above that), else the handling body."""
+    if step in REVIEW_STEPS | REREVIEW_STEPS:
+        reviewer = service.office_above(tree, case.unit_code) or case.unit_code
+        if step in REREVIEW_STEPS:
+            return service.office_above(tree, reviewer) or reviewer
+        return str(reviewer)
+    return str(case.unit_code)
+
+
+def may_take(request: Request, scope: Scope, case: Any, step: str) -> None:
+    """403 (with who may) unless the caller may take ``step`` on ``case``."""
+    tree = request.app.state.supervision.tree
+    body = step_body(tree, case, step)
+    try:
+        permissions.check(
+            step, scope=scope, tree=tree, body=body, body_name=service.display_name(tree, body)
+        )
+    except permissions.Forbidden as exc:
+        raise AuthHTTPError(403, error_body("forbidden", exc.zh, exc.en)) from None
 
 
 async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwargs: Any) -> Any:
@@ -99,11 +157,14 @@ async def _do(request: Request, rt: ServiceRuntime, session: Any, fn: Any, **kwa
 async def list_cases(
     scope: CurrentScope,
     session: SessionDep,
-    status: Annotated[str | None, Query(max_length=30)] = None,
+    status: Annotated[State | None, Query(description="案件状态")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     rows = await service.list_cases(session=session, status=status)
-    return [dict(r._mapping) for r in rows if visible(scope, r)][:limit]
+    categories = await labels.category_names(session)
+    return [labels.label_case(dict(r._mapping), categories) for r in rows if visible(scope, r)][
+        :limit
+    ]
 
 
 @router.get("/cases/{case_id}", summary="案件办理情况 / case state, deadlines, history, orders")
@@ -133,7 +194,8 @@ async def act(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, action.value)
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -147,9 +209,46 @@ async def act(
     )
 
 
+class ExtensionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    days: int = Field(ge=1, le=3650, strict=True, description="申请延长的天数")
+    reason: Annotated[MultiLine, Field(min_length=2, max_length=2000)] = Field(
+        description="延期理由"
+    )
+
+
+@router.post(
+    "/cases/{case_id}/extension-request",
+    summary="申请延期（由本机关负责人以 extend 批准）/ ask a leader of the body for an extension",
+)
+async def extension_request(
+    case_id: str,
+    body: ExtensionRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
+) -> Any:
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "request_extension")
+    return await _do(
+        request,
+        rt,
+        session,
+        service.request_extension,
+        sc=request.app.state.supervision,
+        case_id=case_id,
+        days=body.days,
+        reason=body.reason,
+        actor=actor_name(scope.principal, body.actor),
+    )
+
+
 class HearingRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    days: int
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    days: int = Field(ge=1, le=90, strict=True, description="听证天数")
 
 
 @router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
@@ -161,7 +260,8 @@ async def hearing(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "hearing")
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -176,8 +276,11 @@ async def hearing(
 
 
 class LeaderRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    leader: str = Field(min_length=1, max_length=60, description="包案领导姓名")
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    leader: Annotated[SingleLine, Field(min_length=1, max_length=60)] = Field(
+        description="包案领导姓名"
+    )
 
 
 @router.post("/cases/{case_id}/leader", summary="确定包案领导 / name the leader in charge")
@@ -189,7 +292,8 @@ async def leader(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    may_take(request, scope, case, "leader")
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -204,8 +308,11 @@ async def leader(
 
 
 class FeedbackRequest(BaseModel):
-    actor: str | None = Field(default=None, max_length=60)
-    text: str = Field(min_length=2, max_length=10000, description="书面反馈")
+    model_config = ConfigDict(extra="forbid")
+    actor: Annotated[SingleLine, Field(max_length=60)] | None = None
+    text: Annotated[MultiLine, Field(min_length=2, max_length=10000)] = Field(
+        description="书面反馈"
+    )
 
 
 @router.post("/orders/{order_id}/feedback", summary="督办反馈 / written feedback on a 督办 order")
@@ -217,12 +324,18 @@ async def feedback(
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
-    case_id = await service.case_of_order_or_none(session=session, order_id=order_id)
-    if case_id is None:
+    known = well_formed(order_id)
+    case_id = known and await service.case_of_order_or_none(session=session, order_id=order_id)
+    if not case_id:
         not_found_outside_scope(
             error_body("not_found", "督办单不存在", "no such supervision order")
         )
-    await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
+    case = await case_in_scope_or_404(session=session, case_id=str(case_id), scope=scope)
+    issued_to = await service.order_recipient(session=session, order_id=order_id)
+    await session.rollback()  # the read; the feedback runs in a transaction of its own
+    may_take(
+        request, scope, SimpleNamespace(unit_code=issued_to or case.unit_code), "order_feedback"
+    )
     body.actor = actor_name(scope.principal, body.actor)
     return await _do(
         request,
@@ -240,8 +353,22 @@ async def feedback(
 async def emerging_alerts(
     scope: CurrentScope, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
-    alerts = await list_emerging(session=session, limit=limit)
-    return [a for a in alerts if scope.covers(a["place_code"])]
+    """Alerts about places in the caller's subtree; a handler sees those with a case its own
+    unit handles (scoped like its case list)."""
+    categories = await labels.category_names(session)
+    alerts = [
+        {**a, "category_label": categories.get(a["category"], a["category"])}
+        for a in await list_emerging(session=session, limit=limit)
+    ]
+    if scope.principal.role is not Role.HANDLER:
+        return [a for a in alerts if scope.covers(a["place_code"])]
+    members = {m["case_id"] for a in alerts for m in a["members"]}
+    units = await service.units_of_cases(session=session, case_ids=members)
+    return [
+        a
+        for a in alerts
+        if any(scope.may_handle(units.get(m["case_id"], "")) for m in a["members"])
+    ]
 
 
 @router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
@@ -256,7 +383,7 @@ async def overdue(
     units = [
         u
         for u in await service.overdue_report(session=session, today=today)
-        if scope.covers(u["unit_code"])
+        if scope.may_handle(u["unit_code"])  # a handler: its own unit's, like its case list
     ]
     return {
         "title": f"{year}年第{week}周信访事项超期情况通报",
@@ -269,7 +396,81 @@ async def overdue(
 @router.get("/backlog", summary="积案 / backlog cases")
 async def backlog(scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
     cases = await service.backlog_cases(session=session)
-    return [c for c in cases if visible(scope, SimpleNamespace(**c))]
+    categories = await labels.category_names(session)
+    return [labels.label_case(c, categories) for c in cases if visible(scope, SimpleNamespace(**c))]
+
+
+# --- the holiday calendar (放假安排通知) -------------------------------------------------
+
+CALENDAR_ADMIN_ONLY = error_body(
+    "forbidden",
+    "只有本级（部署顶层单位）的管理员可以载入放假安排通知",
+    "only an administrator of this deployment's top unit may load holiday notices",
+)
+
+
+def require_calendar_admin(scope: Scope, sc: service.SupervisionContext) -> None:
+    if scope.principal.role is not Role.ADMIN or scope.unit_code != sc.deployment.scope:
+        raise AuthHTTPError(403, CALENDAR_ADMIN_ONLY)
+
+
+@router.get(
+    "/admin/holiday-notices",
+    summary="放假安排通知与日历来源 / holiday notices loaded, each year's calendar source",
+)
+async def holiday_calendar(
+    request: Request, rt: RuntimeDep, session: SessionDep, scope: CurrentScope
+) -> dict[str, Any]:
+    sc: service.SupervisionContext = request.app.state.supervision
+    require_calendar_admin(scope, sc)
+    today = local_date(rt.clock.now())
+    years = sorted({*sc.calendar.notices, *holiday_notices.years_ahead(today)})
+    rows = {y: await holiday_notices.newest_row(session=session, year=y) for y in years}
+    return {
+        "years": [holiday_notices.year_view(sc.calendar, y, rows[y]) for y in years],
+        "warnings": holiday_notices.calendar_warnings(sc.calendar, today),
+    }
+
+
+@router.put(
+    "/admin/holiday-notices/{year}",
+    summary="载入某年的放假安排通知 / load a year's holiday notice (days off, make-up workdays)",
+)
+async def load_holiday_notice(
+    year: Annotated[int, Path(ge=holiday_notices.MIN_YEAR, le=holiday_notices.MAX_YEAR)],
+    body: holiday_notices.NoticeRequest,
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    scope: CurrentScope,
+) -> Any:
+    sc: service.SupervisionContext = request.app.state.supervision
+    require_calendar_admin(scope, sc)
+    try:
+        async with session.begin():
+            uow = UnitOfWork(session)
+            result = await holiday_notices.load_notice(
+                uow=uow,
+                sc=sc,
+                year=year,
+                req=body,
+                actor=actor_name(scope.principal),
+                now=rt.clock.now(),
+            )
+            await uow.flush()
+    except holiday_notices.NoticeInvalid as exc:
+        return error_response(
+            422,
+            "invalid_notice",
+            "；".join(zh for zh, _ in exc.problems),
+            "; ".join(en for _, en in exc.problems),
+            problems=[{"zh": zh, "en": en} for zh, en in exc.problems],
+        )
+    async with session.begin():
+        sc.calendar = await holiday_notices.calendar_from_db(session=session)
+    rt.relay.wake()
+    request.app.state.sweeper.kick()
+    return result
 
 
 @router.post(
@@ -330,6 +531,7 @@ def bootstrap(
 
 def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
     settings = settings or SupervisionSettings()
+    settings.refuse_demo_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -347,4 +549,5 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
     install_auth_errors(app)
     app.include_router(health_router())
     app.include_router(router)
+    install_platform(app, max_body_bytes=settings.max_body_bytes, home="/docs")
     return app

@@ -148,3 +148,42 @@ repeat_wave_alerts = Table(
 )
 
 outbox, processed_events = messaging_tables(metadata)
+
+# The yearly holiday notices (放假安排的通知) an administrator loaded: one row per load, never
+# updated (the audit trail); a year's notice in force is its newest row.
+holiday_notices = Table(
+    "sup_holiday_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("document", String(100), nullable=False),  # 文号, e.g. 国办发明电〔2026〕7号
+    Column("holidays", JSON, nullable=False),  # [{name, start, end}] as the notice lists them
+    Column("days_off", JSON, nullable=False),  # ["YYYY-MM-DD", …]
+    Column("workdays", JSON, nullable=False),  # make-up working days
+    Column("reason", Text, nullable=True),
+    Column("loaded_by", String(60), nullable=False),
+    Column("loaded_at", AwareDateTime(), nullable=False),
+)
+
+# A handler's request to extend the handling period, until a leader of the body decides it.
+extension_requests = Table(
+    "sup_extension_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("days", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(60), nullable=False),
+    Column("requested_at", AwareDateTime(), nullable=False),
+    Column("decision", String(20), nullable=True),  # None pending | approved
+    Column("decided_by", String(60), nullable=True),
+    Column("decided_at", AwareDateTime(), nullable=True),
+)
+
+# The Chinese name of each matter (category) code, as routing's rules name it on case.routed.
+category_labels = Table(
+    "sup_category_labels",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("label", String(100), nullable=False),
+)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
-from xinfang_shared.workdays import add_working_days, next_workday_on_or_after
+from xinfang_shared.workdays import BUILT_IN, WorkCalendar
 
 KINDS = (
     "triage",
@@ -31,12 +31,12 @@ class Limit:
     label: str
     basis: str
 
-    def due(self, start: date, extra_days: int = 0) -> date:
+    def due(self, start: date, extra_days: int = 0, *, calendar: WorkCalendar = BUILT_IN) -> date:
         """The last day of the period that starts the day after ``start`` (the start day is not
         counted); a calendar-day period ending on a holiday runs to the next working day."""
         if self.working:
-            return add_working_days(start, self.days + extra_days)
-        return next_workday_on_or_after(start + timedelta(days=self.days + extra_days))
+            return calendar.add_working_days(start, self.days + extra_days)
+        return calendar.next_workday_on_or_after(start + timedelta(days=self.days + extra_days))
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ from xinfang_shared.events import (
 )
 from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
+from xinfang_shared.workdays import WorkCalendar
 
-from xinfang_supervision import emerging
+from xinfang_supervision import emerging, labels
 from xinfang_supervision.deadlines import first_check, next_notice
 from xinfang_supervision.lifecycle import (
     LABELS,
@@ -45,6 +46,7 @@ from xinfang_supervision.lifecycle import (
 from xinfang_supervision.models import (
     cases,
     deadlines,
+    extension_requests,
     history,
     notices,
     orders,
@@ -69,6 +71,9 @@ class SupervisionContext:
     repeat_wave_threshold: int = 3
     repeat_wave_days: int = 7
     deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
+    # working days: the calendar package, the statutory rules and the notices an administrator
+    # loaded (replaced whole when a notice is loaded, and on every sweep)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
     stats: dict[str, int] = field(default_factory=lambda: {"notices": 0})
 
     def owns(self, code: str | None) -> bool:
@@ -102,6 +107,11 @@ class Refused(Exception):
 
 def _emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
     uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+
+
+def display_name(tree: org.OrgTree, code: str | None) -> str:
+    """What a person reads for a unit or department code."""
+    return _name(tree, code)
 
 
 def _name(tree: org.OrgTree, code: str | None) -> str:
@@ -138,9 +148,15 @@ def overseer(tree: org.OrgTree, handling: str, supervising: str | None) -> str |
     """Who issues the 督办 order: the office that assigned the case if it sits above the handling
     body (it keeps supervising what it assigned); for a functional department of a county or
     higher government, the petition office of that government (本级信访工作机构督办本级工作部门,
-    e.g. a township's item sent to 清河县自然资源局 is supervised by 清河县信访局); else the
-    petition office one level up (a township government answers to the county)."""
-    if supervising and _depth(tree, supervising) < _depth(tree, handling):
+    e.g. a township's item sent to 清河县自然资源局 is supervised by 清河县信访局); else — a
+    petition office holding a case (one returned to it by an objection), a township government —
+    the petition office of the level above. Never the handling body itself; None at the top of
+    the tree (nobody above to issue it)."""
+    if (
+        supervising
+        and supervising != handling
+        and _depth(tree, supervising) < _depth(tree, handling)
+    ):
         return supervising
     dept = tree.department(handling)
     unit = tree.unit(dept.unit) if dept else None
@@ -153,7 +169,10 @@ def overseer(tree: org.OrgTree, handling: str, supervising: str | None) -> str |
         office = tree.petition_office(unit.code)
         if office is not None and office.code != handling:
             return office.code
-    return office_above(tree, handling) or supervising
+    above = office_above(tree, handling)
+    if above is not None:
+        return above
+    return supervising if supervising != handling else None
 
 
 # --- deadlines ----------------------------------------------------------------------------
@@ -171,7 +190,7 @@ def _add_deadline(
     extra_days: int = 0,
 ) -> dict[str, Any]:
     limit = sc.profiles[case.profile][kind]
-    due = limit.due(start, extra_days)
+    due = limit.due(start, extra_days, calendar=sc.calendar)
     row = {
         "id": str(uuid.uuid4()),
         "case_id": case.case_id,
@@ -231,12 +250,14 @@ def next_step(sc: SupervisionContext, case: Any, state: State, open_dues: dict[s
     if state is State.NOT_ACCEPTED:
         return "已书面告知不予受理的理由"
     if state in (State.REPLIED, State.CLOSED) and case.replied_at:
-        window = p["review_request_window"].due(local_date(case.replied_at))
+        window = p["review_request_window"].due(local_date(case.replied_at), calendar=sc.calendar)
         return f"如不服处理意见，可于{d(window)}前向上一级机关申请复查"
     if state is State.REVIEW_REQUESTED:
         return f"复查机关应于{d(open_dues.get('review_answer'))}前作出复查意见"
     if state is State.REVIEW_ANSWERED and case.review_answered_at:
-        window = p["rereview_request_window"].due(local_date(case.review_answered_at))
+        window = p["rereview_request_window"].due(
+            local_date(case.review_answered_at), calendar=sc.calendar
+        )
         return f"如不服复查意见，可于{d(window)}前向复查机关的上一级机关申请复核"
     if state is State.REREVIEW_REQUESTED:
         return f"复核机关应于{d(open_dues.get('rereview_answer'))}前作出复核意见"
@@ -245,7 +266,7 @@ def next_step(sc: SupervisionContext, case: Any, state: State, open_dues: dict[s
     return ""
 
 
-async def _announce(
+async def announce(
     uow: UnitOfWork,
     sc: SupervisionContext,
     case_id: str,
@@ -279,7 +300,7 @@ async def _announce(
     )
 
 
-def _history(
+def add_history(
     uow: UnitOfWork,
     case_id: str,
     *,
@@ -314,6 +335,7 @@ async def on_routed(
 ) -> None:
     """The final hop: the handling body has the case. Open it (or move it on re-routing)."""
     session = uow.session
+    await labels.remember_category(session, routed.category, routed.category_name)
     existing = (
         await session.execute(select(cases).where(cases.c.case_id == routed.case_id))
     ).first()
@@ -321,7 +343,12 @@ async def on_routed(
         await session.execute(
             update(cases)
             .where(cases.c.case_id == routed.case_id)
-            .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name, updated_at=now)
+            .values(
+                unit_code=routed.to_unit_code,
+                unit_name=routed.to_unit_name,
+                supervising_code=routed.supervising_code or existing.supervising_code,
+                updated_at=now,
+            )
         )
         triage_open = (
             await session.execute(
@@ -348,9 +375,19 @@ async def on_routed(
             await session.execute(
                 update(deadlines)
                 .where(deadlines.c.case_id == routed.case_id, deadlines.c.status == "open")
-                .values(unit_code=routed.to_unit_code, unit_name=routed.to_unit_name)
+                .values(
+                    unit_code=routed.to_unit_code,
+                    unit_name=routed.to_unit_name,
+                    # who oversees it follows the holder (a case returned to its petition office
+                    # is overseen from the level above, not by the office itself)
+                    supervisor_code=overseer(
+                        sc.tree,
+                        routed.to_unit_code,
+                        routed.supervising_code or existing.supervising_code,
+                    ),
+                )
             )
-        _history(
+        add_history(
             uow,
             routed.case_id,
             at=now,
@@ -360,7 +397,7 @@ async def on_routed(
             to=existing.status,
             note=f"{routed.action}至{routed.to_unit_name}：{routed.reason}",
         )
-        await _announce(
+        await announce(
             uow,
             sc,
             routed.case_id,
@@ -420,7 +457,7 @@ async def on_routed(
             unit_code=routed.to_unit_code,
             now=now,
         )
-    _history(
+    add_history(
         uow,
         routed.case_id,
         at=now,
@@ -431,7 +468,7 @@ async def on_routed(
         note=f"{routed.from_unit_name}{routed.action}至{routed.to_unit_name}",
     )
     await uow.flush()
-    await _announce(
+    await announce(
         uow, sc, routed.case_id, None, routed.actor, f"已转送{routed.to_unit_name}办理", now
     )
 
@@ -504,185 +541,6 @@ async def on_linked(
     )
 
 
-# --- cases another level runs ----------------------------------------------------------
-
-
-async def _mirror_case(session: AsyncSession, sc: SupervisionContext, case_id: str) -> Any:
-    """This level's copy of a case another level runs, or None (not here, or ours)."""
-    case = (await session.execute(select(cases).where(cases.c.case_id == case_id))).first()
-    if case is None or sc.owns(case.unit_code):
-        return None
-    return case
-
-
-async def mirror_status(
-    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseStatusChanged, now: datetime
-) -> None:
-    """Another level moved a case this level watches: keep the copy's state and deadlines in
-    step, so its list, overdue report and case view say what the owner says."""
-    session = uow.session
-    case = await _mirror_case(session, sc, e.case_id)
-    if case is None or e.new_status not in State._value2member_map_:
-        return
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == e.case_id)
-        .values(status=e.new_status, updated_at=now)
-    )
-    for d in e.deadlines:
-        found = await session.execute(
-            update(deadlines)
-            .where(deadlines.c.case_id == e.case_id, deadlines.c.kind == d.kind)
-            .values(status=d.status, due_date=d.due_date, next_check=None)
-        )
-        if found.rowcount == 0:  # type: ignore[attr-defined]
-            uow.add(
-                deadlines,
-                {
-                    "id": str(uuid.uuid4()),
-                    "case_id": e.case_id,
-                    "case_number": e.case_number,
-                    "kind": d.kind,
-                    "label": d.label,
-                    "basis": d.label,
-                    "unit_code": case.unit_code,
-                    "unit_name": case.unit_name,
-                    "supervisor_code": None,
-                    "start_date": d.due_date,
-                    "due_date": d.due_date,
-                    "status": d.status,
-                    "met_at": now if d.status == "met" else None,
-                    "stage_done": -1,
-                    "next_check": None,
-                    "created_at": now,
-                },
-            )
-    if e.old_status != e.new_status:
-        _history(
-            uow,
-            e.case_id,
-            at=now,
-            actor=e.actor,
-            action="mirrored",
-            frm=e.old_status,
-            to=e.new_status,
-            note=e.note or (e.status_label or e.new_status),
-        )
-
-
-async def mirror_escalation(
-    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseEscalated, now: datetime
-) -> None:
-    """Another level escalated a case this level watches (提级督办 reaches us, or passes by)."""
-    session = uow.session
-    case = await _mirror_case(session, sc, e.case_id)
-    if case is None:
-        return
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == e.case_id)
-        .values(escalations=max(int(case.escalations or 0), e.escalation), updated_at=now)
-    )
-    await session.execute(
-        update(deadlines)
-        .where(deadlines.c.case_id == e.case_id, deadlines.c.status == "open")
-        .values(supervisor_code=e.to_unit_code)
-    )
-    _history(
-        uow,
-        e.case_id,
-        at=now,
-        actor="supervision",
-        action="escalated",
-        frm=None,
-        to=None,
-        note=f"{e.reason}：提级至{e.to_unit_name or _name(sc.tree, e.to_unit_code)}督办"
-        f"（第{e.escalation}次）",
-    )
-
-
-async def mirror_order(
-    *, uow: UnitOfWork, sc: SupervisionContext, e: SupervisionOrderIssued, now: datetime
-) -> None:
-    """Another level issued a 督办 order on a case this level watches."""
-    session = uow.session
-    if await _mirror_case(session, sc, e.case_id) is None:
-        return
-    exists = (await session.execute(select(orders.c.id).where(orders.c.id == e.order_id))).first()
-    if exists is not None:
-        return
-    uow.add(
-        orders,
-        {
-            "id": e.order_id,
-            "case_id": e.case_id,
-            "deadline_id": "",
-            "issued_by": e.issued_by,
-            "issued_to": e.issued_to,
-            "issued_at": e.issued_at,
-            "feedback_due": e.feedback_due,
-            "feedback_at": None,
-            "feedback": None,
-        },
-    )
-    _history(
-        uow,
-        e.case_id,
-        at=now,
-        actor="supervision",
-        action="supervision_order",
-        frm=None,
-        to=None,
-        note=f"{e.deadline_label}已超期，{e.issued_by_name}向{e.issued_to_name}发出督办单",
-    )
-
-
-async def mirror_leader(
-    *, uow: UnitOfWork, sc: SupervisionContext, e: CaseLeaderNamed, now: datetime
-) -> None:
-    """Another level named the 包案领导 of a case this level watches."""
-    session = uow.session
-    if await _mirror_case(session, sc, e.case_id) is None:
-        return
-    await session.execute(
-        update(cases).where(cases.c.case_id == e.case_id).values(leader=e.leader, updated_at=now)
-    )
-    _history(
-        uow,
-        e.case_id,
-        at=now,
-        actor=e.actor,
-        action="leader",
-        frm=None,
-        to=None,
-        note=f"确定包案领导：{e.leader}",
-    )
-
-
-async def mirror_feedback(
-    *, uow: UnitOfWork, sc: SupervisionContext, e: SupervisionFeedbackGiven, now: datetime
-) -> None:
-    """The 督办 feedback on a case this level watches, given at the level that runs it."""
-    session = uow.session
-    if await _mirror_case(session, sc, e.case_id) is None:
-        return
-    await session.execute(
-        update(orders)
-        .where(orders.c.id == e.order_id, orders.c.feedback_at.is_(None))
-        .values(feedback_at=e.given_at, feedback=e.feedback)
-    )
-    _history(
-        uow,
-        e.case_id,
-        at=now,
-        actor=e.actor,
-        action="order_feedback",
-        frm=None,
-        to=None,
-        note=f"督办反馈：{e.feedback}",
-    )
-
-
 async def _mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:
     row = (
         await session.execute(select(cases.c.backlog_reasons).where(cases.c.case_id == case_id))
@@ -720,6 +578,74 @@ async def owned_case_or_raise(
             handled_by=case.unit_code,
         )
     return case
+
+
+def _check_extension_days(profile: Profile, days: int) -> None:
+    limit = profile["max_extension"].days
+    if not 1 <= days <= limit:
+        raise Refused(f"延长期限应为1至{limit}日", f"extension must be 1..{limit} days", status=422)
+
+
+async def pending_extension(session: AsyncSession, case_id: str) -> Any:
+    return (
+        await session.execute(
+            select(extension_requests).where(
+                extension_requests.c.case_id == case_id, extension_requests.c.decision.is_(None)
+            )
+        )
+    ).first()
+
+
+async def request_extension(
+    *,
+    uow: UnitOfWork,
+    sc: SupervisionContext,
+    case_id: str,
+    days: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Any:
+    """A handler asks to extend the handling period (A34); a leader of the body approves it with
+    the ``extend`` action."""
+    session = uow.session
+    case = await owned_case_or_raise(session=session, sc=sc, case_id=case_id)
+    if case.status == State.EXTENDED:
+        raise Refused("办理期限只能延长一次", "the handling period can be extended only once")
+    if case.status != State.ACCEPTED:
+        raise Refused(
+            f"当前状态为“{LABELS[State(case.status)]}”，不能申请延期",
+            f"cannot request an extension of a case that is {case.status}",
+        )
+    _require({"reason": reason}, "reason")
+    _check_extension_days(sc.profiles[case.profile], days)
+    if await pending_extension(session, case_id) is not None:
+        raise Refused("已有待批准的延期申请", "an extension request is already pending")
+    uow.add(
+        extension_requests,
+        {
+            "case_id": case_id,
+            "days": days,
+            "reason": reason,
+            "requested_by": actor,
+            "requested_at": now,
+            "decision": None,
+            "decided_by": None,
+            "decided_at": None,
+        },
+    )
+    add_history(
+        uow,
+        case_id,
+        at=now,
+        actor=actor,
+        action="request_extension",
+        frm=case.status,
+        to=case.status,
+        note=f"申请延期{days}日，理由：{reason}，待本机关负责人批准",
+    )
+    await uow.flush()
+    return await case_view(session=session, case_id=case_id)
 
 
 def _require(req: dict[str, Any], *names: str) -> None:
@@ -769,13 +695,13 @@ async def transition(
         await _close_deadline(session, case_id, "acceptance_notice", now)
         note = f"不予受理，理由：{req['reason']}（已书面告知信访人）"
     elif action is Action.EXTEND:
-        _require(req, "reason", "approver")
-        days = int(req.get("days") or 0)
-        limit = profile["max_extension"].days
-        if not 1 <= days <= limit:
-            raise Refused(
-                f"延长期限应为1至{limit}日", f"extension must be 1..{limit} days", status=422
-            )
+        # approved by a leader of the body (the caller: permissions.py); the days and reason are
+        # the handler's pending request unless the leader gives them
+        pending = await pending_extension(session, case_id)
+        days = int(req.get("days") or (pending.days if pending else 0))
+        reason = str(req.get("reason") or (pending.reason if pending else ""))
+        _require({"reason": reason}, "reason")
+        _check_extension_days(profile, days)
         handling = (
             await session.execute(
                 select(deadlines).where(
@@ -783,14 +709,21 @@ async def transition(
                 )
             )
         ).one()
-        due = profile["handling"].due(handling.start_date, days)
+        due = profile["handling"].due(handling.start_date, days, calendar=sc.calendar)
         await session.execute(
             update(deadlines)
             .where(deadlines.c.id == handling.id)
             .values(due_date=due, stage_done=-1, next_check=first_check(due, sc.reminder_days))
         )
+        if pending is not None:
+            await session.execute(
+                update(extension_requests)
+                .where(extension_requests.c.id == pending.id)
+                .values(decision="approved", decided_by=actor, decided_at=now)
+            )
         values["extension_days"] = days
-        note = f"经{req['approver']}批准延期{days}日至{due:%Y年%m月%d日}，理由：{req['reason']}（已告知信访人）"
+        req = {**req, "days": days, "reason": reason, "approver": actor}
+        note = f"经{actor}批准延期{days}日至{due:%Y年%m月%d日}，理由：{reason}（已告知信访人）"
     elif action is Action.REPLY:
         _require(req, "outcome", "facts", "reasons", "legal_basis")
         if req["outcome"] not in REPLY_OUTCOMES:
@@ -805,7 +738,9 @@ async def transition(
     elif action is Action.CLOSE:
         note = "办结"
     elif action is Action.REQUEST_REVIEW:
-        window = profile["review_request_window"].due(local_date(case.replied_at))
+        window = profile["review_request_window"].due(
+            local_date(case.replied_at), calendar=sc.calendar
+        )
         if today > window:
             raise Refused(
                 f"复查申请期限已于{window:%Y年%m月%d日}届满（收到处理意见书之日起30日内）",
@@ -821,7 +756,9 @@ async def transition(
         values["review_answered_at"] = now
         note = f"出具复查意见：{req['outcome']}"
     elif action is Action.REQUEST_REREVIEW:
-        window = profile["rereview_request_window"].due(local_date(case.review_answered_at))
+        window = profile["rereview_request_window"].due(
+            local_date(case.review_answered_at), calendar=sc.calendar
+        )
         if today > window:
             raise Refused(
                 f"复核申请期限已于{window:%Y年%m月%d日}届满（收到复查意见之日起30日内）",
@@ -840,7 +777,7 @@ async def transition(
         note = f"出具复核意见：{req['outcome']}。该事项终结"
     await session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
     detail = {k: v for k, v in req.items() if k != "actor"}
-    _history(
+    add_history(
         uow,
         case_id,
         at=now,
@@ -851,7 +788,7 @@ async def transition(
         note=note,
         detail=detail or None,
     )
-    await _announce(uow, sc, case_id, old.value, actor, note, now)
+    await announce(uow, sc, case_id, old.value, actor, note, now)
     return await case_view(session=session, case_id=case_id)
 
 
@@ -878,7 +815,7 @@ async def add_hearing_days(
         .where(deadlines.c.id == row.id)
         .values(due_date=due, next_check=first_check(due, sc.reminder_days))
     )
-    _history(
+    add_history(
         uow,
         case_id,
         at=now,
@@ -905,7 +842,7 @@ async def name_leader(
     await session.execute(
         update(cases).where(cases.c.case_id == case_id).values(leader=leader, updated_at=now)
     )
-    _history(
+    add_history(
         uow,
         case_id,
         at=now,
@@ -948,7 +885,7 @@ async def order_feedback(
     await session.execute(
         update(orders).where(orders.c.id == order_id).values(feedback_at=now, feedback=text)
     )
-    _history(
+    add_history(
         uow,
         row.case_id,
         at=now,
@@ -975,13 +912,20 @@ async def order_feedback(
 
 async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
     case = await get_case_or_raise(session=session, case_id=case_id)
-    view = dict(case._mapping)
-    view["status_label"] = LABELS[State(case.status)]
+    view = labels.label_case(dict(case._mapping), await labels.category_names(session))
     view["deadlines"] = await list_deadlines(session=session, case_id=case_id)
     view["history"] = [
-        dict(r._mapping)
+        {**r._mapping, "action_label": labels.action_label(r.action)}
         for r in await session.execute(
             select(history).where(history.c.case_id == case_id).order_by(history.c.id)
+        )
+    ]
+    view["extension_requests"] = [
+        dict(r._mapping)
+        for r in await session.execute(
+            select(extension_requests)
+            .where(extension_requests.c.case_id == case_id)
+            .order_by(extension_requests.c.id)
         )
     ]
     view["orders"] = [
@@ -1008,7 +952,15 @@ async def list_deadlines(*, session: AsyncSession, case_id: str) -> list[dict[st
             .where(notices.c.deadline_id == r.id)
             .order_by(notices.c.stage)
         )
-        result.append({**dict(r._mapping), "notices": [dict(s._mapping) for s in sent]})
+        result.append(
+            {
+                **r._mapping,
+                "status_label": labels.deadline_status_label(r.status),
+                "notices": [
+                    {**n._mapping, "kind_label": labels.notice_kind_label(n.kind)} for n in sent
+                ],
+            }
+        )
     return result
 
 
@@ -1109,8 +1061,16 @@ async def _act(
         data = DeadlineOverdue(days_overdue=(today - d.due_date).days, **common)
         env = new_event(data=data, source=SOURCE, time=now)
         uow.emit(outbox, env, topic=data.TOPIC, now=now)
-        issuer = d.supervisor_code or office_above(sc.tree, d.unit_code) or d.unit_code
-        feedback_due = sc.profiles[sc.profile]["supervision_feedback"].due(today)
+        issuer = d.supervisor_code
+        if issuer is None or issuer == d.unit_code:
+            issuer = overseer(sc.tree, d.unit_code, None)
+        if issuer is None or issuer == d.unit_code:
+            # the top of the tree holds it: nobody above issues a 督办 order (the overdue
+            # notice above reaches its own leadership)
+            return env.id, None
+        feedback_due = sc.profiles[sc.profile]["supervision_feedback"].due(
+            today, calendar=sc.calendar
+        )
         order_id = str(uuid.uuid4())
         uow.add(
             orders,
@@ -1144,7 +1104,7 @@ async def _act(
             ),
             now,
         )
-        _history(
+        add_history(
             uow,
             d.case_id,
             at=now,
@@ -1179,7 +1139,7 @@ async def _act(
     await uow.session.execute(
         update(cases).where(cases.c.case_id == d.case_id).values(escalations=count)
     )
-    _history(
+    add_history(
         uow,
         d.case_id,
         at=now,
@@ -1242,6 +1202,21 @@ async def overdue_report(*, session: AsyncSession, today: date) -> list[dict[str
             }
         )
     return sorted(units.values(), key=lambda u: -len(u["overdue"]))
+
+
+async def units_of_cases(*, session: AsyncSession, case_ids: set[str]) -> dict[str, str]:
+    """case id → the unit handling it, for the given cases."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(cases.c.case_id, cases.c.unit_code).where(cases.c.case_id.in_(sorted(case_ids)))
+    )
+    return {r.case_id: r.unit_code for r in rows}
+
+
+async def order_recipient(*, session: AsyncSession, order_id: str) -> str | None:
+    row = (await session.execute(select(orders.c.issued_to).where(orders.c.id == order_id))).first()
+    return None if row is None else str(row.issued_to)
 
 
 async def case_of_order_or_none(*, session: AsyncSession, order_id: str) -> str | None:

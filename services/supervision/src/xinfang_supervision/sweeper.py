@@ -16,7 +16,7 @@ from xinfang_shared.loop import Kickable
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import local_date
 
-from xinfang_supervision import service
+from xinfang_supervision import holiday_notices, service
 from xinfang_supervision.config import SupervisionSettings
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,24 @@ class Sweeper(Kickable):
         self.sweeps = 0
         self.last_examined = 0
         self._backlog_checked: date | None = None
+        self._calendar_warned: date | None = None
+
+    async def refresh_calendar(self) -> None:
+        """Put the holiday notices in the database in force (another replica may have loaded
+        one) and warn when a year ahead has none (readyz, and the log once a day)."""
+        rt = self._rt
+        async with rt.sessions() as session, session.begin():
+            self._sc.calendar = await holiday_notices.calendar_from_db(session=session)
+        today = local_date(rt.clock.now())
+        warnings = holiday_notices.calendar_warnings(self._sc.calendar, today)
+        if not warnings:
+            rt.warnings.pop("holiday_calendar", None)
+            return
+        rt.warnings["holiday_calendar"] = warnings
+        if self._calendar_warned != today:
+            self._calendar_warned = today
+            for w in warnings:
+                log.warning("%s (%s)", w["message"], w["message_en"])
 
     async def sweep_once(self) -> int:
         """Act on everything due now (a deadline may take several steps after a clock jump);
@@ -41,6 +59,7 @@ class Sweeper(Kickable):
         rt = self._rt
         total = 0
         async with self._lock:
+            await self.refresh_calendar()
             for _ in range(100):
                 now = rt.clock.now()
                 try:

@@ -28,6 +28,7 @@ The token is read once per request however many of these an endpoint uses.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, FastAPI, Request
@@ -39,6 +40,7 @@ from xinfang_shared import org
 from xinfang_shared.auth.models import ROLE_LABELS, Role
 from xinfang_shared.auth.scope import Scope, UnknownOrgCode
 from xinfang_shared.auth.security import InvalidToken, Principal, read_token
+from xinfang_shared.clock import Clock, SystemClock
 from xinfang_shared.http import error_body
 from xinfang_shared.org import OrgTree
 from xinfang_shared.runtime import RuntimeDep
@@ -88,20 +90,34 @@ def _unauthenticated(code: str, zh: str, en: str, challenge: str) -> AuthHTTPErr
     return AuthHTTPError(401, error_body(code, zh, en), headers={"WWW-Authenticate": challenge})
 
 
-def principal_of_token(token: str, rt: Any) -> Principal:
-    """The principal a token names, checked with the service's secret at the service clock's
-    time and against the revocations it knows; :class:`InvalidToken` otherwise."""
-    principal = read_token(token, secret=rt.settings.auth_secret, now=rt.clock.now())
+_WALL_CLOCK = SystemClock()
+
+
+async def get_wall_clock() -> Clock:
+    """The clock of security: token lifetimes, revocation cut-offs, the login throttle. Always
+    the wall clock, also when the service's business clock is the demo's manual one (a
+    dependency, so that a test can move it)."""
+    return _WALL_CLOCK
+
+
+WallClockDep = Annotated[Clock, Depends(get_wall_clock)]
+
+
+def principal_of_token(token: str, rt: Any, *, now: datetime | None = None) -> Principal:
+    """The principal a token names, checked with the service's secret at ``now`` (default: the
+    wall clock, never the demo clock) and against the revocations it knows; :class:`InvalidToken`
+    otherwise."""
+    principal = read_token(token, secret=rt.settings.auth_secret, now=now or _WALL_CLOCK.now())
     if rt.revocations.revoked(principal):
         raise InvalidToken("revoked", principal.username)
     return principal
 
 
 async def get_principal(
-    rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    rt: RuntimeDep, wall: WallClockDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     """The caller named by ``Authorization: Bearer <token>``, checked with the service's
-    ``auth_secret`` at the service clock's time; 401 when the token is missing or invalid."""
+    ``auth_secret`` on the wall clock; 401 when the token is missing or invalid."""
     if not token:
         raise _unauthenticated(
             "not_authenticated",
@@ -110,7 +126,7 @@ async def get_principal(
             "Bearer",
         )
     try:
-        return principal_of_token(token, rt)
+        return principal_of_token(token, rt, now=wall.now())
     except InvalidToken as exc:
         raise _unauthenticated(
             "invalid_token", exc.message, exc.message_en, 'Bearer error="invalid_token"'

@@ -54,20 +54,12 @@ users = Table(
 )
 
 
-# Failed logins, kept for the throttle's window (one row per failure; a success clears them):
-# in the database, so every intake replica counts the same failures.
-login_failures = Table(
-    "login_failures",
-    MetaData(),
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(USERNAME_MAX), nullable=False, index=True),
-    Column("failed_at", AwareDateTime(), nullable=False),
-)
-
-
 def login_failures_table(metadata: MetaData) -> Table:
-    """Add the ``login_failures`` table to a service's metadata and return it."""
-    return login_failures.to_metadata(metadata)
+    """Add the login throttle's counters (:mod:`xinfang_shared.auth.throttle`) to a service's
+    metadata and return the table: in the database, so every replica counts the same attempts."""
+    from xinfang_shared.auth.throttle import login_throttle_table
+
+    return login_throttle_table(metadata)
 
 
 def users_table(metadata: MetaData) -> Table:

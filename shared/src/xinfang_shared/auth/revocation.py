@@ -47,8 +47,8 @@ class Revocations:
         self._at[username] = max(ts, self._at.get(username, ts))
 
     def revoked(self, principal: Principal) -> bool:
-        """The token was issued before its account's latest revocation. A token issued in the
-        same second as the revocation counts as before it (log in again a second later)."""
+        """The token was issued before its account's latest revocation (both on the wall
+        clock, to the millisecond: a login right after a revocation gets a token that passes)."""
         at = self._at.get(principal.username)
         return at is not None and principal.kind == "user" and principal.issued_at < at
 
@@ -89,11 +89,13 @@ async def revoke_tokens(
     by: str,
     source: str,
     now: datetime,
+    cutoff: datetime,
 ) -> TokensRevoked:
-    """Revoke every token of ``username`` issued up to ``now``: stored here and announced to
-    every service, in the caller's transaction (the caller commits)."""
-    await store_revocation(session=session, username=username, at=now, reason=reason)
-    event = TokensRevoked(username=username, revoked_at=now, reason=reason, by=by)
+    """Revoke every token of ``username`` issued before ``cutoff`` (the wall clock: token time
+    is not business time): stored here and announced to every service, in the caller's
+    transaction (the caller commits). ``now`` (business time) dates the event."""
+    await store_revocation(session=session, username=username, at=cutoff, reason=reason)
+    event = TokensRevoked(username=username, revoked_at=cutoff, reason=reason, by=by)
     await add_to_outbox(
         session, outbox, new_event(data=event, source=source, time=now), topic=event.TOPIC, now=now
     )

@@ -8,16 +8,21 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from xinfang_shared.auth.models import DISPLAY_NAME_MAX, USERNAME_MAX, Role
+from xinfang_shared.text import SingleLine
 
 
 class UserCreate(BaseModel):
-    username: str = Field(
+    username: SingleLine = Field(
         max_length=USERNAME_MAX, description="3–32 位小写字母、数字或 . _ -，以字母开头"
     )
-    display_name: str = Field(max_length=DISPLAY_NAME_MAX, description="姓名 / display name")
-    password: str = Field(max_length=128, description="至少 8 个字符 / at least 8 characters")
+    display_name: SingleLine = Field(max_length=DISPLAY_NAME_MAX, description="姓名 / display name")
+    password: SingleLine = Field(
+        max_length=128, description="至少 8 个字符 / at least 8 characters"
+    )
     role: Role
-    org_code: str = Field(max_length=40, description="所属单位或部门代码 / unit or department code")
+    org_code: SingleLine = Field(
+        max_length=40, description="所属单位或部门代码 / unit or department code"
+    )
 
 
 class UserUpdate(BaseModel):
@@ -25,9 +30,9 @@ class UserUpdate(BaseModel):
     every token issued to it so far, at every service."""
 
     active: bool | None = Field(default=None, description="启用 / 停用（离职、调岗）")
-    password: str | None = Field(default=None, max_length=128, description="重置密码")
+    password: SingleLine | None = Field(default=None, max_length=128, description="重置密码")
     role: Role | None = None
-    display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_MAX)
+    display_name: SingleLine | None = Field(default=None, max_length=DISPLAY_NAME_MAX)
 
 
 class UserRead(BaseModel):

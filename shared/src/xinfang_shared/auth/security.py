@@ -7,6 +7,7 @@ service calling another one sends a :func:`service_token` (role ``service``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -50,9 +51,9 @@ class Principal:
     role: Role
     org_code: str  # an org unit code or a department code
     kind: PrincipalKind = "user"
-    # when the token was issued (epoch seconds; 0 when not from a token): a revocation
-    # refuses the tokens issued before it
-    issued_at: int = field(default=0, compare=False)
+    # when the token was issued (epoch seconds, to the millisecond; 0 when not from a token):
+    # a revocation refuses the tokens issued before it
+    issued_at: float = field(default=0, compare=False)
 
 
 _TOKEN_MESSAGES: dict[TokenProblem, tuple[str, str]] = {
@@ -84,12 +85,16 @@ class InvalidToken(Exception):
 
 
 def issue_token(principal: Principal, *, secret: str, ttl_s: int, now: datetime) -> str:
-    """A signed access token for ``principal``, valid from ``now`` for ``ttl_s`` seconds."""
+    """A signed access token for ``principal``, valid from ``now`` for ``ttl_s`` seconds.
+    ``now`` is the wall clock (token time is security, not business time: a demo clock's jump
+    logs nobody out). ``iat`` keeps milliseconds, rounded down: a token issued right after a
+    revocation, in the same second, is newer than it; one issued before it never is."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if ttl_s <= 0:
         raise ValueError("ttl_s must be positive")
-    iat = int(now.timestamp())
+    issued = math.floor(now.timestamp() * 1000) / 1000
+    iat: int | float = int(issued) if issued.is_integer() else issued
     claims: dict[str, Any] = {
         "sub": principal.username,
         "name": principal.name,
@@ -97,7 +102,7 @@ def issue_token(principal: Principal, *, secret: str, ttl_s: int, now: datetime)
         "org": principal.org_code,
         "kind": principal.kind,
         "iat": iat,
-        "exp": iat + ttl_s,
+        "exp": int(issued) + ttl_s,
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
@@ -106,7 +111,7 @@ def issue_token(principal: Principal, *, secret: str, ttl_s: int, now: datetime)
 
 def read_token(token: str, *, secret: str, now: datetime | None = None) -> Principal:
     """The principal a token names, or :class:`InvalidToken`. ``now`` (default: the wall clock)
-    decides expiry: pass the service clock so that demo time (``xf-clock``) applies."""
+    decides expiry; never the demo clock (``xf-clock``), which moves business time only."""
     try:
         claims = jwt.decode(
             token,
@@ -145,8 +150,8 @@ def read_token(token: str, *, secret: str, now: datetime | None = None) -> Princ
     if (kind == "service") != (role is Role.SERVICE):
         raise InvalidToken("malformed", "role service goes with kind service only")
     iat = claims["iat"]
-    if not isinstance(iat, int) or isinstance(iat, bool):
-        raise InvalidToken("malformed", "iat is not an integer")
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+        raise InvalidToken("malformed", "iat is not a number")
     return Principal(
         username=sub,
         name=str(claims.get("name") or sub),

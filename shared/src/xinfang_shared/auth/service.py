@@ -11,11 +11,11 @@ import asyncio
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,14 +26,12 @@ from xinfang_shared.auth.models import (
     ROLE_LABELS,
     USERNAME_MAX,
     Role,
-    login_failures,
 )
 from xinfang_shared.auth.models import users as user_table
 from xinfang_shared.auth.schemas import PrincipalRead, UserRead
 from xinfang_shared.auth.scope import Scope, UnknownOrgCode, org_name
 from xinfang_shared.auth.security import Principal, hash_password, verify_password
 from xinfang_shared.org import OrgTree
-from xinfang_shared.timeutil import ensure_aware
 
 USERNAME = re.compile(rf"^[a-z][a-z0-9._-]{{2,{USERNAME_MAX - 1}}}$")
 PASSWORD_MIN = 8
@@ -329,55 +327,6 @@ async def update_user(
     user = await get_user_by_username_or_none(session=session, username=username, tree=tree)
     assert user is not None
     return user, revoke
-
-
-# Login throttle: this many failed logins of one username within the window lock it until the
-# oldest of them leaves the window (argon2 already makes each guess slow; this bounds how many).
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW = timedelta(minutes=15)
-
-
-async def login_locked_until_or_none(
-    *, session: AsyncSession, username: str, now: datetime
-) -> datetime | None:
-    """When the username may try again, if too many logins failed within the window."""
-    since = now - LOGIN_WINDOW
-    times = (
-        (
-            await session.execute(
-                select(login_failures.c.failed_at)
-                .where(
-                    login_failures.c.username == normalise_username(username)[:USERNAME_MAX],
-                    login_failures.c.failed_at > since,
-                )
-                .order_by(login_failures.c.failed_at.desc())
-                .limit(LOGIN_MAX_FAILURES)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if len(times) < LOGIN_MAX_FAILURES:
-        return None
-    return ensure_aware(times[-1]) + LOGIN_WINDOW
-
-
-async def record_login_failure(*, session: AsyncSession, username: str, now: datetime) -> None:
-    await session.execute(
-        insert(login_failures).values(
-            username=normalise_username(username)[:USERNAME_MAX], failed_at=now
-        )
-    )
-
-
-async def clear_login_failures(*, session: AsyncSession, username: str, now: datetime) -> None:
-    """A successful login forgets the username's failures (and everyone's expired ones)."""
-    await session.execute(
-        delete(login_failures).where(
-            (login_failures.c.username == normalise_username(username)[:USERNAME_MAX])
-            | (login_failures.c.failed_at <= now - LOGIN_WINDOW)
-        )
-    )
 
 
 async def list_users(*, session: AsyncSession, scope: Scope) -> list[UserRead]:

@@ -4,22 +4,27 @@ call :func:`~xinfang_shared.auth.deps.install_auth_errors` on the app."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinfang_shared.auth import service
+from xinfang_shared.auth import service, throttle
 from xinfang_shared.auth.deps import (
     AuthHTTPError,
     CurrentScope,
     CurrentUser,
     OrgTreeDep,
+    WallClockDep,
     not_found_outside_scope,
+    principal_of_token,
     require_roles,
 )
-from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.models import USERNAME_MAX, Role
 from xinfang_shared.auth.revocation import revoke_tokens
 from xinfang_shared.auth.schemas import (
     PrincipalRead,
@@ -28,12 +33,23 @@ from xinfang_shared.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from xinfang_shared.auth.scope import UnknownOrgCode
-from xinfang_shared.auth.security import Principal, actor_name, issue_token
+from xinfang_shared.auth.scope import UnknownOrgCode, org_name
+from xinfang_shared.auth.security import InvalidToken, Principal, actor_name, issue_token
+from xinfang_shared.clock import Clock
 from xinfang_shared.http import error_body
+from xinfang_shared.org import OrgTree
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 
+log = logging.getLogger(__name__)
+# Sent with a service token by a service that forwards its users' logins: the user's address.
+FORWARDED_ADDRESS_HEADER = "X-Xinfang-Client-Address"
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+_CHARGE_TRIES = 50
+
+
+class UnlockRead(BaseModel):
+    username: str
+    cleared: int  # how many of the throttle's counters were cleared
 
 
 def _org_not_found(code: str) -> dict[str, Any]:
@@ -65,6 +81,57 @@ def _user_not_found(username: str) -> dict[str, Any]:
     )
 
 
+def _wrong_credentials(tree: OrgTree, org_scope: str) -> dict[str, Any]:
+    """The same answer for an unknown username, a wrong password and a disabled account, and a
+    hint for the most common mistake: an account of another level (each level's system has
+    its own accounts)."""
+    unit = org_name(tree, org_scope) or org_scope
+    return error_body(
+        "invalid_credentials",
+        f"用户名或密码错误。账号只能在开设它的那一级系统登录，这里是{unit}（{org_scope}）的系统；"
+        "其他级别的账号请到该级的系统登录",
+        f"wrong username or password. Accounts log in at the level that opened them; this is "
+        f"the system of {unit} ({org_scope}): an account of another level logs in there",
+    )
+
+
+def _client_address(request: Request, rt: Any, wall: Clock) -> str:
+    """The address a login comes from: the connection's, or, for a service of the deployment
+    that forwards its users' logins (the notify dashboard) and says so with a service token,
+    the address it names in :data:`FORWARDED_ADDRESS_HEADER`. Anyone else's header is ignored:
+    a guesser could otherwise claim a fresh address for every try."""
+    own = request.client.host if request.client else "unknown"
+    named = request.headers.get(FORWARDED_ADDRESS_HEADER, "").strip()
+    auth = request.headers.get("authorization", "")
+    if not named or not auth.lower().startswith("bearer "):
+        return own
+    try:
+        caller = principal_of_token(auth[7:].strip(), rt, now=wall.now())
+    except InvalidToken:
+        return own
+    return named[: throttle.ADDRESS_MAX] if caller.kind == "service" else own
+
+
+async def _charge_attempt(
+    session: AsyncSession, *, username: str, address: str, wall: Clock
+) -> float:
+    """Charge a login attempt to the throttle's counters before its password is checked (and
+    commit, so that every replica counts it): 0.0, or how long to wait (nothing charged)."""
+    keys = throttle.keys_for(username, address)
+    for _ in range(_CHARGE_TRIES):
+        counters = await throttle.read_counters(session=session, keys=keys)
+        await session.rollback()  # end the read: the charge below is a write of its own
+        p = throttle.plan(throttle.DEFAULT_POLICY, counters, now=wall.now().timestamp())
+        if p.wait_s > 0:
+            return p.wait_s
+        if await throttle.apply(session=session, updates=p.updates):
+            await session.commit()
+            throttle.alert(p, username=username, address=address)
+            return 0.0
+        await session.rollback()  # a concurrent attempt changed a counter: read it again
+    return 1.0  # contended beyond reason: ask the client to come back
+
+
 def auth_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["auth 登录与用户"])
 
@@ -74,49 +141,49 @@ def auth_router() -> APIRouter:
         summary="登录获取令牌 / log in (OAuth2 password flow)",
         responses={
             401: {"description": "用户名或密码错误 / wrong username or password"},
-            429: {"description": "登录失败次数过多 / too many failed logins, see Retry-After"},
+            429: {"description": "尝试过于频繁，请按 Retry-After 等待 / too many attempts"},
         },
     )
     async def login(
         form: Annotated[OAuth2PasswordRequestForm, Depends()],
+        request: Request,
         response: Response,
         session: SessionDep,
         rt: RuntimeDep,
         tree: OrgTreeDep,
+        wall: WallClockDep,
     ) -> TokenRead:
-        now = rt.clock.now()
-        locked = await service.login_locked_until_or_none(
-            session=session, username=form.username, now=now
-        )
-        if locked is not None:
-            wait_s = max(1, math.ceil((locked - now).total_seconds()))
+        address = _client_address(request, rt, wall)
+        wait_s = await _charge_attempt(session, username=form.username, address=address, wall=wall)
+        if wait_s > 0:
+            wait = max(1, math.ceil(wait_s))
             raise AuthHTTPError(
                 429,
                 error_body(
                     "too_many_failed_logins",
-                    f"登录失败次数过多，请{math.ceil(wait_s / 60)}分钟后再试",
-                    f"too many failed logins: try again in {wait_s} s",
+                    f"登录尝试过于频繁，请 {wait} 秒后再试（本单位管理员可立即解除）",
+                    f"too many login attempts: try again in {wait} s "
+                    "(an administrator of your unit can lift this at once)",
+                    retry_after_s=wait,
                 ),
-                headers={"Retry-After": str(wait_s)},
+                headers={"Retry-After": str(wait)},
             )
         user = await service.authenticate_or_none(
             session=session, username=form.username, password=form.password, tree=tree
         )
         if user is None:
-            await service.record_login_failure(session=session, username=form.username, now=now)
-            await session.commit()
             raise AuthHTTPError(
                 401,
-                error_body("invalid_credentials", "用户名或密码错误", "wrong username or password"),
+                _wrong_credentials(tree, rt.settings.org_scope),
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        await service.clear_login_failures(session=session, username=form.username, now=now)
+        await throttle.succeeded(
+            session=session, username=form.username, address=address, now=wall.now().timestamp()
+        )
         await session.commit()
         principal = service.principal_of(user)
         ttl_s = rt.settings.auth_token_ttl_min * 60
-        token = issue_token(
-            principal, secret=rt.settings.auth_secret, ttl_s=ttl_s, now=rt.clock.now()
-        )
+        token = issue_token(principal, secret=rt.settings.auth_secret, ttl_s=ttl_s, now=wall.now())
         response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
         return TokenRead(
             access_token=token,
@@ -186,11 +253,12 @@ def auth_router() -> APIRouter:
         scope: CurrentScope,
         session: SessionDep,
         rt: RuntimeDep,
+        wall: WallClockDep,
     ) -> UserRead:
         """Disabling an account (离职、调岗), a new password or a new role take effect at once:
         every token issued to the account so far is refused by every service (of every level)
         as soon as the revocation event reaches it; the person logs in again."""
-        now = rt.clock.now()
+        now, cutoff = rt.clock.now(), wall.now()
         current = await service.get_user_by_username_or_none(
             session=session, username=username, tree=scope.tree
         )
@@ -217,12 +285,38 @@ def auth_router() -> APIRouter:
                 by=actor_name(admin),
                 source=f"/xinfang/{rt.service}/{rt.settings.org_scope}",
                 now=now,
+                cutoff=cutoff,
             )
         await session.commit()
         if revoke:
-            rt.revocations.note(user.username, now)  # this replica at once; others by the event
+            rt.revocations.note(user.username, cutoff)  # this replica at once; others by event
             rt.relay.wake()
         return user
+
+    @router.post(
+        "/users/{username}/unlock",
+        response_model=UnlockRead,
+        summary="解除登录限制（管理员，限本级及下级） / lift a user's login delay",
+        responses={404: {"description": "用户不存在或不在管辖范围内 / no such user in your scope"}},
+    )
+    async def unlock(
+        username: Annotated[str, Path(max_length=USERNAME_MAX)],
+        admin: Admin,
+        scope: CurrentScope,
+        session: SessionDep,
+    ) -> UnlockRead:
+        """After the throttle's alert (too many failed logins, 登录尝试过于频繁): the account's
+        owner may log in again at once, from any address. The password is not changed: reset it
+        too (PATCH) if it may have been guessed."""
+        current = await service.get_user_by_username_or_none(
+            session=session, username=username, tree=scope.tree
+        )
+        if current is None or not scope.covers(current.org_code):
+            not_found_outside_scope(_user_not_found(username))
+        cleared = await throttle.unlock(session=session, username=current.username)
+        await session.commit()
+        log.warning("login throttle of %r lifted by %s", current.username, actor_name(admin))
+        return UnlockRead(username=current.username, cleared=cleared)
 
     @router.get(
         "/users",

@@ -1,9 +1,10 @@
-"""Revealing a sealed informant (检举控告) to the leadership of the office that received the
-report, and the audit of every attempt.
+"""Revealing a sealed informant (检举控告) to the leadership of the discipline body (纪检监察)
+that handles the accusation, and the audit of every attempt.
 
-Only a leader (包案领导) or an administrator whose org subtree holds the receiving office may
-reveal, with a reason; a case outside their subtree is answered like a missing one (404), any
-other role gets 403. Every attempt on a sealed case, allowed or refused, is an audit row,
+Who may is :func:`revealers.may_reveal` (the competent discipline body's leaders and those of
+the discipline bodies above it), with a reason. A case whose receiving office and matter are
+both outside the caller's subtree is answered like a missing one (404); anyone else who may not
+gets 403 with the reason. Every attempt on a sealed case, allowed or refused, is an audit row,
 written in the transaction that reads the identity.
 """
 
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
@@ -28,19 +29,25 @@ from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import Principal, actor_name
 from xinfang_shared.http import error_body
 from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.text import check_text
 
 from xinfang_intake.petitions.accusation import sealed_context
 from xinfang_intake.petitions.models import informant_reveals, petitions, sealed_informants
+from xinfang_intake.petitions.revealers import case_place, competent_discipline_body, may_reveal
 from xinfang_intake.petitions.sealing import InformantCipher, SealBroken
 
 router = APIRouter(prefix="/api/v1", tags=["informants 检举人保密"])
 
-MAY_REVEAL = frozenset({Role.LEADER, Role.ADMIN})
 OUTCOME_LABELS = {"revealed": "已查阅", "refused": "已拒绝", "unreadable": "无法解密"}
 _ROLE_LABELS = {role.value: label for role, label in ROLE_LABELS.items()}
+CASE_ID = r"^[0-9A-Za-z-]+$"  # a case id is a UUID: nothing else is looked up
 CASE_NOT_FOUND = error_body("not_found", "信访件不存在", "no such petition")
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=5, max_length=500),
+    AfterValidator(check_text),  # no NUL, control or bidi characters: it goes to the audit
+]
 
 
 class RevealRequest(BaseModel):
@@ -149,19 +156,33 @@ async def list_attempts(
 # --- HTTP ---------------------------------------------------------------------------------
 
 
+def _forbidden(scope: Scope, place: str) -> dict[str, Any]:
+    body = competent_discipline_body(scope.tree, place)
+    who = f"{body.name}或其上级纪检监察机关" if body is not None else "有管辖权的纪检监察机关"
+    return error_body(
+        "forbidden",
+        f"无权查阅检举人身份：检举控告由纪检监察机关办理，仅{who}的领导可以查阅"
+        "（受理的信访部门及被检举单位的领导均不能查阅）",
+        "forbidden: only the leadership of the discipline-inspection body (纪检监察) competent "
+        "for this accusation, or of one above it, may reveal the informant",
+    )
+
+
 @router.post(
     "/petitions/{case_id}/informant",
     response_model=InformantReveal,
-    summary="查阅检举人身份（包案领导、管理员，须填写理由，全程审计） / reveal a sealed informant",
+    summary="查阅检举人身份（有管辖权的纪检监察机关领导，须填写理由，全程审计） / reveal a sealed informant",
     responses={
-        403: {"description": "角色无权查阅 / role may not reveal"},
+        403: {
+            "description": "仅有管辖权的纪检监察机关领导可以查阅 / not the competent discipline body's leadership"
+        },
         404: {"description": "信访件不存在或不在管辖范围内，或没有保密的检举人信息"},
         422: {"description": "缺少查阅理由或理由过短 / reason missing or too short"},
     },
 )
 async def reveal(
     body: RevealRequest,
-    case_id: Annotated[str, Path(min_length=1, max_length=36)],
+    case_id: Annotated[str, Path(min_length=1, max_length=36, pattern=CASE_ID)],
     scope: CurrentScope,
     session: SessionDep,
     rt: RuntimeDep,
@@ -178,9 +199,19 @@ async def reveal(
                 select(sealed_informants.c.identity).where(sealed_informants.c.case_id == case_id)
             )
         ).scalar_one_or_none()
-    role_ok = principal.role in MAY_REVEAL and principal.kind == "user"
-    in_scope = case is not None and scope.covers(case.receiving_office_code)
-    if not (role_ok and in_scope):
+    place = (
+        case_place(
+            receiving_office_code=case.receiving_office_code,
+            matter_location_code=case.matter_location_code,
+        )
+        if case is not None
+        else None
+    )
+    visible = case is not None and (
+        scope.covers(case.receiving_office_code) or scope.covers(str(place))
+    )
+    allowed = visible and place is not None and may_reveal(scope.tree, principal, place=place)
+    if not allowed:
         if sealed is not None:  # an attempt on a sealed informant is kept, refused or not
             await record_attempt(
                 session=session,
@@ -191,17 +222,9 @@ async def reveal(
                 now=now,
             )
             await session.commit()
-        if not role_ok:  # as for any missing case: the role, not the case, is refused
-            raise AuthHTTPError(
-                403,
-                error_body(
-                    "forbidden",
-                    "无权查阅检举人身份：仅受理机关的包案领导或管理员可以查阅",
-                    "forbidden: only a leader or an administrator of the receiving office "
-                    "may reveal an informant",
-                ),
-            )
-        not_found_outside_scope(CASE_NOT_FOUND)
+        if not visible:
+            not_found_outside_scope(CASE_NOT_FOUND)
+        raise AuthHTTPError(403, _forbidden(scope, str(place)))
     assert case is not None
     if sealed is None:
         raise AuthHTTPError(
@@ -267,7 +290,7 @@ async def reveal_audit(
     _who: Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ADMIN))],
     scope: CurrentScope,
     session: SessionDep,
-    case_id: Annotated[str | None, Query(max_length=36)] = None,
+    case_id: Annotated[str | None, Query(max_length=36, pattern=CASE_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[RevealAuditRead]:
     return await list_attempts(session=session, scope=scope, case_id=case_id, limit=limit)

@@ -1,106 +1,95 @@
-"""The petitioner's status page (信访事项办理进度查询), server-rendered HTML in Chinese."""
+"""The petitioner's status page (信访事项办理进度查询): Jinja2 templates (``templates/``) and a
+stylesheet served by intake (``static/``), with no inline script or style, so the pages work
+under a strict Content-Security-Policy."""
 
 from __future__ import annotations
 
-from html import escape
-from typing import Annotated
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, RedirectResponse
-from xinfang_shared.runtime import SessionDep
-from xinfang_shared.timeutil import SHANGHAI
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.timeutil import SHANGHAI, local_date
 
 from xinfang_intake.petitions import service
 from xinfang_intake.petitions.schemas import PetitionStatusRead
 
 router = APIRouter(prefix="/cx", tags=["petitioner 信访人"], include_in_schema=False)
 
-STYLE = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f9;color:#222}
-main{max-width:760px;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px}
-h1{font-size:1.4rem;margin-top:0} .muted{color:#666;font-size:.9rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem} td,th{border-bottom:1px solid #e5e5e5;padding:.45rem;text-align:left}
-.next{background:#eef6ff;border-left:4px solid #2b6cb0;padding:.7rem 1rem;margin:1rem 0}
-.open{color:#b7791f} .met{color:#2f855a} ol{padding-left:1.2rem} li{margin:.35rem 0}
-input{font-size:1rem;padding:.4rem;width:14rem} button{font-size:1rem;padding:.4rem 1rem}
-"""
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
+STATIC = {"cx.css": "text/css; charset=utf-8"}  # every file under static/ that is served
+NOT_FOUND = "查询码不存在，请核对后重试。"
+MALFORMED = "查询码格式不正确：应为登记时告知的 10 位字母和数字，请核对后重试。"
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("xinfang_intake", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates().get_template(template).render(**context)
     return HTMLResponse(
-        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
-        f"<body><main>{body}</main></body></html>",
+        html,
         status_code=status,
+        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"},
     )
 
 
-def _form(message: str = "") -> str:
-    note = f'<p class="muted">{escape(message)}</p>' if message else ""
-    return (
-        "<h1>信访事项办理进度查询</h1>"
-        '<form method="get" action="/cx/lookup"><label>查询码 <input name="code" maxlength="16" '
-        'autocomplete="off" required></label> <button type="submit">查询</button></form>' + note
-    )
+def _when(dt: Any) -> str:
+    return str(dt.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M"))
+
+
+def status_context(s: PetitionStatusRead) -> dict[str, Any]:
+    """What the status template shows, formatted for a person (pure)."""
+    return {
+        "title": f"办理进度 {s.case_number}",
+        "s": s,
+        "received": _when(s.received_at),
+        "history": [
+            {"at": _when(h.at), "label": h.status_label, "note": h.note} for h in s.history
+        ],
+    }
 
 
 @router.get("", response_class=HTMLResponse)
 async def lookup_form() -> HTMLResponse:
-    return _page("信访事项办理进度查询", _form())
+    return _page("lookup.html", title="信访事项办理进度查询", message="")
 
 
-@router.get("/lookup")
-async def lookup(code: Annotated[str, Query(max_length=32)]) -> RedirectResponse:
-    return RedirectResponse(f"/cx/{escape(code.strip().upper())}", status_code=303)
-
-
-def _cn_date(iso: str) -> str:
-    y, m, d = iso.split("-")
-    return f"{y}年{m}月{d}日"
-
-
-def render(s: PetitionStatusRead) -> str:
-    def t(dt: object) -> str:
-        return (
-            dt.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
-            if hasattr(dt, "astimezone")
-            else str(dt)
-        )
-
-    rows = "".join(
-        f'<tr><td>{escape(d.label)}</td><td>{escape(_cn_date(d.due_date))}</td><td class="{escape(d.status)}">{escape(d.status_label)}</td></tr>'
-        for d in s.deadlines
+@router.get("/static/{name}")
+async def static_file(name: Annotated[str, Path(max_length=40)]) -> Response:
+    if name not in STATIC:
+        return Response(status_code=404)
+    body = resources.files("xinfang_intake").joinpath("static", name).read_bytes()
+    return Response(
+        body, media_type=STATIC[name], headers={"Cache-Control": "public, max-age=3600"}
     )
-    deadlines = (
-        f"<h2>办理期限</h2><table><tr><th>事项</th><th>期限</th><th>状态</th></tr>{rows}</table>"
-        if rows
-        else ""
-    )
-    nxt = (
-        f'<div class="next"><strong>下一步：</strong>{escape(s.next_step)}</div>'
-        if s.next_step
-        else ""
-    )
-    hist = "".join(
-        f"<li>{t(h.at)}　{escape(h.status_label)}{('：' + escape(h.note)) if h.note else ''}</li>"
-        for h in s.history
-    )
-    return (
-        f"<h1>信访事项办理进度</h1>"
-        f'<p class="muted">信访件编号 {escape(s.case_number)} · {escape(s.channel_label)} · 收到时间 {t(s.received_at)}</p>'
-        f"<p>登记机关：{escape(s.receiving_office)}<br>当前状态：<strong>{escape(s.status_label)}</strong>"
-        f"{'<br>承办单位：' + escape(s.handling_unit) if s.handling_unit else ''}</p>"
-        f"{nxt}{deadlines}<h2>办理记录</h2><ol>{hist}</ol>"
-        '<p class="muted">如对办理情况有疑问，可凭查询码向登记机关咨询。</p>'
-    )
+
+
+@router.get("/lookup", response_model=None)
+async def lookup(code: Annotated[str, Query(max_length=32)] = "") -> Response:
+    wanted = code.strip().upper()
+    if not service.is_query_code(wanted):
+        return _page("lookup.html", status=404, title="未找到", message=MALFORMED)
+    return RedirectResponse(f"/cx/{quote(wanted)}", status_code=303)
 
 
 @router.get("/{query_code}", response_class=HTMLResponse)
-async def status_page(query_code: str, session: SessionDep) -> HTMLResponse:
+async def status_page(query_code: str, session: SessionDep, rt: RuntimeDep) -> HTMLResponse:
+    if not service.is_query_code(query_code.upper()):
+        return _page("lookup.html", status=404, title="未找到", message=NOT_FOUND)
     try:
         s = await service.get_status_by_query_code_or_raise(
-            session=session, query_code=query_code[:16]
+            session=session, query_code=query_code, today=local_date(rt.clock.now())
         )
     except service.PetitionNotFound:
-        return _page("未找到", _form("查询码不存在，请核对后重试。"), status=404)
-    return _page(f"办理进度 {s.case_number}", render(s))
+        return _page("lookup.html", status=404, title="未找到", message=NOT_FOUND)
+    return _page("status.html", **status_context(s))

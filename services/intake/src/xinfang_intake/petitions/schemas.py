@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 from xinfang_shared import org
+from xinfang_shared.text import check_text
+from xinfang_shared.timeutil import local_date
 
-from xinfang_intake.petitions.validation import InvalidValue, normalise_id_number, normalise_phone
+from xinfang_intake.petitions.validation import (
+    InvalidValue,
+    birthdate_problem,
+    normalise_id_number,
+    normalise_phone,
+    received_at_problem,
+)
 
 
 class Channel(StrEnum):
@@ -48,7 +59,24 @@ def _invalid(exc: InvalidValue) -> PydanticCustomError:
     return bilingual(exc.code, exc.zh, exc.en)
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+def _line(value: str) -> str:
+    return check_text(value)
+
+
+def _lines(value: str) -> str:
+    return check_text(value, multiline=True)
+
+
+# What a person typed (xinfang_shared.text: no control characters, no bidi controls, not only
+# invisible): trimmed and measured first, so that the lengths are reported as such.
+_LINE = AfterValidator(_line)
+_LINES = AfterValidator(_lines)
+
+
+def _trim(min_length: int | None = None, max_length: int | None = None) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
 _ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
 
 
@@ -69,13 +97,17 @@ def _known_unit(value: str, *, field: str) -> str:
 class PetitionerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, Field(min_length=1, max_length=50, description="姓名")]
-    id_number: Annotated[Text | None, Field(default=None, description="公民身份号码（18位）")] = (
-        None
+    name: Annotated[str, _trim(1, 50), _LINE, Field(description="姓名")]
+    id_number: Annotated[str, _trim(max_length=30), _LINE] | None = Field(
+        default=None, description="公民身份号码（18位）"
     )
-    phone: Annotated[Text | None, Field(default=None, max_length=30, description="联系电话")] = None
+    phone: Annotated[str, _trim(max_length=30), _LINE] | None = Field(
+        default=None, description="联系电话"
+    )
     email: EmailStr | None = None
-    address: Annotated[Text | None, Field(default=None, max_length=200, description="住址")] = None
+    address: Annotated[str, _trim(max_length=200), _LINE] | None = Field(
+        default=None, description="住址"
+    )
 
     @field_validator("id_number")
     @classmethod
@@ -128,22 +160,27 @@ class PetitionCreate(BaseModel):
     channel: Channel = Field(
         description="渠道：letter 来信 / visit 来访 / phone 来电 / online 网上信访 / leader_mailbox 领导信箱"
     )
-    anonymous: bool = Field(default=False, description="匿名")
-    accusation: bool = Field(
+    # strict: true/false only, and whole JSON numbers only (no "7", 7.0 or true as a number)
+    anonymous: StrictBool = Field(default=False, description="匿名")
+    accusation: StrictBool = Field(
         default=False,
         description="检举控告：检举人身份加密保存，任何事件和查询都不显示；"
         "标题或内容含“举报/检举/控告”或类别为检举控告时即使未填写也按检举控告处理",
     )
     petitioners: list[PetitionerCreate] = Field(default_factory=list, max_length=200)
-    persons: int | None = Field(default=None, ge=1, le=100_000, description="人数")
-    receiving_office_code: Text = Field(description="受理登记的信访部门所在单位代码")
-    matter_location_code: Text | None = Field(default=None, description="问题发生地代码")
-    matter_address: Annotated[Text | None, Field(default=None, max_length=300)] = None
-    category: Annotated[
-        Text | None, Field(default=None, max_length=50, description="问题类别（可选）")
-    ] = None
-    title: Annotated[Text | None, Field(default=None, max_length=200)] = None
-    content: Annotated[Text, Field(min_length=5, max_length=20_000, description="信访内容")]
+    persons: StrictInt | None = Field(default=None, ge=1, le=100_000, description="人数")
+    receiving_office_code: Annotated[str, _trim(max_length=12), _LINE] = Field(
+        description="受理登记的信访部门所在单位代码"
+    )
+    matter_location_code: Annotated[str, _trim(max_length=12), _LINE] | None = Field(
+        default=None, description="问题发生地代码"
+    )
+    matter_address: Annotated[str, _trim(max_length=300), _LINE] | None = None
+    category: Annotated[str, _trim(max_length=50), _LINE] | None = Field(
+        default=None, description="问题类别（可选）"
+    )
+    title: Annotated[str, _trim(max_length=200), _LINE] | None = None
+    content: Annotated[str, _trim(5, 20_000), _LINES] = Field(description="信访内容")
     received_at: datetime | None = Field(
         default=None, description="收到时间（带时区），缺省为当前时间"
     )
@@ -155,10 +192,12 @@ class PetitionCreate(BaseModel):
             return _CHANNEL_BY_LABEL[v.strip()]
         if isinstance(v, str) and v.strip().lower() not in {c.value for c in Channel}:
             options = "、".join(f"{c.value}（{CHANNEL_LABELS[c]}）" for c in Channel)
+            # echoed back, so only what the answer can carry (no lone surrogate, bounded)
+            shown = v.strip()[:30].encode("utf-8", "replace").decode("utf-8")
             raise bilingual(
                 "channel_unknown",
-                f"渠道无效：{v}；可选：{options}",
-                f"unknown channel {v!r}; allowed: {', '.join(c.value for c in Channel)}",
+                f"渠道无效：{shown}；可选：{options}",
+                f"unknown channel {shown!r}; allowed: {', '.join(c.value for c in Channel)}",
             )
         return v.strip().lower() if isinstance(v, str) else v
 
@@ -215,6 +254,31 @@ class PetitionCreate(BaseModel):
         return self
 
 
+def clock_problems(
+    data: PetitionCreate, *, now: datetime, max_skew: timedelta, max_age: timedelta
+) -> list[dict[str, str]]:
+    """What in ``data`` cannot be true at ``now`` (the service's clock), as the platform's
+    422 ``errors`` entries: a received_at out of bounds, a petitioner born after it."""
+    out: list[dict[str, str]] = []
+
+    def add(field: str, problem: InvalidValue) -> None:
+        out.append(
+            {"field": field, "code": problem.code, "message": problem.zh, "message_en": problem.en}
+        )
+
+    received = min(data.received_at or now, now)
+    if data.received_at is not None:
+        bad = received_at_problem(data.received_at, now=now, max_skew=max_skew, max_age=max_age)
+        if bad is not None:
+            add("received_at", bad)
+            received = now
+    day = local_date(received)
+    for i, p in enumerate(data.petitioners):
+        if p.id_number and (bad := birthdate_problem(p.id_number, on=day)) is not None:
+            add(f"petitioners.{i}.id_number", bad)
+    return out
+
+
 class PetitionCreated(BaseModel):
     case_id: str
     case_number: str = Field(description="信访件编号")
@@ -239,8 +303,12 @@ class HistoryEntry(BaseModel):
 class DeadlineRead(BaseModel):
     label: str
     due_date: str
+    due_date_label: str = Field(description="期限（中文日期）")
     status: str
-    status_label: str
+    status_label: str = Field(description="如：进行中、已完成、已完成（超期 3 天）、已超期 2 天")
+    done_on: str | None = Field(default=None, description="完成日期")
+    late: bool = Field(default=False, description="是否超期（完成晚于期限，或未完成已过期限）")
+    days_late: int = Field(default=0, description="超期天数")
 
 
 class PetitionStatusRead(BaseModel):

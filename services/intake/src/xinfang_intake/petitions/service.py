@@ -7,7 +7,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -38,10 +38,10 @@ from xinfang_intake.petitions.models import (
     petitions,
     sealed_informants,
 )
+from xinfang_intake.petitions.progress import deadline_view, stamp_met
 from xinfang_intake.petitions.schemas import (
     CHANNEL_LABELS,
     Channel,
-    DeadlineRead,
     HistoryEntry,
     PetitionCreate,
     PetitionCreated,
@@ -79,6 +79,11 @@ async def stored_responses(
         ).where(idempotency_keys.c.key.in_(keys))
     )
     return {r.key: (r.request_hash, r.response) for r in rows}
+
+
+def is_query_code(text: str) -> bool:
+    """Could ``text`` (upper-cased) be a query code? (Anything else is not looked up.)"""
+    return 4 <= len(text) <= 16 and all(c in QUERY_CODE_ALPHABET for c in text)
 
 
 def new_query_code() -> str:
@@ -271,8 +276,10 @@ async def insert_registrations(*, session: AsyncSession, registrations: list[Reg
 
 
 async def get_status_by_query_code_or_raise(
-    *, session: AsyncSession, query_code: str
+    *, session: AsyncSession, query_code: str, today: date
 ) -> PetitionStatusRead:
+    if not is_query_code(query_code.upper()):
+        raise PetitionNotFound(query_code)
     row = (
         await session.execute(select(petitions).where(petitions.c.query_code == query_code.upper()))
     ).first()
@@ -295,17 +302,7 @@ async def get_status_by_query_code_or_raise(
         status=row.status,
         status_label=status_label(row.status),
         handling_unit=row.handling_unit_name,
-        deadlines=[
-            DeadlineRead(
-                label=d["label"],
-                due_date=d["due_date"],
-                status=d["status"],
-                status_label={"open": "进行中", "met": "已完成", "cancelled": "已撤销"}.get(
-                    d["status"], d["status"]
-                ),
-            )
-            for d in (row.deadlines or [])
-        ],
+        deadlines=[deadline_view(d, today=today) for d in (row.deadlines or [])],
         next_step=row.next_step,
         history=[
             HistoryEntry(at=e.at, status=e.status, status_label=status_label(e.status), note=e.note)
@@ -388,11 +385,14 @@ async def record_linked(*, session: AsyncSession, event: CaseLinked) -> None:
 async def record_status_changed(*, session: AsyncSession, event: CaseStatusChanged) -> None:
     exists = (
         await session.execute(
-            select(petitions.c.case_id).where(petitions.c.case_id == event.case_id)
+            select(petitions.c.case_id, petitions.c.deadlines).where(
+                petitions.c.case_id == event.case_id
+            )
         )
     ).first()
     if exists is None:
         return
+    announced = [d.model_dump(mode="json") for d in event.deadlines]
     await _move_status(
         session,
         case_id=event.case_id,
@@ -402,7 +402,7 @@ async def record_status_changed(*, session: AsyncSession, event: CaseStatusChang
         # supervision's first announcement (old_status None) only brings the deadlines: the
         # routing itself is already in the history from case.routed
         add_history=event.old_status is not None,
-        deadlines=[d.model_dump(mode="json") for d in event.deadlines],
+        deadlines=stamp_met(announced, exists.deadlines, at=event.changed_at),
         next_step=event.next_step,
         **({"handling_unit_name": event.handling_unit_name} if event.handling_unit_name else {}),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -50,6 +50,37 @@ def normalise_id_number(raw: str) -> str:
 
 def id_birthdate(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def birthdate_problem(id_number: str, *, on: date) -> InvalidValue | None:
+    """Why a (well-formed) ID number cannot belong to someone alive on ``on``, or None."""
+    if id_birthdate(id_number) > on:
+        return InvalidValue(
+            "id_number_future_birthdate",
+            "身份证号码中的出生日期晚于收到日期，请核对",
+            "ID number has a birth date after the day the petition was received",
+        )
+    return None
+
+
+def received_at_problem(
+    received_at: datetime, *, now: datetime, max_skew: timedelta, max_age: timedelta
+) -> InvalidValue | None:
+    """Why ``received_at`` cannot be when a petition was received, or None: not later than
+    ``now`` beyond a clock skew, not earlier than ``max_age`` ago."""
+    if received_at > now + max_skew:
+        return InvalidValue(
+            "received_at_future",
+            "收到时间晚于当前时间，请核对",
+            "received_at is in the future",
+        )
+    if received_at < now - max_age:
+        return InvalidValue(
+            "received_at_too_old",
+            f"收到时间早于 {max_age.days} 天前，请核对（补录更早的事项请联系管理员）",
+            f"received_at is more than {max_age.days} days ago",
+        )
+    return None
 
 
 def normalise_phone(raw: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, status
@@ -15,11 +16,19 @@ from xinfang_shared.auth.deps import get_scope, require_roles
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import Principal
-from xinfang_shared.runtime import SessionDep
+from xinfang_shared.ratelimit import request_client_key
+from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.timeutil import local_date
 
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
-from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated, PetitionStatusRead
+from xinfang_intake.petitions.schemas import (
+    PetitionCreate,
+    PetitionCreated,
+    PetitionStatusRead,
+    clock_problems,
+)
+from xinfang_intake.petitions.writer import RegistrationRefused
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions 信访事项"])
@@ -44,7 +53,7 @@ def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
     responses={
         422: {"description": "字段校验失败，或幂等键已用于另一请求 / invalid field or reused key"},
         413: {"description": "请求体过大"},
-        429: {"description": "本客户端请求过快 / too many requests from this client"},
+        429: {"description": "本账号请求过快 / too many requests from this account"},
         503: {"description": "系统繁忙，请按 Retry-After 重试 / busy: retry after"},
     },
 )
@@ -57,7 +66,10 @@ async def register(
         str | None,
         Header(description="重试同一请求时带相同的键，不会重复登记 / same key, same petition"),
     ] = None,
-    x_client_id: Annotated[str | None, Header(max_length=100)] = None,
+    x_client_id: Annotated[
+        str | None,
+        Header(max_length=100, description="服务账号代多个窗口登记时的窗口标识 / a service's desk"),
+    ] = None,
 ) -> PetitionCreated | JSONResponse:
     ctx = request.app.state.intake
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
@@ -66,6 +78,23 @@ async def register(
                 "invalid_idempotency_key",
                 "Idempotency-Key 应为 8–100 位字母、数字或 . _ : -",
                 "Idempotency-Key must be 8-100 letters, digits or . _ : -",
+            ),
+            status_code=422,
+        )
+    settings = ctx.settings
+    problems = clock_problems(
+        data,
+        now=request.app.state.runtime.clock.now(),
+        max_skew=timedelta(seconds=settings.received_max_skew_s),
+        max_age=timedelta(days=settings.received_max_age_days),
+    )
+    if problems:
+        return JSONResponse(
+            error_body(
+                "validation_error",
+                "提交的数据有误，请按提示修改",
+                "the request is invalid",
+                errors=problems,
             ),
             status_code=422,
         )
@@ -80,16 +109,22 @@ async def register(
             ),
             status_code=403,
         )
-    # the rate limit is per desk: the client's id, else the logged-in account
-    client = x_client_id or scope.principal.username
-    wait = ctx.limiter.try_acquire(client)
+    # the rate limit is per logged-in person, a service's per desk it names (ratelimit.client_key)
+    principal = scope.principal
+    key = request_client_key(
+        request,
+        username=principal.username,
+        service=principal.kind == "service",
+        client_id=x_client_id,
+    )
+    wait = ctx.limiter.try_acquire(key)
     if wait > 0:
         retry = max(1, math.ceil(wait))
         return JSONResponse(
             error_body(
                 "rate_limited",
                 f"请求过于频繁，请 {retry} 秒后重试",
-                f"too many requests from this client; retry in {retry} s",
+                f"too many requests from this account; retry in {retry} s",
                 retry_after_s=retry,
             ),
             status_code=429,
@@ -107,6 +142,17 @@ async def register(
                 "idempotency_key_reused",
                 "该 Idempotency-Key 已用于内容不同的另一请求，本次未登记",
                 "this Idempotency-Key was used for a different request; nothing was registered",
+            ),
+            status_code=422,
+        )
+    except RegistrationRefused:
+        # the database refused this one's rows (its batch-mates were written): not retryable
+        return JSONResponse(
+            error_body(
+                "registration_refused",
+                "该信访事项的数据无法保存，本次未登记；请检查填写内容后重新提交（原样重试不会成功）",
+                "the database refused this petition's data; nothing was registered "
+                "(retrying it unchanged will not succeed)",
             ),
             status_code=422,
         )
@@ -135,11 +181,13 @@ def _replayed(response: dict[str, Any]) -> JSONResponse:
     responses={404: {"description": "查询码不存在"}},
 )
 async def by_query_code(
-    query_code: Annotated[str, Path(min_length=4, max_length=16)], session: SessionDep
+    query_code: Annotated[str, Path(min_length=4, max_length=16)],
+    session: SessionDep,
+    rt: RuntimeDep,
 ) -> PetitionStatusRead | JSONResponse:
     try:
         return await service.get_status_by_query_code_or_raise(
-            session=session, query_code=query_code
+            session=session, query_code=query_code, today=local_date(rt.clock.now())
         )
     except service.PetitionNotFound:
         return JSONResponse(

@@ -12,7 +12,11 @@ Guarantees are those of one registration per transaction:
 - an Idempotency-Key seen before is answered from the stored response (422 if the body
   differs), a key twice in one batch waits for the next one, and a key committed at the same
   moment by another replica makes the batch be written again one petition at a time;
-- any other failure of a batch is the failure of each of its requests (nothing is stored).
+- a batch that fails because the database is away or slow fails each of its requests
+  (nothing is stored; the client may retry);
+- a batch that fails for any other reason (a row the database refuses) is written again one
+  petition at a time, so only the bad one fails, with :class:`RegistrationRefused` (not
+  retryable), and its batch-mates are registered.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xinfang_shared.clock import Clock
 
@@ -33,6 +38,37 @@ from xinfang_intake.petitions.schemas import PetitionCreate, PetitionCreated
 from xinfang_intake.petitions.sealing import InformantCipher
 
 log = logging.getLogger(__name__)
+
+
+class RegistrationRefused(Exception):
+    """The database refused this petition's rows for a reason that retrying will not change."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}"[:500])
+
+
+# SQLSTATE classes of errors caused by what was written (cardinality, data exception such as a
+# NUL byte or a value out of range, integrity constraint); anything else the database says
+# (connection, resources, statement or lock timeout, shutdown, serialization) is an outage
+_ROW_ERROR_CLASSES = frozenset({"21", "22", "23"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(state) if state else None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Did the write fail because the database is away, busy or slow (worth retrying later),
+    rather than because of what was written?"""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = _sqlstate(exc)
+        if state is not None:
+            return state[:2] not in _ROW_ERROR_CLASSES
+        return not isinstance(exc, DataError | IntegrityError)
+    return isinstance(exc, DisconnectionError | PoolTimeoutError | TimeoutError | OSError)
 
 
 @dataclass(frozen=True)
@@ -83,7 +119,8 @@ class RegistrationWriter:
         self, data: PetitionCreate, *, idempotency_key: str | None, request_hash: str = ""
     ) -> Outcome:
         """Register one petition; returns once it is committed. Raises
-        :class:`service.IdempotencyKeyReused`, or the database's error."""
+        :class:`service.IdempotencyKeyReused`, :class:`RegistrationRefused` (this petition
+        cannot be stored), or the error of a database outage."""
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Request(data, idempotency_key, request_hash, done))
         if self._task is None or self._task.done():
@@ -105,20 +142,29 @@ class RegistrationWriter:
             self._waiting = later
             try:
                 await self._write(batch)
-            except IntegrityError:
-                if len(batch) == 1:
-                    await self._answer_from_stored_key(batch[0])
-                else:  # a key committed meanwhile elsewhere: each on its own
+            except Exception as exc:
+                if is_outage(exc):
+                    for r in batch:
+                        _settle(r, exc)
+                elif len(batch) == 1:
+                    await self._refused(batch[0], exc)
+                else:  # a key committed meanwhile elsewhere, or one bad row: each on its own
+                    log.warning("batch of %d refused, writing one by one: %r", len(batch), exc)
                     for r in batch:
                         try:
                             await self._write([r])
-                        except IntegrityError:
-                            await self._answer_from_stored_key(r)
-                        except Exception as exc:
-                            _settle(r, exc)
-            except Exception as exc:
-                for r in batch:
-                    _settle(r, exc)
+                        except Exception as one:
+                            await self._refused(r, one)
+
+    async def _refused(self, r: _Request, exc: BaseException) -> None:
+        """A petition written on its own failed: a twin's key, a row refused, or an outage."""
+        if isinstance(exc, IntegrityError) and r.key is not None:
+            await self._answer_from_stored_key(r)
+        elif is_outage(exc):
+            _settle(r, exc)
+        else:
+            log.error("registration refused by the database: %r", exc)
+            _settle(r, RegistrationRefused(exc))
 
     async def _write(self, batch: list[_Request]) -> None:
         now = self._clock.now()
@@ -163,7 +209,9 @@ class RegistrationWriter:
                     session=session, keys=[r.key] if r.key else []
                 )
             if r.key is None or r.key not in stored:
-                raise RuntimeError("integrity error without a stored Idempotency-Key")
+                raise RegistrationRefused(
+                    RuntimeError("integrity error without a stored Idempotency-Key")
+                )
             outcome = _replay(r, stored[r.key])
         except Exception as exc:
             outcome = exc
