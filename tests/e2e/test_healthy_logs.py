@@ -46,9 +46,9 @@ async def test_a_healthy_run_logs_no_errors_and_leaves_no_faust_data_in_the_tree
     env = {
         **DEMO_USERS_ENV,
         "XF_KAFKA_GROUP_SUFFIX": suffix,
-        # faust's stalled-stream check (every 7 s) after 2 s instead of 5 min: a partition it
+        # faust's stalled-stream check (every 7 s) after 5 s instead of 5 min: a partition it
         # wrongly takes for a stalled stream is reported within the test
-        "STREAM_PROCESSING_TIMEOUT": "2",
+        "STREAM_PROCESSING_TIMEOUT": "5",
     }
     async with launched(tmp_path, databases, env) as s:
         created = await asyncio.to_thread(load_demo, s)
