@@ -296,7 +296,8 @@ _STATUS = re.compile(r"^\[(\d{3})\] ")
 
 def failure_cases(stdout: str) -> list[dict[str, Any]]:
     """schemathesis's failures section, one item per failing test case: the operation, the
-    checks it failed, the status answered and the curl line that reproduces it."""
+    checks it failed, the status answered and the curl lines that reproduce it (a stateful
+    case has one per step; the last one is the step that failed)."""
     cases: list[dict[str, Any]] = []
     checks: list[str] = []
     operation, status = "", 0
@@ -308,10 +309,16 @@ def failure_cases(stdout: str) -> list[dict[str, Any]]:
             checks.append(m.group(1))
         elif m := _STATUS.match(line):
             status = int(m.group(1))
-        elif line.startswith("curl ") and checks:
+        elif line.startswith("curl "):
             curl = _TOKEN.sub("Bearer …", line)
-            cases.append({"operation": operation, "checks": checks, "status": status, "curl": curl})
-            checks, status = [], 0
+            if checks:
+                case = {"operation": operation, "checks": checks, "status": status, "curl": [curl]}
+                cases.append(case)
+                checks, status = [], 0
+            elif operation and cases and cases[-1]["operation"] == operation:
+                cases[-1]["curl"].append(curl)  # the next step of a stateful case
+        elif line.startswith("st replay "):
+            operation = ""  # this case's reproduction ends here
     return cases
 
 

@@ -107,6 +107,28 @@ Reproduce with:
             "operation": "GET /api/v1/inbox/{person_id}",
             "checks": ["ST103 Undocumented status code"],
             "status": 404,
-            "curl": "curl -X GET -H 'Authorization: Bearer …' 'http://127.0.0.1:1/api/v1/inbox/0'",
+            "curl": [
+                "curl -X GET -H 'Authorization: Bearer …' 'http://127.0.0.1:1/api/v1/inbox/0'"
+            ],
         }
+    ]
+
+
+def test_a_stateful_case_keeps_every_step_of_its_reproduction() -> None:
+    stdout = """
+________________________________ Stateful tests ________________________________
+1. Test Case ID: 3dcLfJ
+- ST103 Undocumented status code
+[409] Conflict:
+Reproduce with:
+    curl -X GET 'http://127.0.0.1:1/api/v1/alerts?open=true'
+    curl -X POST http://127.0.0.1:1/api/v1/alerts/a1/ack
+    st replay 3dcLfJ
+    curl -X GET http://127.0.0.1:1/unrelated
+"""
+    [case] = failure_cases(stdout)
+    assert case["status"] == 409
+    assert case["curl"] == [
+        "curl -X GET 'http://127.0.0.1:1/api/v1/alerts?open=true'",
+        "curl -X POST http://127.0.0.1:1/api/v1/alerts/a1/ack",
     ]
