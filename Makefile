@@ -34,7 +34,7 @@ typecheck: setup
 
 DAYS ?= 1
 clock-advance: setup  ## demo/test mode: move the clock of the running system, e.g. DAYS=12
-	$(RUN) xf-clock advance $(DAYS)d \
+	@$(RUN) xf-clock advance $(DAYS)d \
 		$(foreach b,$(if $(filter 3,$(LEVELS)),800 801 802,800),\
 		--wait http://127.0.0.1:$(b)1/healthz --wait http://127.0.0.1:$(b)2/healthz \
 		--wait http://127.0.0.1:$(b)3/healthz --wait http://127.0.0.1:$(b)4/healthz)
@@ -43,4 +43,4 @@ broker: setup  ## only the embedded broker, topics created
 	$(RUN) python -m deploy.broker
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf var xinfang-*-data .pytest_cache .ruff_cache .mypy_cache

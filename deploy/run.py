@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,22 @@ SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004
 DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
 DEMO_USERS = Path(__file__).with_name("demo_users.yaml")
 MAIL_PORT = 8025  # the demo mail sink (make run)
+
+Progress = Callable[[str], None]  # told each step of a start, in Chinese
+
+
+def quiet(_: str) -> None:
+    """Progress that tells nobody (tests, benchmarks)."""
+
+
+@dataclass
+class Reporter:
+    """Progress for a person at a terminal: each step with the seconds since the start."""
+
+    started: float = field(default_factory=time.monotonic)
+
+    def __call__(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:5.1f} 秒] {text}", flush=True)
 
 
 @dataclass
@@ -118,25 +135,50 @@ def post_json(
 
 
 def wait_healthy(
-    stack: Stack, names: list[str], timeout: float = 60.0, path: str = "/healthz"
+    stack: Stack,
+    names: list[str],
+    timeout: float = 60.0,
+    path: str = "/healthz",
+    *,
+    progress: Progress = quiet,
+    label: str = "",
 ) -> None:
+    """Wait until every service in ``names`` answers ``path``; ``progress`` is told of each."""
+    wait_all([(stack, label, names)], timeout, path, progress=progress)
+
+
+def wait_all(
+    groups: list[tuple[Stack, str, list[str]]],
+    timeout: float = 60.0,
+    path: str = "/healthz",
+    *,
+    progress: Progress = quiet,
+) -> None:
+    """Wait until every service of every (stack, label, names) answers ``path``, telling
+    ``progress`` of each as it does (in the order they become ready, whatever their stack)."""
     deadline = time.monotonic() + timeout
-    pending = list(names)
+    pending = [(stack, label, name) for stack, label, names in groups for name in names]
     while pending and time.monotonic() < deadline:
-        for name in list(pending):
+        for item in list(pending):
+            stack, label, name = item
             proc = stack.procs.get(name)
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(
-                    f"{name} exited with {proc.returncode}; see {stack.var}/log/{name}.log"
+                    f"{label}{name} exited with {proc.returncode}; see {stack.var}/log/{name}.log"
                 )
             try:
                 get_json(stack.url(name) + path)
-                pending.remove(name)
             except (OSError, ValueError):
-                pass
-        time.sleep(0.2)
+                continue
+            pending.remove(item)
+            progress(f"{label}{name} 已就绪  {stack.url(name)}")
+            if not any(s is stack for s, _, _ in pending):
+                progress(f"{label}全部服务已就绪")
+        if pending:
+            time.sleep(0.2)
     if pending:
-        raise TimeoutError(f"not healthy within {timeout}s: {pending}")
+        late = [f"{label}{name}" for _, label, name in pending]
+        raise TimeoutError(f"not healthy within {timeout}s: {late}")
 
 
 def base_env(
@@ -152,6 +194,8 @@ def base_env(
     # Tansu holds a consumer-group join for half the session timeout: keep it short locally.
     env.setdefault("XF_KAFKA_SESSION_TIMEOUT_S", "2")
     env.setdefault("XF_SWEEP_INTERVAL_S", "5")
+    # faust's data directories (one per app id, which faust puts for {conf.name}), not in cwd
+    env.setdefault("APP_DATADIR", str(var / "faust" / "{conf.name}"))
     env["XF_KAFKA_BOOTSTRAP_SERVERS"] = (
         env.get("XF_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{broker_port}"
     )
@@ -174,21 +218,29 @@ def start_stack(
     external_broker: bool = False,
     partitions: int = 6,
     scopes: tuple[str, ...] | None = None,
+    progress: Progress = quiet,
+    label: str = "",
+    wait: bool = True,
 ) -> Stack:
     """Start the broker (unless external; its topics for the deployments rooted at ``scopes``)
-    and the services; returns once every service answers its health check."""
+    and the services; returns once every service answers its health check (``wait=False``: at
+    once, the caller waits). ``progress`` is told of each step."""
     ports = ports or dict(SERVICES)
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = base_env(var, broker_port, ports, database_urls, extra_env)
     stack = Stack(var=var, env=env, ports=ports)
     try:
         if not external_broker:
+            progress(f"启动消息代理 Tansu（127.0.0.1:{broker_port}）并创建主题……")
             stack.procs["broker"] = broker.launch(
                 broker_port, partitions, var / "log" / "broker.log", scopes=scopes
             )
+            progress("消息代理已就绪")
         for name in ports:
             stack.start_service(name)
-        wait_healthy(stack, list(ports))
+        progress(f"{label}启动服务 {'、'.join(ports)}……")
+        if wait:
+            wait_healthy(stack, list(ports), progress=progress, label=label)
     except BaseException:
         stack.stop()
         raise
@@ -257,9 +309,12 @@ def start_levels(
     extra_env: dict[str, str] | None = None,
     partitions: int = 6,
     users: list[dict[str, Any]] | None = None,
+    progress: Progress = quiet,
 ) -> Levels:
     """One stack per level, each with its own ports, databases (var/<level>/) and accounts,
-    sharing one broker; every level's services read the shared topics in their own groups."""
+    sharing one broker; every level's services read the shared topics in their own groups.
+    Every level's services start at once (once the broker is up), then are waited for: one
+    level after another took three times as long."""
     stacks: dict[str, Stack] = {}
     levels = Levels(specs=specs, stacks=stacks)
     scopes = tuple(spec.scope for spec in specs)
@@ -290,7 +345,13 @@ def start_levels(
                     "XF_NOTIFY_AUTH_URL": intake,
                     "XF_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{spec.ports['notify']}",
                 },
+                progress=progress,
+                label=f"【{spec.label}】",
+                wait=False,
             )
+        # twelve processes starting together on a small machine: allow more than one stack
+        groups = [(stacks[sp.name], f"【{sp.label}】", list(stacks[sp.name].ports)) for sp in specs]
+        wait_all(groups, timeout=180, progress=progress)
     except BaseException:
         levels.stop()
         raise
@@ -362,9 +423,13 @@ def print_levels(levels: Levels, demo: list[tuple[LevelSpec, dict[str, Any]]]) -
         print()
 
 
-def run_levels(args: argparse.Namespace, broker_port: int, external: bool) -> int:
-    started = time.monotonic()
-    levels = start_levels(args.var, broker_port=broker_port, external_broker=external)
+def run_levels(
+    args: argparse.Namespace, broker_port: int, external: bool, progress: Reporter
+) -> int:
+    started = progress.started
+    levels = start_levels(
+        args.var, broker_port=broker_port, external_broker=external, progress=progress
+    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -374,7 +439,11 @@ def run_levels(args: argparse.Namespace, broker_port: int, external: bool) -> in
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        if not args.no_demo:
+            progress("登记演示信访件……")
         demo = [] if args.no_demo else load_level_demo(levels)
+        if demo:
+            progress(f"已登记 {len(demo)} 件演示信访件")
         print(
             f"\n三级部署已启动（{time.monotonic() - started:.1f} 秒）/ three levels up, "
             f"one broker at {levels.stacks['city'].env['XF_KAFKA_BOOTSTRAP_SERVERS']}\n"
@@ -419,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.var / "log", ignore_errors=True)
         for spec in THREE_LEVELS:
             shutil.rmtree(args.var / spec.name / "log", ignore_errors=True)
-    started = time.monotonic()
+    progress = Reporter()
+    started = progress.started
     sink = None
     if not os.environ.get("XF_SMTP_HOST"):
         # the demo's mail goes to a local sink that saves it under var/mail
@@ -430,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(XF_SMTP_HOST="127.0.0.1", XF_SMTP_PORT=str(MAIL_PORT))
     if args.levels == 3:
         try:
-            return run_levels(args, broker_port, external)
+            return run_levels(args, broker_port, external, progress)
         finally:
             if sink is not None:
                 sink.stop()
@@ -439,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         broker_port=broker_port,
         external_broker=external,
         extra_env={"XF_INTAKE_USERS_FILE": os.environ.get("XF_INTAKE_USERS_FILE", str(DEMO_USERS))},
+        progress=progress,
     )
     stopping = False
 
@@ -449,7 +520,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        if not args.no_demo:
+            progress("登记演示信访件……")
         demo = [] if args.no_demo else load_demo(stack)
+        if demo:
+            progress(f"已登记 {len(demo)} 件演示信访件")
         print(f"\n信访平台已启动（{time.monotonic() - started:.1f} 秒）/ platform up\n")
         for name in SERVICES:
             print(f"  {name:<12} {stack.url(name)}   (API docs: {stack.url(name)}/docs)")

@@ -171,7 +171,7 @@ async def test_collective_and_emerging_alerts_reach_people_and_escalate(
         assert len((await client.get(supervision + "/api/v1/alerts/emerging")).json()) == 1
 
         # (3) nobody acknowledged the collective alert: an hour on, it goes up to the city
-        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "61m"]
+        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "61m", "--json"]
         for name in SERVICES:
             cmd += ["--wait", stack.url(name) + "/healthz"]
         out = await asyncio.to_thread(

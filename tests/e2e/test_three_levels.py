@@ -89,7 +89,7 @@ async def _login(client: httpx.AsyncClient, intake: str, username: str) -> dict[
 async def _advance(lv: Levels, days: int = 0, *, minutes: int = 0) -> None:
     """`xf-clock advance`: one command moves the clock of every level (one broker)."""
     step = f"{days}d" if days else f"{minutes}m"
-    cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", step]
+    cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", step, "--json"]
     for spec in lv.specs:
         for name in SERVICES:
             cmd += ["--wait", lv.stacks[spec.name].url(name) + "/healthz"]

@@ -113,7 +113,7 @@ async def test_one_petition_end_to_end(stack: Stack) -> None:
 
         # (c) one command moves the clock of the whole system 12 days: a reminder arrives live
         t1 = time.monotonic()
-        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "12d"]
+        cmd = [sys.executable, "-m", "xinfang_shared.clock_cli", "advance", "12d", "--json"]
         for name in SERVICES:
             cmd += ["--wait", stack.url(name) + "/healthz"]
         out = await asyncio.to_thread(

@@ -3,6 +3,7 @@
 xf-clock show
 xf-clock advance 12d          # also 36h, 90m, 1d12h
 xf-clock advance 12d --wait http://127.0.0.1:8003/healthz ...
+xf-clock advance 12d --json   # one JSON document instead of the Chinese lines (for scripts)
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import json
 import re
 import sys
 import time
+import urllib.parse
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from xinfang_shared.clock import decode_offset, encode_offset
 from xinfang_shared.settings import CommonSettings
+from xinfang_shared.timeutil import SHANGHAI
 from xinfang_shared.topics import CLOCK_TOPIC
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -59,9 +63,11 @@ async def publish_offset(servers: list[str], offset: timedelta) -> None:
         await producer.stop()
 
 
-def wait_for(urls: list[str], offset: timedelta, timeout: float) -> list[str]:
-    """Poll each service's /healthz until it reports the offset; returns the laggards."""
+def wait_for(urls: list[str], offset: timedelta, timeout: float) -> dict[str, dict[str, Any]]:
+    """Poll each service's /healthz until it reports the offset; returns, per URL, the health
+    document that confirmed it (URLs missing from the result did not confirm in time)."""
     pending = list(urls)
+    confirmed: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         for url in list(pending):
@@ -70,34 +76,110 @@ def wait_for(urls: list[str], offset: timedelta, timeout: float) -> list[str]:
                     doc = json.loads(resp.read())
                 if abs(float(doc.get("clock_offset_s", -1)) - offset.total_seconds()) < 1e-3:
                     pending.remove(url)
-            except OSError:
+                    confirmed[url] = doc
+            except (OSError, ValueError):
                 pass
         if pending:
             time.sleep(0.1)
-    return pending
+    return confirmed
+
+
+def zh_duration(d: timedelta) -> str:
+    """``12 天 3 小时 5 分钟``; zero is ``0 分钟``."""
+    minutes = int(d.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "天"), (hours, "小时"), (mins, "分钟")) if n]
+    return " ".join(parts) or "0 分钟"
+
+
+def zh_time(at: datetime) -> str:
+    """Business time as a person reads it: Beijing time to the minute."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+
+
+def _where(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc or url
+
+
+def show_lines(offset: timedelta, wall: datetime) -> list[str]:
+    return [f"当前业务时间 {zh_time(wall + offset)}，比实际时间快 {zh_duration(offset)}"]
+
+
+def advance_lines(
+    *,
+    step: timedelta,
+    offset: timedelta,
+    wall: datetime,
+    urls: list[str],
+    confirmed: dict[str, dict[str, Any]],
+    timeout: float,
+) -> list[str]:
+    """What ``xf-clock advance`` tells a person: the new business time and, per service asked
+    to confirm (``--wait``), whether it has applied it."""
+    lines = [
+        f"时钟已拨快 {zh_duration(step)}：业务时间现为 {zh_time(wall + offset)}"
+        f"（比实际时间快 {zh_duration(offset)}）"
+    ]
+    for url in urls:
+        doc = confirmed.get(url)
+        if doc is None:
+            lines.append(
+                f"  ✗ {_where(url)}  {timeout:g} 秒内未确认新时间（服务未运行或未跟随时钟）"
+            )
+            continue
+        name = doc.get("service") or "?"
+        now = doc.get("now")
+        at = f"，业务时间 {zh_time(datetime.fromisoformat(now))}" if isinstance(now, str) else ""
+        lines.append(f"  ✓ {name:<12} {_where(url)}  已确认{at}")
+    if urls and len(confirmed) == len(urls):
+        lines.append(f"全部 {len(urls)} 个服务已确认。")
+    elif urls:
+        lines.append(f"{len(urls) - len(confirmed)} 个服务未确认。")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xf-clock", description="系统时钟（演示/测试模式）")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (scripts)")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("show", help="print the current offset")
-    adv = sub.add_parser("advance", help="move the clock of every running service forward")
+    show = sub.add_parser("show", help="当前业务时间 / print the current offset")
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    adv = sub.add_parser("advance", help="拨快所有运行中服务的时钟 / move the clock forward")
     adv.add_argument("duration", type=parse_duration)
     adv.add_argument("--wait", action="append", default=[], metavar="HEALTHZ_URL")
     adv.add_argument("--timeout", type=float, default=20.0)
+    adv.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     servers = CommonSettings().bootstrap_list
 
     current = asyncio.run(read_offset(servers))
     if args.cmd == "show":
-        print(json.dumps({"offset_seconds": current.total_seconds(), "offset": str(current)}))
+        if args.json:
+            print(json.dumps({"offset_seconds": current.total_seconds(), "offset": str(current)}))
+        else:
+            print("\n".join(show_lines(current, datetime.now(UTC))))
         return 0
     new = current + args.duration
     asyncio.run(publish_offset(servers, new))
-    laggards = wait_for(args.wait, new, args.timeout) if args.wait else []
-    print(
-        json.dumps({"offset_seconds": new.total_seconds(), "offset": str(new), "lagging": laggards})
-    )
+    confirmed = wait_for(args.wait, new, args.timeout) if args.wait else {}
+    laggards = [url for url in args.wait if url not in confirmed]
+    if args.json:
+        print(
+            json.dumps(
+                {"offset_seconds": new.total_seconds(), "offset": str(new), "lagging": laggards}
+            )
+        )
+    else:
+        lines = advance_lines(
+            step=args.duration,
+            offset=new,
+            wall=datetime.now(UTC),
+            urls=args.wait,
+            confirmed=confirmed,
+            timeout=args.timeout,
+        )
+        print("\n".join(lines))
     return 1 if laggards else 0
 
 

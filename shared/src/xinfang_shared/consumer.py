@@ -18,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
+import tempfile
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import faust
@@ -340,6 +343,18 @@ class XinfangFaustApp(faust.App):
         return _Transport(self.conf.broker_consumer, self)
 
 
+def faust_datadir() -> str:
+    """Where faust keeps its data directory (empty here: tables live in memory): faust's own
+    ``APP_DATADIR`` when set (``make run``: var/faust/<app id>; Kubernetes: /tmp/faust), else
+    the system's temporary directory, never faust's default (the working directory). faust
+    expands ``{conf.name}`` (the app id: one directory per level and consumer group) and creates
+    the directory but not its parent."""
+    default = Path(tempfile.gettempdir()) / "xinfang-faust" / "{conf.name}-data"
+    datadir = os.environ.get("APP_DATADIR") or str(default)
+    Path(datadir).parent.mkdir(parents=True, exist_ok=True)
+    return datadir
+
+
 def build_faust_app(
     *,
     service: str,
@@ -353,6 +368,12 @@ def build_faust_app(
     app = XinfangFaustApp(
         settings.deployment.group_id(service) + settings.kafka_group_suffix,
         broker=[f"kafka://{s}" for s in settings.bootstrap_list],
+        datadir=faust_datadir(),
+        # No leader election: nothing here runs `on_leader` timers or tasks, and the election
+        # needs a topic per consumer group (`<app id>-__assignor-__leader`) that the launcher
+        # would have to create for every level and group suffix; without it every start
+        # logged "Topic ... __assignor-__leader not found" as an error.
+        topic_disable_leader=True,
         processing_guarantee="at_least_once",
         web_enabled=False,
         autodiscover=False,
@@ -385,4 +406,11 @@ def build_faust_app(
     app.agent(channel, name=f"xinfang-{service}-events")(consume)
     if setup is not None:
         setup(app)
+    for table in app.tables.values():
+        # A changelog is table state this app writes and reads back only when recovering, so
+        # faust creates it unacknowledged; ``Topic.derive`` (used to rename a changelog, e.g.
+        # supervision's per-level one) drops that, and faust's stalled-stream check then took
+        # the changelog for a stream that never started: "Stream has not started processing
+        # ...-changelog" as an error every 7 s once 5 minutes had passed.
+        table.changelog_topic.acks = False
     return app
