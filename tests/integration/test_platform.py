@@ -102,7 +102,7 @@ async def test_every_service_answers_with_security_headers_and_the_platform_erro
             assert r.headers["content-security-policy"] == CSP, r.url
             assert r.headers["x-frame-options"] == "DENY"
             assert r.headers["x-content-type-options"] == "nosniff"
-            assert r.headers["referrer-policy"] == "no-referrer"
+            assert r.headers["referrer-policy"] == "same-origin"
 
         assert_platform_error(await client.get("/no/such/page"), 404, "not_found")
         assert_platform_error(await client.delete("/healthz"), 405, "method_not_allowed")

@@ -43,7 +43,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own
+    # form posts, which a CSRF check by Origin must refuse; other sites still get no referrer
+    # (a /cx/<query code> address never leaves the site)
+    (b"referrer-policy", b"same-origin"),
 )
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 STATIC_PREFIX = "/static/platform"
