@@ -176,6 +176,14 @@ async def test_intake_refuses_nul_in_paths_forms_and_account_endpoints(
         )
         body = assert_platform_error(r, 422, "validation_error")
         assert body["errors"][0]["field"] == "username"
+        # a multipart form without its boundary: invalid input (422), not a bare 400
+        r = await client.post(
+            "/api/v1/auth/token",
+            content=b"grant_type=password&username=&password=",
+            headers={"Content-Type": "multipart/form-data"},
+        )
+        body = assert_platform_error(r, 422, "validation_error")
+        assert body["errors"][0]["code"] == "body_unreadable"
         r = await client.patch("/api/v1/users/a%00b", json={"active": False})
         assert_platform_error(r, 422, "validation_error")
         # a JSON body's text goes through the schemas' SingleLine: NUL in a display name

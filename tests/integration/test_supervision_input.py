@@ -116,3 +116,29 @@ async def test_bad_bodies_are_refused_and_change_nothing(
         r = await client.post(f"/api/v1/cases/{cid}/actions/{action}", json=body)
         assert r.status_code == 422, r.text
         assert await case_of(client, cid) == before
+
+
+async def test_a_report_date_is_a_written_date_and_refused_steps_are_documented(
+    broker: str, databases: Databases
+) -> None:
+    """`?as_of=0` was read as 1970-01-01 (a number of seconds); a step the case's state does
+    not allow answers 409, which the API's documentation now lists (schemathesis found it
+    undocumented)."""
+    app = await supervision(databases, broker)
+    async with running(app) as client:
+        for bad in ("0", "2.2e-308", "1733011200", "2026-1-1"):
+            r = await client.get("/api/v1/reports/overdue", params={"as_of": bad})
+            assert r.status_code == 422, (bad, r.text)
+            assert r.json()["errors"][0]["message"].startswith("日期应写作")
+        ok = await client.get("/api/v1/reports/overdue", params={"as_of": "2026-12-01"})
+        assert ok.status_code == 200 and ok.json()["as_of"] == "2026-12-01"
+
+        doc = (await client.get("/openapi.json")).json()["paths"]
+        for path in (
+            "/api/v1/cases/{case_id}/actions/{action}",
+            "/api/v1/cases/{case_id}/hearing",
+            "/api/v1/cases/{case_id}/extension-request",
+            "/api/v1/cases/{case_id}/leader",
+            "/api/v1/orders/{order_id}/feedback",
+        ):
+            assert "409" in doc[path]["post"]["responses"], path

@@ -180,6 +180,16 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
         # a body FastAPI cannot even decode (not UTF-8...): malformed JSON like any other
         return invalid_request([describe({"type": "json_invalid", "msg": exc.detail})])
+    if exc.status_code == 400:
+        # any other body the framework cannot parse (a multipart form without its boundary...):
+        # invalid input like the rest, 422, never an undocumented 400
+        problem = {
+            "field": "body",
+            "code": "body_unreadable",
+            "message": "请求体无法解析，请检查 Content-Type 与内容是否一致",
+            "message_en": f"the body cannot be parsed: {exc.detail}",
+        }
+        return invalid_request([problem])
     code, zh, en = _HTTP_ERRORS.get(
         exc.status_code, ("http_error", "请求无法处理", f"the request failed: {exc.detail}")
     )

@@ -353,7 +353,11 @@ class AckRequest(BaseModel):
     note: MultiLine | None = Field(default=None, max_length=500, description="处置意见")
 
 
-@router.post("/alerts/{alert_id}/ack", summary="签收预警 / acknowledge an alert")
+@router.post(
+    "/alerts/{alert_id}/ack",
+    summary="签收预警 / acknowledge an alert",
+    responses={409: {"description": "该预警已签收 / already acknowledged"}},
+)
 async def acknowledge(
     alert_id: Annotated[SingleLine, Path(max_length=36)],
     request: Request,

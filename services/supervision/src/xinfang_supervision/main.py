@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from xinfang_shared import org
 from xinfang_shared.auth.deps import (
     AuthHTTPError,
@@ -46,10 +47,15 @@ from xinfang_supervision.sweeper import Sweeper
 
 # Every call names its caller (a person's or a service's token); what a caller sees is limited
 # to its org subtree, and a case outside it is answered exactly as a missing one.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 router = APIRouter(
     prefix="/api/v1", tags=["supervision 督办"], dependencies=[Depends(get_principal)]
 )
 CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
+# A step the case's state, its level or the law does not allow now (documented for clients)
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "案件当前状态、所属层级或法定期限不允许此操作 / not allowed now"}
+}
 
 
 def visible(scope: Scope, case: Any) -> bool:
@@ -184,6 +190,7 @@ async def case_deadlines(
 @router.post(
     "/cases/{case_id}/actions/{action}",
     summary="办理环节 / a lifecycle step (accept, decline, extend, reply, close, request_review, answer_review, request_rereview, answer_rereview)",
+    responses=CONFLICT,
 )
 async def act(
     case_id: str,
@@ -221,6 +228,7 @@ class ExtensionRequest(BaseModel):
 @router.post(
     "/cases/{case_id}/extension-request",
     summary="申请延期（由本机关负责人以 extend 批准）/ ask a leader of the body for an extension",
+    responses=CONFLICT,
 )
 async def extension_request(
     case_id: str,
@@ -251,7 +259,11 @@ class HearingRequest(BaseModel):
     days: int = Field(ge=1, le=90, strict=True, description="听证天数")
 
 
-@router.post("/cases/{case_id}/hearing", summary="复核听证（不计入复核期限）/ a re-review hearing")
+@router.post(
+    "/cases/{case_id}/hearing",
+    summary="复核听证（不计入复核期限）/ a re-review hearing",
+    responses=CONFLICT,
+)
 async def hearing(
     case_id: str,
     body: HearingRequest,
@@ -283,7 +295,11 @@ class LeaderRequest(BaseModel):
     )
 
 
-@router.post("/cases/{case_id}/leader", summary="确定包案领导 / name the leader in charge")
+@router.post(
+    "/cases/{case_id}/leader",
+    summary="确定包案领导 / name the leader in charge",
+    responses=CONFLICT,
+)
 async def leader(
     case_id: str,
     body: LeaderRequest,
@@ -315,7 +331,11 @@ class FeedbackRequest(BaseModel):
     )
 
 
-@router.post("/orders/{order_id}/feedback", summary="督办反馈 / written feedback on a 督办 order")
+@router.post(
+    "/orders/{order_id}/feedback",
+    summary="督办反馈 / written feedback on a 督办 order",
+    responses=CONFLICT,
+)
 async def feedback(
     order_id: str,
     body: FeedbackRequest,
@@ -371,12 +391,27 @@ async def emerging_alerts(
     ]
 
 
+def _iso_date_only(value: object) -> object:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError(
+            "date_format",
+            "date must be written YYYY-MM-DD",
+            {"zh": "日期应写作 YYYY-MM-DD，例如 2026-12-01"},
+        )
+    return value
+
+
 @router.get("/reports/overdue", summary="超期通报 / overdue cases per unit (weekly 通报)")
 async def overdue(
     rt: RuntimeDep,
     scope: CurrentScope,
     session: SessionDep,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[
+        date | None,
+        # a calendar date as written (YYYY-MM-DD), never a number read as seconds since 1970
+        BeforeValidator(_iso_date_only),
+        Query(description="通报日期 YYYY-MM-DD（默认今天）/ the report's date"),
+    ] = None,
 ) -> dict[str, Any]:
     today = as_of or local_date(rt.clock.now())
     year, week, _ = today.isocalendar()
