@@ -106,6 +106,8 @@ async def test_every_service_answers_with_security_headers_and_the_platform_erro
 
         assert_platform_error(await client.get("/no/such/page"), 404, "not_found")
         assert_platform_error(await client.delete("/healthz"), 405, "method_not_allowed")
+        # a browser's icon request is answered "none", not a 404 in every page's console
+        assert (await client.get("/favicon.ico")).status_code == 204
 
         malformed = await client.post(
             JSON_POST[service],

@@ -488,6 +488,10 @@ def _replace_docs_routes(app: FastAPI) -> None:
     )
 
 
+async def _no_icon(_request: Request) -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
+
+
 def install_platform(
     app: FastAPI,
     *,
@@ -507,6 +511,8 @@ def install_platform(
     if home is not None:
         links = home_links or [DOCS_LINK]
         app.router.add_route("/", _home(home, links), methods=["GET"], include_in_schema=False)
+    # browsers ask every page's site for an icon: "none", not a 404 in every console
+    app.router.add_route("/favicon.ico", _no_icon, methods=["GET"], include_in_schema=False)
     app.add_middleware(InputGuard, limit=max_body_bytes)
     if max_inflight is not None:
         # outside the guard: shed load before reading bodies when this replica is full
