@@ -54,6 +54,25 @@ CLASSIFIERS: dict[str, Callable[[], tuple[Predict, dict[str, object]]]] = {
 }
 
 
+def _by_group(
+    items: list[corpus.Item], preds: list[corpus.Prediction]
+) -> dict[str, dict[str, float]]:
+    """Accuracy, answered accuracy and abstention for keyword-free items and per voice."""
+    groups: dict[str, list[corpus.Prediction]] = {}
+    for item, pred in zip(items, preds, strict=True):
+        groups.setdefault(f"keyword_free={str(item.keyword_free).lower()}", []).append(pred)
+        groups.setdefault(f"voice={item.voice}", []).append(pred)
+    return {
+        name: {
+            "items": len(group),
+            "accuracy": round(corpus.accuracy(group), 4),
+            "answered_accuracy": round(corpus.answered_accuracy(group), 4),
+            "abstention_rate": round(corpus.abstention_rate(group), 4),
+        }
+        for name, group in sorted(groups.items())
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="routing corpus report (holdout split)")
     parser.add_argument("--classifier", choices=sorted(CLASSIFIERS), default="keywords")
@@ -86,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 3),
         },
         **corpus.report(preds, channels=channels, accusatory=accusatory),
+        "by_group": _by_group(holdout, preds),
     }
     print(json.dumps(out, ensure_ascii=False, indent=2))
 
