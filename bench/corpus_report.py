@@ -36,14 +36,17 @@ def _learned() -> tuple[Predict, dict[str, object]]:
 
     def predict(item: corpus.Item) -> corpus.Prediction:
         result = model.classify(item.content, item.title)
-        top = None if result.abstain else result.ranked[0][0]
-        return corpus.Prediction(item.category, top, result.accusation)
+        return corpus.Prediction(item.category, result.category, result.accusation)
 
     return predict, {
         "model": "learned (data/model/)",
         "version": model.version,
         "model_corpus_hash": model.corpus_hash,
-        "thresholds": {"abstain_below": model.abstain_below, "accusation_at": model.accusation_at},
+        "thresholds": {
+            "abstain_below": model.abstain_below,
+            "accusation_at": model.accusation_at,
+            "legal_at": model.legal_at,
+        },
         "artifact_bytes": learned.artifact_size(),
     }
 

@@ -6,7 +6,9 @@ two thresholds chosen on cross-validation folds of the train split:
 - `abstain_below`: when the top probability is below it, the classifier abstains (a person
   triages the item, shown the ranked suggestions);
 - `accusation_at`: when P(accusatory category) reaches it, the item is treated as an
-  accusation (sealed) whatever wins: failing to seal can cost an informant their safety.
+  accusation (sealed) whatever wins: failing to seal can cost an informant their safety;
+- `legal_at`: when a 诉访分离 signal (data/legal_signals.yaml) occurs and P(legal categories)
+  reaches it, the item goes to the legal channel (its most probable legal category).
 Inference needs only numpy; nothing is read at import time (call `load()`)."""
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
 @dataclass(frozen=True)
 class Result:
     ranked: tuple[tuple[str, float], ...]  # every category, most probable first
-    abstain: bool  # below the threshold: a person decides
+    abstain: bool  # a person decides (shown `ranked`)
     accusation: bool  # treat as an accusation (seal), whatever category wins
+    legal: bool = False  # the legal channel, by a 诉访分离 signal and the model together
+    category: str | None = None  # the decision: None when abstaining
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class Model:
     intercept: np.ndarray  # (classes,)
     abstain_below: float
     accusation_at: float
+    legal: tuple[str, ...] = ()
+    legal_signals: re.Pattern[str] | None = None
+    legal_at: float = 2.0  # above any probability: off
 
     def probabilities(self, content: str, title: str = "") -> np.ndarray:
         counts: dict[int, int] = {}
@@ -88,16 +95,32 @@ class Model:
         e = np.exp(logits - logits.max())
         return np.asarray(e / e.sum())
 
-    def decide(self, probs: np.ndarray) -> Result:
+    def decide(self, probs: np.ndarray, text: str) -> Result:
+        """Pure: the decision from the probabilities and the text (for the legal signals)."""
         order = np.argsort(-probs, kind="stable")
         ranked = tuple((self.categories[k], round(float(probs[k]), 4)) for k in order)
-        accusation = any(
-            float(probs[self.categories.index(c)]) >= self.accusation_at for c in self.accusatory
-        ) or (ranked[0][0] in self.accusatory)
-        return Result(ranked, float(probs[order[0]]) < self.abstain_below, accusation)
+        top = ranked[0][0]
+        p = {c: float(probs[k]) for k, c in enumerate(self.categories)}
+        accusation = top in self.accusatory or any(
+            p[c] >= self.accusation_at for c in self.accusatory
+        )
+        abstain = float(probs[order[0]]) < self.abstain_below
+        category: str | None = None if abstain else top
+        legal = top in self.legal and not abstain
+        if (
+            category not in self.legal
+            and self.legal
+            and self.legal_signals is not None
+            and sum(p[c] for c in self.legal) >= self.legal_at
+            and self.legal_signals.search(text)
+        ):
+            legal, abstain = True, False
+            category = max(self.legal, key=lambda c: p[c])
+        return Result(ranked, abstain, accusation, legal, category)
 
     def classify(self, content: str, title: str = "") -> Result:
-        return self.decide(self.probabilities(content, title))
+        text = document(content, title)
+        return self.decide(self.probabilities(content, title), text)
 
 
 def read(directory: Path) -> Model:
@@ -106,6 +129,7 @@ def read(directory: Path) -> Model:
         idf, coef, intercept = w["idf"], w["coef"], w["intercept"]
     vocab = {gram: i for i, gram in enumerate(meta["vocabulary"])}
     lo, hi = meta["ngram_range"]
+    signals = meta.get("legal_signals") or []
     return Model(
         version=str(meta["version"]),
         corpus_hash=str(meta["corpus_hash"]),
@@ -119,6 +143,9 @@ def read(directory: Path) -> Model:
         intercept=intercept.astype(np.float64),
         abstain_below=float(meta["thresholds"]["abstain_below"]),
         accusation_at=float(meta["thresholds"]["accusation_at"]),
+        legal=tuple(meta.get("legal") or ()),
+        legal_signals=re.compile("|".join(f"(?:{s})" for s in signals)) if signals else None,
+        legal_at=float(meta["thresholds"].get("legal_at", 2.0)),
     )
 
 

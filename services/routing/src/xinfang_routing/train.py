@@ -7,7 +7,10 @@
 2. Thresholds on those out-of-fold probabilities: `abstain_below`, the value that maximises
    accuracy on the items answered while abstaining on at most ABSTENTION_BUDGET of them; and
    `accusation_at`, the lowest P(accusatory) of any accusation (so validation accusation
-   recall is 100 %), times ACCUSATION_MARGIN (fixed beforehand, never tuned on the holdout).
+   recall is 100 %), times ACCUSATION_MARGIN (fixed beforehand, never tuned on the holdout);
+   `legal_at`, the lowest P(legal categories) that, with a 诉访分离 signal in the text
+   (data/legal_signals.yaml), sends to the legal channel at most LEGAL_FALSE_BUDGET of the
+   non-legal items.
 3. The final model is fitted on the whole train split and written as plain JSON + npz, with
    the corpus hash and version; the numpy inference path is checked against scikit-learn."""
 
@@ -15,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from xinfang_routing import corpus, learned
 from xinfang_routing.rules import default_rules
@@ -33,6 +39,7 @@ C_GRID = (5.0, 20.0, 50.0)
 FOLDS = 5
 ABSTENTION_BUDGET = 0.15
 ACCUSATION_MARGIN = 0.8
+LEGAL_FALSE_BUDGET = 0.01
 SEED = 0
 
 
@@ -75,6 +82,33 @@ def accusation_threshold(p_accusatory: np.ndarray, is_accusation: np.ndarray) ->
     return float(p_accusatory[is_accusation].min()) * ACCUSATION_MARGIN
 
 
+def legal_threshold(
+    p_legal: np.ndarray,
+    signal: np.ndarray,
+    already_legal: np.ndarray,
+    is_legal: np.ndarray,
+    budget: float = LEGAL_FALSE_BUDGET,
+) -> float:
+    """The lowest P(legal) at which a signalled item not already sent to the legal channel is
+    sent there, wrongly for at most `budget` of the non-legal items. Pure; 2.0 means off."""
+    candidates = np.unique(p_legal[signal & ~already_legal])
+    non_legal = max(1, int((~is_legal).sum()))
+    for t in candidates:  # ascending: false sends only fall as t rises
+        wrong = signal & ~already_legal & (p_legal >= t) & ~is_legal
+        if wrong.sum() / non_legal <= budget:
+            return float(t)
+    return 2.0
+
+
+def legal_signals() -> list[str]:
+    text = (
+        resources.files("xinfang_routing")
+        .joinpath("data/legal_signals.yaml")
+        .read_text(encoding="utf-8")
+    )
+    return [str(p) for p in yaml.safe_load(text)["patterns"]]
+
+
 def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -104,6 +138,16 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
     p_acc = oof[:, acc_cols].max(1)
     accusation_at = accusation_threshold(p_acc, np.isin(labels, accusatory))
 
+    legal = sorted(c for c, r in rules.categories.items() if r.channel == "legal")
+    signals = legal_signals()
+    pattern = re.compile("|".join(f"(?:{s})" for s in signals))
+    legal_cols = [list(classes).index(x) for x in legal]
+    p_legal = oof[:, legal_cols].sum(1)
+    answered = oof.max(1) >= abstain_below
+    already = answered & np.isin(classes[oof.argmax(1)], legal)
+    has_signal = np.array([bool(pattern.search(t)) for t in texts])
+    legal_at = legal_threshold(p_legal, has_signal, already, np.isin(labels, legal))
+
     pipe = _pipeline(c).fit(texts, labels)
     vec, lr = pipe[0], pipe[-1]
     vocab = [""] * len(vec.vocabulary_)
@@ -117,6 +161,8 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
         "model": {"C": c, "folds": FOLDS, "out_of_fold_accuracy": round(oof_acc, 4)},
         "categories": [str(x) for x in lr.classes_],
         "accusatory": accusatory,
+        "legal": legal,
+        "legal_signals": signals,
         "ngram_range": list(NGRAM_RANGE),
         "sublinear_tf": True,
         "thresholds": {
@@ -124,6 +170,8 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
             "accusation_at": round(accusation_at, 6),
             "abstention_budget": ABSTENTION_BUDGET,
             "accusation_margin": ACCUSATION_MARGIN,
+            "legal_at": round(legal_at, 6),
+            "legal_false_budget": LEGAL_FALSE_BUDGET,
         },
         "vocabulary": vocab,
     }
@@ -152,6 +200,10 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
         "answered_accuracy": round(float(correct[oof.max(1) >= abstain_below].mean()), 4),
         "false_accusation": round(
             float((p_acc[~np.isin(labels, accusatory)] >= accusation_at).mean()), 4
+        ),
+        "legal_recall": round(
+            float((already | (has_signal & (p_legal >= legal_at)))[np.isin(labels, legal)].mean()),
+            4,
         ),
     }
     return summary
