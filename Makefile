@@ -19,8 +19,9 @@ LEVELS ?= 1
 run: setup  ## broker + four services + demo data (LEVELS=3: city, county, township); Ctrl-C stops
 	$(RUN) python -m deploy.run --levels $(LEVELS)
 
-test: setup  ## the whole suite (SQLite; XF_TEST_DATABASE=postgresql for PostgreSQL)
-	$(RUN) pytest
+TEST_ARGS ?=
+test: setup  ## the whole suite (SQLite; XF_TEST_DATABASE=postgresql for PostgreSQL; TEST_ARGS=tests/integration for a part)
+	$(RUN) pytest $(TEST_ARGS)
 
 test-fast: setup  ## unit tests only
 	$(RUN) pytest tests/unit -q
