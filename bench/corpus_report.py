@@ -30,7 +30,7 @@ def _keywords() -> tuple[Predict, dict[str, object]]:
 
 
 def _learned() -> tuple[Predict, dict[str, object]]:
-    from xinfang_routing import learned
+    from xinfang_shared import classifier as learned
 
     model = learned.load()
 

@@ -1,4 +1,4 @@
-"""The learned routing classifier (xinfang_routing.learned, built by xinfang_routing.train):
+"""The learned routing classifier (xinfang_shared.classifier, built by xinfang_routing.train):
 the shipped artifact matches the corpus, and its holdout figures do not fall back."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
-from xinfang_routing import corpus, learned, train
+from xinfang_routing import corpus, train
 from xinfang_routing.rules import default_rules
+from xinfang_shared import classifier as learned
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 import yaml
+from xinfang_shared import classifier as learned
 
-from xinfang_routing import corpus, learned
+from xinfang_routing import corpus
 from xinfang_routing.rules import default_rules
 
 MODEL_VERSION = "char-tfidf-logreg-1"
@@ -102,7 +103,7 @@ def legal_threshold(
 
 def legal_signals() -> list[str]:
     text = (
-        resources.files("xinfang_routing")
+        resources.files("xinfang_shared")
         .joinpath("data/legal_signals.yaml")
         .read_text(encoding="utf-8")
     )

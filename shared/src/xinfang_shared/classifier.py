@@ -1,5 +1,7 @@
-"""The learned classifier (issue #14): character n-grams weighted by TF-IDF and a multinomial
-logistic regression, trained on the corpus's train split by `python -m xinfang_routing.train`.
+"""The learned classifier of petitions (issue #14), one decision shared by intake (which seals an
+accusation before storing it) and routing (which places the item): character n-grams weighted
+by TF-IDF and a multinomial logistic regression, trained on the routing corpus's train split by
+`python -m xinfang_routing.train`.
 
 The artifact (data/model/: model.json + weights.npz) holds the vocabulary, IDF, weights and the
 two thresholds chosen on cross-validation folds of the train split:
@@ -29,7 +31,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 
 
 def default_dir() -> Path:
-    return Path(str(resources.files("xinfang_routing").joinpath("data/model")))
+    return Path(str(resources.files("xinfang_shared").joinpath("data/model")))
 
 
 def artifact_size(directory: Path | None = None) -> int:
