@@ -214,11 +214,6 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
         scores = corpus.report(preds, channels=channels, accusatory=accusatory)
         scores = {k: v for k, v in scores.items() if k not in ("per_category", "confusion_pairs")}
         scores["top1_accuracy"] = round(float((classes[oof.argmax(1)] == labels).mean()), 4)
-        scores["sent_to_discipline"] = round(
-            sum(p.predicted in accusatory for p in preds if p.truth in accusatory)
-            / max(1, sum(p.truth in accusatory for p in preds)),
-            4,
-        )
         print(f"C={c}: out of fold {json.dumps(scores)}", file=sys.stderr)
         key = (scores["answered_accuracy"], scores["accuracy"])
         if best is None or key > (best[1]["answered_accuracy"], best[1]["accuracy"]):
