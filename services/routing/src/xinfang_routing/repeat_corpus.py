@@ -11,7 +11,7 @@ The split is by group: a group is wholly train or wholly holdout."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,28 +114,23 @@ def scores(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]
     }
 
 
-def arrivals(texts: Sequence[Text], same: Callable[[Text, Text], bool]) -> dict[str, float]:
-    """What a registrar sees: the texts of a group arrive in order (each matter's items, then
-    each other); an arrival is linked to the earlier text `same` matches best-first (the first
-    one that matches here). Right: a later item of a matter linked to an earlier item of the
-    same matter; a first item or another matter left on its own. Wrong links and missed
-    repeats are counted separately."""
-    by_group: dict[str, list[Text]] = {}
-    for t in texts:
-        by_group.setdefault(t.group, []).append(t)
+def arrivals(texts: Sequence[Text], roots: Mapping[str, str]) -> dict[str, float]:
+    """What a registrar sees, arrival by arrival (`roots` from `link`): right when a later item
+    of a matter joined that matter's case, or a first item / another matter started its own.
+    Wrong links and missed repeats are counted apart."""
+    by_id = {t.id: t for t in texts}
+    first_of: dict[str, str] = {}
     right = wrong_link = missed = 0
-    for group in by_group.values():
-        for k, t in enumerate(group):
-            earlier = group[:k]
-            match = next((e for e in earlier if same(e, t)), None)
-            should = any(e.matter == t.matter for e in earlier)
-            if match is None:
-                right += not should
-                missed += should
-            elif match.matter == t.matter:
-                right += 1
-            else:
-                wrong_link += 1
+    for t in texts:
+        should = t.matter in first_of
+        first_of.setdefault(t.matter, t.id)
+        joined = roots[t.id] != t.id
+        if joined and by_id[roots[t.id]].matter != t.matter:
+            wrong_link += 1
+        elif should and not joined:
+            missed += 1
+        else:
+            right += 1
     total = right + wrong_link + missed
     return {
         "arrivals": total,
@@ -143,3 +138,56 @@ def arrivals(texts: Sequence[Text], same: Callable[[Text, Text], bool]) -> dict[
         "wrong_links": wrong_link,
         "missed_repeats": missed,
     }
+
+
+def corpus_hash(texts: Iterable[Text]) -> str:
+    """A hash of what the weights are fitted on (groups, split and text)."""
+    import hashlib
+    import json
+
+    rows = sorted((t.id, t.matter, t.split, t.title, t.content) for t in texts)
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+Score = Callable[[Text, Text], float]  # (earlier, new) -> matter score
+
+
+def link(texts: Sequence[Text], score: Score, threshold: float) -> dict[str, str]:
+    """What the service does, group by group in arrival order: each text joins the case of the
+    earlier text that scores highest at or above `threshold`, else starts its own. Returns
+    each text's case (the id of the text that started it)."""
+    root: dict[str, str] = {}
+    seen: dict[str, list[Text]] = {}
+    for t in texts:
+        earlier = seen.setdefault(t.group, [])
+        best: tuple[float, Text] | None = None
+        for e in earlier:
+            s = score(e, t)
+            if s >= threshold and (best is None or s > best[0]):
+                best = (s, e)
+        root[t.id] = root[best[1].id] if best else t.id
+        earlier.append(t)
+    return root
+
+
+def linked_pairs(texts: Sequence[Text], roots: Mapping[str, str]) -> dict[str, float]:
+    """Precision, recall, F1 over the pairs of a group: the same matter vs. in the same case."""
+    ps = pairs(texts)
+    return scores([p.same for p in ps], [roots[p.first.id] == roots[p.second.id] for p in ps])
+
+
+def pairwise(texts: Sequence[Text], score: Score, threshold: float) -> dict[str, float]:
+    """Precision, recall, F1 of the matcher's own answer on every pair, taken one by one."""
+    ps = pairs(texts)
+    return scores([p.same for p in ps], [score(p.first, p.second) >= threshold for p in ps])
+
+
+def false_links_by_kind(texts: Sequence[Text], roots: Mapping[str, str]) -> dict[str, int]:
+    """Other matters wrongly put in a case with an earlier text, by kind of hard negative."""
+    by_id = {t.id: t for t in texts}
+    out: dict[str, int] = {}
+    for t in texts:
+        r = by_id[roots[t.id]]
+        if t.hard and r.id != t.id and r.matter != t.matter:
+            out[t.hard] = out.get(t.hard, 0) + 1
+    return dict(sorted(out.items()))
