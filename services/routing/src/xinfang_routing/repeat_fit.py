@@ -59,17 +59,16 @@ def fit(
     x = np.array([repeats.features(profs[p.first.id], profs[p.second.id]) for p in ps])[:, cols]
     y = np.array([p.same for p in ps])
     lr = LogisticRegression(C=C, max_iter=2000).fit(x, y)
-    coef = dict(zip(use, (float(c) for c in lr.coef_[0]), strict=True))
-    w = [round(coef.get(f, 0.0), 4) for f in repeats.FEATURES]
+    coef = {f: round(float(c), 4) for f, c in zip(use, lr.coef_[0], strict=True)}
     bias = round(float(lr.intercept_[0]), 4)
-    base = repeats.Weights(*w, bias, 0.0)
+    base = repeats.Weights.of(coef, bias, 0.0)
     matcher = unfitted_matcher(base)
 
     def score(a: rc.Text, b: rc.Text) -> float:
         return matcher.score(profs[a.id], profs[b.id])
 
     best = max(GRID, key=lambda t: (rc.linked_pairs(texts, rc.link(texts, score, t))["f1"], -t))
-    return repeats.Weights(*w, bias, best)
+    return repeats.Weights.of(coef, bias, best)
 
 
 def main(argv: list[str] | None = None) -> None:

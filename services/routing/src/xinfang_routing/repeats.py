@@ -121,9 +121,14 @@ class Weights:
     threshold: float
 
     @classmethod
+    def of(cls, by_feature: Mapping[str, float], bias: float, threshold: float) -> Weights:
+        """From a weight per feature name (a feature left out weighs 0)."""
+        w = {f: float(by_feature.get(f, 0.0)) for f in FEATURES}
+        return cls(w["text"], w["topic"], w["follow_up"], w["new_matter"], bias, threshold)
+
+    @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Weights:
-        w = doc["weights"]
-        return cls(*(float(w[f]) for f in FEATURES), float(doc["bias"]), float(doc["threshold"]))
+        return cls.of(doc["weights"], float(doc["bias"]), float(doc["threshold"]))
 
 
 def cosine(a: Profile, b: Profile) -> float:
@@ -178,10 +183,12 @@ class Matcher:
         chars = np.fromiter((c for c, _ in pairs), dtype=np.uint32, count=len(pairs))
         w = np.fromiter((v for _, v in pairs), dtype=np.float64, count=len(pairs))
         norm = float(np.linalg.norm(w))
+        topic = np.round(self.model.probabilities(own, title), 4)
         return Profile(
             chars=chars,
-            weights=(w / norm if norm else w).astype(np.float32),
-            topic=self.model.probabilities(own, title).astype(np.float32),
+            # as stored (float16; probabilities to 4 places): a rebuilt index scores the same
+            weights=(w / norm if norm else w).astype(np.float16).astype(np.float32),
+            topic=np.where(topic >= 1e-4, topic, 0.0).astype(np.float32),
             follow_up=bool(self.cues.follow_up.search(content)),
             new_matter=bool(self.cues.new_matter.search(content)),
         )
