@@ -345,3 +345,41 @@ async def test_a_repeat_visit_that_skips_levels_is_flagged_and_its_holder_is_tol
 
         rows = await eventually(told, timeout=30, what="the holder told of the 越级访")
         assert ("alert.skip_level", "339900") in rows  # and the receiving office
+
+
+async def test_the_repeat_index_is_rebuilt_from_the_database_at_start(
+    broker: str, databases: Databases
+) -> None:
+    """The matter profiles are stored with the fingerprints: a routing worker started after the
+    original was routed still links a reworded repeat to it, and still keeps another matter of
+    the same petitioner apart."""
+    url = await databases.new("routing")
+    person = {"name": "黄德明", "id": "339922197203110018", "phone": "13957100789"}
+    first_id, first = received(
+        "我在县城的建筑工地跟着包工头干了七个月钢筋活，工钱两万八一直拖着不给，包工头现在电话也不接，"
+        "请劳动监察部门帮我把工钱要回来。",
+        person=person,
+    )
+    again_id, again = received(
+        "来电人黄德明，说他上次反映的县城工地钢筋工钱两万八的事，包工头还是躲着不见人，"
+        "劳动监察说在查，他家里等钱用。",
+        person=person,
+    )
+    other_id, other = received(
+        "黄德明反映，他母亲今年七十五岁，高龄补贴从今年起停发了，村里说名单上没有她。",
+        person=person,
+    )
+    app, _ = await routing(databases, broker, url)
+    async with running(app) as client:
+        await produce(broker, "petition.received", first, key=first_id.encode())
+        await eventually(lambda: case(client, first_id), timeout=30, what="the original")
+    app, _ = await routing(databases, broker, url)  # a new worker on the same database
+    async with running(app) as client:
+        for cid, raw in ((again_id, again), (other_id, other)):
+            await produce(broker, "petition.received", raw, key=cid.encode())
+            await eventually(lambda cid=cid: case(client, cid), timeout=30, what=cid)
+        linked = await case(client, again_id)
+        assert linked and linked["status"] == "linked" and linked["linked_to"] == first_id
+        assert linked["decision"]["matched_by"] == "profile"  # the stored profile, not MinHash
+        apart = await case(client, other_id)
+        assert apart and apart["status"] == "routed"

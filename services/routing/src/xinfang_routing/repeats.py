@@ -265,6 +265,7 @@ class Match:
     matched_case_id: str
     similarity: float  # MinHash: how nearly the same letter (一信多投)
     score: float  # the matter score (the MinHash similarity for a row without profile)
+    by: str = "profile"  # profile | minhash (a row stored before profiles existed)
 
 
 @dataclass
@@ -329,5 +330,6 @@ class RepeatIndex:
                 # a scored match outranks one by MinHash alone (a row without profile)
                 rank = (e.profile is not None and profile is not None, score)
                 if linked and (best is None or rank > best_rank):
-                    best, best_rank = Match(e.root_case_id, e.case_id, s, score), rank
+                    by = "profile" if rank[0] else "minhash"
+                    best, best_rank = Match(e.root_case_id, e.case_id, s, score, by), rank
         return best

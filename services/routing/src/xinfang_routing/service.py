@@ -30,7 +30,7 @@ from xinfang_shared.workdays import add_working_days
 from xinfang_routing.classifier import Classifier
 from xinfang_routing.decision import Decision, decide
 from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
-from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
+from xinfang_routing.repeats import Match, RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import Rules
 
 SOURCE = "/xinfang/routing"
@@ -231,7 +231,7 @@ async def route_petition(
         uow.add(cases, _case_values(p, decision, now, status="watched"))
         return decision
     if root is not None and match is not None:
-        return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
+        return await _link(uow=uow, ctx=ctx, p=p, root=root, match=match, now=now)
     return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now, keys=keys)
 
 
@@ -241,10 +241,11 @@ async def _link(
     ctx: RoutingContext,
     p: PetitionReceived,
     root: Any,
-    similarity: float,
+    match: Match,
     now: datetime,
 ) -> CaseLinked:
     tree = ctx.tree
+    similarity = match.similarity
     same_letter = (
         similarity >= ctx.same_letter_threshold
         and p.receiving_office_code != root.receiving_office_code
@@ -284,6 +285,8 @@ async def _link(
             "decision": {
                 "linked_to": root.case_number,
                 "similarity": round(similarity, 3),
+                "matter_score": round(match.score, 3),
+                "matched_by": match.by,
                 **(
                     {"levels_skipped": skipped, "reason": f"越级访（越{skipped}级）"}
                     if skip_level
