@@ -153,19 +153,24 @@ Score = Callable[[Text, Text], float]  # (earlier, new) -> matter score
 
 
 def link(texts: Sequence[Text], score: Score, threshold: float) -> dict[str, str]:
-    """What the service does, group by group in arrival order: each text joins the case of the
-    earlier text that scores highest at or above `threshold`, else starts its own. Returns
-    each text's case (the id of the text that started it)."""
+    """What the service does, group by group in arrival order: a case scores the mean of its
+    texts' scores against the new text (it must resemble the case as a whole, so that one
+    loose link does not chain another matter in); the text joins the best case at or above
+    `threshold`, else starts its own. Returns each text's case (the id of the text that
+    started it)."""
     root: dict[str, str] = {}
     seen: dict[str, list[Text]] = {}
     for t in texts:
         earlier = seen.setdefault(t.group, [])
-        best: tuple[float, Text] | None = None
+        by_case: dict[str, list[float]] = {}
         for e in earlier:
-            s = score(e, t)
+            by_case.setdefault(root[e.id], []).append(score(e, t))
+        best: tuple[float, str] | None = None
+        for case, ss in by_case.items():
+            s = sum(ss) / len(ss)
             if s >= threshold and (best is None or s > best[0]):
-                best = (s, e)
-        root[t.id] = root[best[1].id] if best else t.id
+                best = (s, case)
+        root[t.id] = best[1] if best else t.id
         earlier.append(t)
     return root
 

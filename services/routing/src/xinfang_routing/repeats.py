@@ -10,7 +10,8 @@ item 5), because a petitioner who writes again rarely uses the same words:
   another matter (另外反映…); after a new-matter cue only what follows is compared;
 combined linearly with weights fitted on the repeat corpus's train groups
 (`python -m xinfang_routing.repeat_fit`, data/repeat_model.json; cues in data/repeat_cues.yaml).
-The earlier item scoring highest at or above the threshold is the match. A MinHash signature
+A case scores the mean of its items' scores; the best case at or above the threshold is the
+match. A MinHash signature
 over character bigrams (datasketch) is still kept: it tells 一信多投 (the same letter sent to
 several offices) and matches rows stored before profiles existed.
 
@@ -311,10 +312,13 @@ class RepeatIndex:
     def find(
         self, keys: list[str], sig: np.ndarray, profile: Profile | None = None
     ) -> Match | None:
-        """The earlier item of the same petitioner that scores highest as the same matter, at
-        or above the threshold; None when there is none."""
-        best: Match | None = None
-        best_rank = (False, 0.0)
+        """The earlier case of the same petitioner that is the same matter, if any: a case
+        scores the mean of its items' matter scores against the new one (it must resemble the
+        case as a whole: one loose link does not chain another matter in), and the best case
+        at or above the threshold wins. Rows stored without a profile match by MinHash alone,
+        below any scored case."""
+        scored: dict[str, list[tuple[float, float, str]]] = {}  # root -> (score, minhash, case)
+        legacy: Match | None = None
         seen: set[str] = set()
         for k in keys:
             for e in self.by_key.get(k, ()):
@@ -324,12 +328,13 @@ class RepeatIndex:
                 s = similarity(sig, e.signature)
                 if profile is not None and e.profile is not None:
                     score = self.matcher.score(e.profile, profile)
-                    linked = score >= self.matcher.weights.threshold
-                else:
-                    score, linked = s, s >= self.threshold
-                # a scored match outranks one by MinHash alone (a row without profile)
-                rank = (e.profile is not None and profile is not None, score)
-                if linked and (best is None or rank > best_rank):
-                    by = "profile" if rank[0] else "minhash"
-                    best, best_rank = Match(e.root_case_id, e.case_id, s, score, by), rank
-        return best
+                    scored.setdefault(e.root_case_id, []).append((score, s, e.case_id))
+                elif s >= self.threshold and (legacy is None or s > legacy.score):
+                    legacy = Match(e.root_case_id, e.case_id, s, s, "minhash")
+        best: Match | None = None
+        for root, items in scored.items():
+            mean = sum(i[0] for i in items) / len(items)
+            if mean >= self.matcher.weights.threshold and (best is None or mean > best.score):
+                top = max(items)  # the item of the case nearest the new text
+                best = Match(root, top[2], max(i[1] for i in items), mean, "profile")
+        return best or legacy
