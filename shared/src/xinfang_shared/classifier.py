@@ -8,7 +8,8 @@ thresholds chosen on cross-validation folds of the train split:
 - `abstain_margin`: when the top probability exceeds the runner-up's by less than it, the
   classifier abstains (a person triages the item, shown the ranked suggestions); so does it
   when the top probability is below `abstain_below` (0 in the shipped model: off);
-- `accusation_at`: when P(accusatory category) reaches it, the item is treated as an
+- `accusation_at`: when the accusation detector's P(accusation) (a second, binary logistic
+  regression on the same features, accusation vs not) reaches it, the item is treated as an
   accusation (sealed) whatever wins: failing to seal can cost an informant their safety;
 - `legal_at`: when a 诉访分离 signal (data/legal_signals.yaml) occurs and P(legal categories)
   reaches it, the item goes to the legal channel (its most probable legal category).
@@ -79,35 +80,59 @@ class Model:
     legal_signals: re.Pattern[str] | None = None
     legal_at: float = 2.0  # above any probability: off
     abstain_margin: float = 0.0  # top1 - top2 below it: abstain (0: off)
+    # the accusation detector (accusation vs not, on the same features): when present,
+    # `accusation_at` is a threshold on its probability, else on P(accusatory category)
+    accusation_coef: np.ndarray | None = None  # (features,)
+    accusation_intercept: float = 0.0
 
-    def probabilities(self, content: str, title: str = "") -> np.ndarray:
+    def features(self, content: str, title: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The item's TF-IDF vector, L2-normalised, as (feature indices, values)."""
         counts: dict[int, int] = {}
         for gram in char_ngrams(document(content, title), *self.ngram_range):
             j = self.vocabulary.get(gram)
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.sublinear_tf:
+            tf = 1.0 + np.log(tf)
+        x = tf * self.idf[idx]
+        norm = math.sqrt(float(x @ x))
+        return idx, (x / norm if norm > 0 else x)
+
+    def probabilities(self, content: str, title: str = "") -> np.ndarray:
+        return self._probabilities(*self.features(content, title))
+
+    def _probabilities(self, idx: np.ndarray, x: np.ndarray) -> np.ndarray:
         logits = self.intercept.astype(np.float64)
-        if counts:
-            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            if self.sublinear_tf:
-                tf = 1.0 + np.log(tf)
-            x = tf * self.idf[idx]
-            norm = math.sqrt(float(x @ x))
-            if norm > 0:
-                logits = logits + (x / norm) @ self.coef[idx]
+        if len(idx):
+            logits = logits + x @ self.coef[idx]
         e = np.exp(logits - logits.max())
         return np.asarray(e / e.sum())
 
-    def decide(self, probs: np.ndarray, text: str) -> Result:
-        """Pure: the decision from the probabilities and the text (for the legal signals)."""
+    def accusation_probability(self, content: str, title: str = "") -> float | None:
+        """P(accusation) by the dedicated detector; None when the artifact has none."""
+        return self._accusation_probability(*self.features(content, title))
+
+    def _accusation_probability(self, idx: np.ndarray, x: np.ndarray) -> float | None:
+        if self.accusation_coef is None:
+            return None
+        z = self.accusation_intercept + (float(x @ self.accusation_coef[idx]) if len(idx) else 0.0)
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def decide(self, probs: np.ndarray, text: str, p_accusation: float | None = None) -> Result:
+        """Pure: the decision from the probabilities, the text (for the legal signals) and the
+        accusation detector's probability (when the artifact has one)."""
         order = np.argsort(-probs, kind="stable")
         ranked = tuple((self.categories[k], round(float(probs[k]), 4)) for k in order)
         top = ranked[0][0]
         p = {c: float(probs[k]) for k, c in enumerate(self.categories)}
-        accusation = top in self.accusatory or any(
-            p[c] >= self.accusation_at for c in self.accusatory
-        )
+        if p_accusation is not None:
+            accusation = top in self.accusatory or p_accusation >= self.accusation_at
+        else:
+            accusation = top in self.accusatory or any(
+                p[c] >= self.accusation_at for c in self.accusatory
+            )
         first = float(probs[order[0]])
         second = float(probs[order[1]]) if len(order) > 1 else 0.0
         abstain = first < self.abstain_below or first - second < self.abstain_margin
@@ -125,14 +150,20 @@ class Model:
         return Result(ranked, abstain, accusation, legal, category)
 
     def classify(self, content: str, title: str = "") -> Result:
-        text = document(content, title)
-        return self.decide(self.probabilities(content, title), text)
+        idx, x = self.features(content, title)
+        return self.decide(
+            self._probabilities(idx, x),
+            document(content, title),
+            self._accusation_probability(idx, x),
+        )
 
 
 def read(directory: Path) -> Model:
     meta = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
     with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
         idf, coef, intercept = w["idf"], w["coef"], w["intercept"]
+        acc = w["accusation_coef"].astype(np.float64) if "accusation_coef" in w else None
+        acc_b = float(w["accusation_intercept"][0]) if "accusation_intercept" in w else 0.0
     vocab = {gram: i for i, gram in enumerate(meta["vocabulary"])}
     lo, hi = meta["ngram_range"]
     signals = meta.get("legal_signals") or []
@@ -153,6 +184,8 @@ def read(directory: Path) -> Model:
         legal_signals=re.compile("|".join(f"(?:{s})" for s in signals)) if signals else None,
         legal_at=float(meta["thresholds"].get("legal_at", 2.0)),
         abstain_margin=float(meta["thresholds"].get("abstain_margin", 0.0)),
+        accusation_coef=acc,
+        accusation_intercept=acc_b,
     )
 
 
