@@ -25,10 +25,10 @@ import urllib.request
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import decide
 from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import default_rules
+from xinfang_shared import classifier as learned
 from xinfang_shared import org
 from xinfang_shared.events import new_event
 
@@ -39,7 +39,7 @@ from tests.conftest import free_port
 
 def decision_latency(prior: int, samples: int) -> dict[str, float]:
     rng = random.Random(1)
-    tree, rules, clf = org.default_tree(), default_rules(), default_classifier()
+    tree, rules, model = org.default_tree(), default_rules(), learned.load()
     index = RepeatIndex()
     for i in range(prior):
         p = make(rng)
@@ -58,7 +58,7 @@ def decision_latency(prior: int, samples: int) -> dict[str, float]:
         # what the service does for every item: decide, then look for the same matter
         keys = identity_keys(p.petitioners, "s")
         sig = signature(f"{p.title or ''}{p.content}")
-        d = decide(p, tree=tree, rules=rules, classifier=clf)
+        d = decide(p, tree=tree, rules=rules, model=model)
         index.find(keys, sig, (d.category, d.responsible_department) if d.category else None)
         timings.append((time.perf_counter() - t) * 1000)
     timings.sort()

@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
 from xinfang_routing import models, service
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import Decision
 from xinfang_routing.repeats import RepeatIndex
 from xinfang_routing.rules import default_rules
+from xinfang_shared import classifier as learned
 from xinfang_shared import db, org
 from xinfang_shared.events import CaseLinked, PetitionerInfo, PetitionReceived
 
@@ -70,6 +70,9 @@ class Report:
     category_right: int = 0
     category_total: int = 0
     wrong_department: list[str] = field(default_factory=list)
+    # of the wrong ones: left to a person (manual triage) or sent to a wrong body (misroute)
+    triaged: list[str] = field(default_factory=list)
+    misrouted: list[str] = field(default_factory=list)
     legal_total: int = 0
     legal_right: int = 0
     accusations_total: int = 0
@@ -82,6 +85,12 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {
             "items": self.total,
+            # the three add up to 1: the right body, a person triages it, a wrong body
+            "body_accuracy": round(self.department_right / self.total, 4),
+            "triage_rate": round(len(self.triaged) / self.total, 4),
+            "misroute_rate": round(len(self.misrouted) / self.total, 4),
+            "triaged": self.triaged,
+            "misrouted": self.misrouted,
             "responsible_department_accuracy": round(self.department_right / self.total, 4),
             "responsible_unit_accuracy": round(self.unit_right / self.total, 4),
             "classifier_accuracy_without_registrar_category": round(
@@ -102,7 +111,7 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
         await conn.run_sync(models.metadata.create_all)
     ctx = service.RoutingContext(
         rules=default_rules(),
-        classifier=default_classifier(),
+        model=learned.load(),
         index=RepeatIndex(),
         tree=org.default_tree(),
         id_salt=SALT,
@@ -134,12 +143,14 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
                 dept = result.holder_code
                 unit = org.default_tree().department(dept).unit if dept else None  # type: ignore[union-attr]
                 legal = confidential = None
+                manual = False
             else:
                 assert isinstance(result, Decision)
                 if exp["repeat_of"]:
                     report.missed_links.append(f"{item['id']}→{exp['repeat_of']}")
                 dept, unit = result.responsible_department, result.responsible_unit
                 legal, confidential = result.channel == "legal", result.confidential
+                manual = result.needs_manual_triage
                 if not item.get("category_given"):
                     report.category_total += 1
                     report.category_right += result.category == exp["category"]
@@ -147,9 +158,9 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
             if dept == root_item["expected"]["department"]:
                 report.department_right += 1
             else:
-                report.wrong_department.append(
-                    f"{item['id']}: {dept} ≠ {root_item['expected']['department']}"
-                )
+                wrong = f"{item['id']}: {dept} ≠ {root_item['expected']['department']}"
+                report.wrong_department.append(wrong)
+                (report.triaged if manual else report.misrouted).append(wrong)
             report.unit_right += unit == root_item["expected"]["unit"]
             if exp["channel"] == "legal" and not exp["repeat_of"]:
                 report.legal_total += 1
