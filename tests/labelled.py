@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from xinfang_intake.petitions.accusation import is_accusation
+from xinfang_intake.petitions.schemas import PetitionCreate
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
 from xinfang_routing import models, service
 from xinfang_routing.decision import Decision
@@ -29,6 +31,23 @@ HOLDOUT = Path(__file__).parent / "data" / "holdout_petitions.yaml"
 def load(path: Path = DATA) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return items
+
+
+def sealed_at_intake(item: dict[str, Any]) -> bool:
+    """Whether intake seals the item's informant (检举控告), by intake's own rule."""
+    person = item.get("petitioner") or {}
+    body = {
+        "channel": item["channel"],
+        "anonymous": bool(item.get("anonymous")),
+        "petitioners": [] if item.get("anonymous") else [{k: v for k, v in person.items() if v}],
+        "receiving_office_code": item["receiving_office_code"],
+        "matter_location_code": item.get("matter_location_code"),
+        "matter_address": item.get("matter_address"),
+        "category": item.get("category_given"),
+        "title": item.get("title"),
+        "content": item["content"],
+    }
+    return is_accusation(PetitionCreate.model_validate(body))
 
 
 def to_event(item: dict[str, Any], at: datetime) -> PetitionReceived:
@@ -59,6 +78,7 @@ def to_event(item: dict[str, Any], at: datetime) -> PetitionReceived:
         category=item.get("category_given"),
         title=item.get("title"),
         content=item["content"],
+        informant_sealed=sealed_at_intake(item),
     )
 
 

@@ -133,7 +133,8 @@ async def test_jurisdiction_chain_skip_level_and_repeats(broker: str, databases:
         assert routed[0]["transfer_due"] and routed[-1]["category"] == "land_requisition"
 
         skip_id, skip = received(
-            "石门村村委会把集体收益拿去分给村干部亲属，村务账目从不公开。",
+            # (a village matter, not an accusation: one would be sealed and go to the county)
+            "石门村的村务账目好几年没有公开，村民会议也一直不开，村民想知道修路的钱是怎么花的。",
             office="339900",
             channel="visit",
             matter_location_code="339922103201",
