@@ -1,4 +1,7 @@
-"""Score a classifier on the routing corpus's HOLDOUT split only; prints one JSON document.
+"""Score a classifier on the routing corpus's HOLDOUT split only; prints one JSON document:
+the headline figures, accusations sealed vs also sent to 纪检监察, per-category precision and
+recall, the confusion table (truth -> predicted, abstentions apart) and its worst off-diagonal
+cells, and breakdowns by voice and by keyword_free.
 
 uv run --frozen python -m bench.corpus_report --classifier keywords
 uv run --frozen python -m bench.corpus_report --classifier learned
@@ -44,6 +47,7 @@ def _learned() -> tuple[Predict, dict[str, object]]:
         "model_corpus_hash": model.corpus_hash,
         "thresholds": {
             "abstain_below": model.abstain_below,
+            "abstain_margin": model.abstain_margin,
             "accusation_at": model.accusation_at,
             "legal_at": model.legal_at,
         },
@@ -60,7 +64,8 @@ CLASSIFIERS: dict[str, Callable[[], tuple[Predict, dict[str, object]]]] = {
 def _by_group(
     items: list[corpus.Item], preds: list[corpus.Prediction]
 ) -> dict[str, dict[str, float]]:
-    """Accuracy, answered accuracy and abstention for keyword-free items and per voice."""
+    """Accuracy, answered accuracy, misroute and abstention for keyword-free items and per
+    voice."""
     groups: dict[str, list[corpus.Prediction]] = {}
     for item, pred in zip(items, preds, strict=True):
         groups.setdefault(f"keyword_free={str(item.keyword_free).lower()}", []).append(pred)
@@ -71,6 +76,7 @@ def _by_group(
             "accuracy": round(corpus.accuracy(group), 4),
             "answered_accuracy": round(corpus.answered_accuracy(group), 4),
             "abstention_rate": round(corpus.abstention_rate(group), 4),
+            "misroute_rate": round(corpus.misroute_rate(group), 4),
         }
         for name, group in sorted(groups.items())
     }
@@ -109,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         },
         **corpus.report(preds, channels=channels, accusatory=accusatory),
         "by_group": _by_group(holdout, preds),
+        "confusion_table": corpus.confusion_table(preds),
     }
+    out["worst_confusions"] = out["confusion_pairs"][:10]
     print(json.dumps(out, ensure_ascii=False, indent=2))
 
 

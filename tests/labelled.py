@@ -47,7 +47,7 @@ def sealed_at_intake(item: dict[str, Any]) -> bool:
         "title": item.get("title"),
         "content": item["content"],
     }
-    return is_accusation(PetitionCreate.model_validate(body))
+    return is_accusation(PetitionCreate.model_validate(body), model=learned.load())
 
 
 def to_event(item: dict[str, Any], at: datetime) -> PetitionReceived:

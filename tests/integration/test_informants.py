@@ -157,6 +157,38 @@ async def test_an_informant_is_named_nowhere_at_rest_in_events_or_on_the_status_
         assert sealed == 2
 
 
+async def test_an_accusation_told_in_everyday_words_is_sealed_at_the_desk(
+    broker: str, databases: Databases
+) -> None:
+    """No word of accusation, no category, and the registrar ticked nothing (accusation:
+    false): the classifier shared with routing reads an accusation, so intake seals the
+    informant before storing, and the history tells the clerk why."""
+    settings = await intake_settings(databases, broker)
+    app = create_app(settings)
+    everyday = accusation(
+        title=None,
+        accusation=False,
+        content="村支书把上面拨给困难户的救济款扣下来，一部分自己花了，一部分给了他亲戚。",
+    )
+    async with TopicReader(broker, "petition.received") as topic, running(app) as client:
+        r = await client.post("/api/v1/petitions", json=everyday)
+        assert r.status_code == 201, r.text
+        created = r.json()
+        assert created["informant_sealed"] is True
+        [event] = await eventually(
+            lambda: topic.events(type_="petition.received", subject=created["case_id"]),
+            what="petition.received of the accusation",
+        )
+        assert event["data"]["informant_sealed"] is True
+        text = json.dumps(event, ensure_ascii=False)
+        assert not [s for s in secrets(settings.id_hash_salt) if s in text]
+        status = (await client.get(f"/api/v1/petitions/{created['query_code']}")).json()
+        assert "系统识别为可能的检举控告，检举人信息保密" in status["history"][0]["note"]
+        assert not [
+            s for s in secrets(settings.id_hash_salt) if contains(await stored_values(app), s)
+        ]
+
+
 async def test_only_the_competent_discipline_bodys_leadership_reveals_and_every_attempt_is_audited(
     broker: str, databases: Databases
 ) -> None:

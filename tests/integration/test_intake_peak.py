@@ -212,7 +212,7 @@ async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
     from xinfang_intake.petitions.sealing import InformantCipher, new_key, parse_key
     from xinfang_intake.petitions.service import request_hash
     from xinfang_intake.petitions.writer import RegistrationWriter
-    from xinfang_shared import db
+    from xinfang_shared import classifier, db
     from xinfang_shared.clock import SystemClock
 
     engine = db.create_engine(await databases.new("intake"))
@@ -228,6 +228,7 @@ async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
             id_salt="test-salt-1234",
             collective_threshold=5,
             cipher=InformantCipher(parse_key(new_key())),
+            model=classifier.load(),
             on_commit=lambda: None,
         )
         for _ in range(2)

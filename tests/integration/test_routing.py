@@ -281,3 +281,106 @@ def settings_env(url: str) -> dict[str, str]:
     import os
 
     return {**os.environ, "XF_ROUTING_DATABASE_URL": url}
+
+
+async def test_a_repeat_visit_that_skips_levels_is_flagged_and_its_holder_is_told(
+    broker: str, databases: Databases
+) -> None:
+    """A villager wrote to the county about the village accounts; months later, in other words,
+    she goes to the city: the visit joins her case (重复信访) and is still 越级 (city → county →
+    township: two levels), and the township body holding the case is told, as for a first
+    skip-level visit."""
+    from xinfang_notify.config import NotifySettings
+    from xinfang_notify.main import create_app as notify_app
+
+    app, _ = await routing(databases, broker)
+    notify = notify_app(
+        NotifySettings(
+            XF_NOTIFY_DATABASE_URL=await databases.new("notify"),
+            kafka_bootstrap_servers=broker,
+            kafka_session_timeout_s=2,
+            clock_mode="manual",
+        )
+    )
+    villager = {"name": "陈秀英", "id": "339922196809150043", "phone": "13957100456"}
+    first_id, first = received(
+        "石门村村委会这三年从来没有公开过村里的账，村里卖了老村部、出租了集体鱼塘，"
+        "钱花到哪里去了村民一概不知，请求督促村里公开财务。",
+        office="339922",
+        person=villager,
+        matter_location_code="339922103201",
+    )
+    visit_id, visit = received(
+        "来访人陈秀英，说她上次写信反映村里的账一直不公开，卖老村部和租鱼塘的钱到现在也没人说清楚，"
+        "村干部还说她多管闲事，她要求市里派人查村里的账。",
+        office="339900",
+        person=villager,
+        channel="visit",
+    )
+    async with (
+        TopicReader(broker, "case.linked", "alert.skip_level") as topic,
+        running(app) as client,
+        running(notify) as notify_client,
+    ):
+        await produce(broker, "petition.received", first, key=first_id.encode())
+        c1 = await eventually(lambda: case(client, first_id), timeout=30, what="first case")
+        holder = c1["holder_code"]
+        assert c1["skip_level"] is False and holder.startswith("339922103")  # the township
+
+        await produce(broker, "petition.received", visit, key=visit_id.encode())
+        c2 = await eventually(lambda: case(client, visit_id), timeout=30, what="the visit")
+        assert c2["status"] == "linked" and c2["linked_to"] == first_id
+        assert c2["skip_level"] is True and c2["decision"]["levels_skipped"] == 2
+
+        [alert] = await eventually(
+            lambda: topic.events(type_="alert.skip_level", subject=visit_id), timeout=30
+        )
+        assert alert["data"]["responsible_code"] == holder
+        assert alert["data"]["levels_skipped"] == 2
+        assert topic.events(type_="case.linked", subject=visit_id)
+
+        async def told() -> set[tuple[str, str]] | None:
+            r = await notify_client.get("/api/v1/notifications", params={"case_id": visit_id})
+            rows = {(n["source_event_type"], n["recipient"]) for n in r.json()}
+            return rows if ("alert.skip_level", holder) in rows else None
+
+        rows = await eventually(told, timeout=30, what="the holder told of the 越级访")
+        assert ("alert.skip_level", "339900") in rows  # and the receiving office
+
+
+async def test_the_repeat_index_is_rebuilt_from_the_database_at_start(
+    broker: str, databases: Databases
+) -> None:
+    """The matter profiles are stored with the fingerprints: a routing worker started after the
+    original was routed still links a reworded repeat to it, and still keeps another matter of
+    the same petitioner apart."""
+    url = await databases.new("routing")
+    person = {"name": "黄德明", "id": "339922197203110018", "phone": "13957100789"}
+    first_id, first = received(
+        "我在县城的建筑工地跟着包工头干了七个月钢筋活，工钱两万八一直拖着不给，包工头现在电话也不接，"
+        "请劳动监察部门帮我把工钱要回来。",
+        person=person,
+    )
+    again_id, again = received(
+        "来电人黄德明，说他上次反映的县城工地钢筋工钱两万八的事，包工头还是躲着不见人，"
+        "劳动监察说在查，他家里等钱用。",
+        person=person,
+    )
+    other_id, other = received(
+        "黄德明反映，他母亲今年七十五岁，高龄补贴从今年起停发了，村里说名单上没有她。",
+        person=person,
+    )
+    app, _ = await routing(databases, broker, url)
+    async with running(app) as client:
+        await produce(broker, "petition.received", first, key=first_id.encode())
+        await eventually(lambda: case(client, first_id), timeout=30, what="the original")
+    app, _ = await routing(databases, broker, url)  # a new worker on the same database
+    async with running(app) as client:
+        for cid, raw in ((again_id, again), (other_id, other)):
+            await produce(broker, "petition.received", raw, key=cid.encode())
+            await eventually(lambda cid=cid: case(client, cid), timeout=30, what=cid)
+        linked = await case(client, again_id)
+        assert linked and linked["status"] == "linked" and linked["linked_to"] == first_id
+        assert linked["decision"]["matched_by"] == "profile"  # the stored profile, not MinHash
+        apart = await case(client, other_id)
+        assert apart and apart["status"] == "routed"

@@ -90,3 +90,19 @@ def test_load_split_and_hash(tmp_path: Path) -> None:
     assert corpus.corpus_hash(list(reversed(items))) == before  # order does not matter
     changed = [items[0], corpus.Item(**{**items[1].__dict__, "category": "litigation"})]
     assert corpus.corpus_hash(changed) != before
+
+
+def test_confusion_table_counts_every_cell_with_abstentions_apart() -> None:
+    table = corpus.confusion_table(PREDS)
+    assert table["litigation"] == {corpus.ABSTAINED: 1, "court_enforcement": 1}
+    assert table["wage_arrears"] == {"demolition": 1, "wage_arrears": 1}
+    assert sum(n for row in table.values() for n in row.values()) == len(PREDS)
+
+
+def test_accusations_sealed_are_told_apart_from_those_sent_to_discipline() -> None:
+    extra = [P("cadre_report", None, accusation=True), P("wage_arrears", "wage_arrears", True)]
+    b = corpus.accusation_breakdown([*PREDS, *extra], ACCUSATORY)
+    assert b["accusations"] == 3 and b["sealed"] == 3 and b["not_sealed"] == 0
+    assert b["sent_to_discipline"] == 1
+    assert b["sealed_placed_elsewhere"] == 1 and b["sealed_abstained"] == 1
+    assert b["non_accusations_sealed"] == 1

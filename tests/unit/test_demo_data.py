@@ -14,8 +14,7 @@ from xinfang_intake.petitions.accusation import is_accusation
 from xinfang_intake.petitions.schemas import PetitionCreate
 from xinfang_routing.decision import Decision, decide
 from xinfang_routing.rules import default_rules
-from xinfang_shared import classifier as learned
-from xinfang_shared import org
+from xinfang_shared import classifier, org
 from xinfang_shared.events import PetitionReceived
 
 from deploy.run import DEMO_FILE, THREE_LEVELS, LevelSpec, demo_users, level_users
@@ -41,9 +40,9 @@ def routed(body: dict[str, Any], i: int) -> Decision:
         category=data.category,
         title=data.title,
         content=data.content,
-        informant_sealed=is_accusation(data),
+        informant_sealed=is_accusation(data, model=classifier.load()),
     )
-    return decide(event, tree=tree, rules=default_rules(), model=learned.load())
+    return decide(event, tree=tree, rules=default_rules(), model=classifier.load())
 
 
 def demo_decisions() -> list[Decision]:

@@ -14,7 +14,7 @@ from xinfang_intake.config import IntakeSettings
 from xinfang_intake.petitions.accusation import (
     ACCUSATION_CATEGORIES,
     ACCUSATION_WORDS,
-    is_accusation,
+    accusation_reason,
 )
 from xinfang_intake.petitions.schemas import PetitionCreate
 from xinfang_intake.petitions.sealing import (
@@ -28,8 +28,7 @@ from xinfang_intake.petitions.sealing import (
 from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import decide
 from xinfang_routing.rules import default_rules
-from xinfang_shared import classifier as learned
-from xinfang_shared import org
+from xinfang_shared import classifier, org
 from xinfang_shared.events import PetitionReceived
 
 INFORMANT = [{"name": "李秀英", "id_number": "11010519491231002X", "phone": "13905710001"}]
@@ -102,16 +101,48 @@ def create(**kw: Any) -> PetitionCreate:
     return PetitionCreate.model_validate(doc)
 
 
+def sealed(data: PetitionCreate) -> str | None:
+    return accusation_reason(data, model=classifier.load())
+
+
 def test_intake_seals_on_the_registrars_word_the_category_or_a_word_of_accusation() -> None:
-    assert not is_accusation(create())
-    assert is_accusation(create(accusation=True))
-    assert is_accusation(create(category="检举控告"))
-    assert is_accusation(create(category="cadre_report"))
-    assert is_accusation(create(title="实名举报村主任"))
-    assert is_accusation(create(content="我要控告镇干部吃拿卡要，请求查处。"))
-    assert is_accusation(create(content="检举某局长收受好处费。", accusation=False))
+    assert sealed(create()) is None
+    assert sealed(create(accusation=True)) == "registrar"
+    assert sealed(create(category="检举控告")) == "category"
+    assert sealed(create(category="cadre_report")) == "category"
+    assert sealed(create(title="实名举报村主任")) == "words"
+    assert sealed(create(content="我要控告镇干部吃拿卡要，请求查处。")) == "words"
+    assert sealed(create(content="检举某局长收受好处费。", accusation=False)) == "words"
     with pytest.raises(ValidationError):
         create(accusation="maybe")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "村支书把上面拨给困难户的救济款扣下来，一部分自己花了，一部分给了他亲戚。",
+        "镇上管审批的那个副镇长，办个厂房手续非要我们请吃饭、塞红包，不给就一直拖着不批。",
+        "我们村会计这几年把集体鱼塘承包费揣进自己口袋，账上一笔都查不到，村民敢怒不敢言。",
+    ],
+)
+def test_an_accusation_in_everyday_words_is_sealed_even_against_the_registrars_no(
+    content: str,
+) -> None:
+    """No 举报/检举/控告 and no category: the shared classifier tells it, and the registrar's
+    `accusation: false` cannot unseal it."""
+    assert sealed(create(content=content, accusation=False)) == "model"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "村里的路灯坏了很久，晚上出门黑漆漆的，希望尽快修好。",
+        "小区物业费年年涨，电梯坏了半个月没人修，业主们很有意见。",
+        "建议县里在汽车站附近多设几个公交站台，方便老人孩子上下车。",
+    ],
+)
+def test_an_ordinary_petition_is_not_sealed(content: str) -> None:
+    assert sealed(create(content=content)) is None
 
 
 def test_intakes_accusation_rule_is_routings() -> None:
@@ -147,7 +178,7 @@ def test_routing_keeps_a_sealed_informant_confidential_and_away_from_departments
         category="环境污染", content="化工厂夜里向河里偷排污水，环保部门视而不见。"
     )
     args: dict[str, Any] = dict(
-        tree=org.default_tree(), rules=default_rules(), model=learned.load()
+        tree=org.default_tree(), rules=default_rules(), model=classifier.load()
     )
     plain = decide(received(**kw), **args)
     assert plain.category == "environment_pollution" and not plain.confidential

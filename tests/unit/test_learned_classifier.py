@@ -3,6 +3,7 @@ the shipped artifact matches the corpus, and its holdout figures do not fall bac
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -44,13 +45,16 @@ def test_holdout_accusations_are_all_sealed_and_abstention_is_bounded(
 
 
 def test_holdout_floors_measured_not_targets(holdout_report: dict[str, Any]) -> None:
-    # Floors at the figures measured for char-tfidf-logreg-1 with the legal signals (holdout,
-    # 278 items): legal recall 0.972 (35 of 36), answered accuracy 0.915 and misroute 0.085
-    # are SHORT of the targets (0.98, 0.97, 0.02); these only keep a rebuild from
-    # falling back.
+    # Floors just under the figures measured for char-tfidf-logreg-2 (margin abstention, the
+    # corpus with 294 added train items; holdout, 278 items): legal recall 0.972 (35 of 36),
+    # answered accuracy 0.919, misroute 0.081, abstention 0.112, 18 of 21 accusations also
+    # sent to 纪检监察. Legal recall, answered accuracy and misroute are SHORT of the issue's
+    # targets (0.98, 0.97, 0.02); these floors only keep a rebuild from falling back.
     assert holdout_report["legal_channel_recall"] >= 0.97
     assert holdout_report["answered_accuracy"] >= 0.91
     assert holdout_report["misroute_rate"] <= 0.09
+    assert holdout_report["accuracy"] >= 0.80
+    assert holdout_report["accusations"]["sent_to_discipline"] >= 17
 
 
 def test_char_ngrams_match_scikit_learn_so_the_model_scores_the_same() -> None:
@@ -121,6 +125,19 @@ def test_a_legal_signal_with_enough_legal_probability_goes_to_the_legal_channel(
     assert weak.category == "wage_arrears" and not weak.legal  # signal alone proves nothing
     unsure = model.decide(np.array([0.34, 0.33, 0.33]), "说不清")
     assert unsure.abstain and unsure.category is None
+
+
+def test_a_close_runner_up_makes_the_classifier_abstain_even_when_the_top_is_high() -> None:
+    model = dataclasses.replace(_toy_model(), abstain_below=0.0, abstain_margin=0.1)
+    close = model.decide(np.array([0.02, 0.45, 0.53]), "老板欠工资")
+    assert close.abstain and close.category is None
+    clear = model.decide(np.array([0.02, 0.28, 0.70]), "老板欠工资")
+    assert not clear.abstain and clear.category == "wage_arrears"
+
+
+def test_margins_are_top_less_runner_up() -> None:
+    probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.5, 0.0]])
+    assert train.margins(probs) == pytest.approx([0.3, 0.0])
 
 
 def test_legal_threshold_respects_the_false_budget() -> None:

@@ -4,9 +4,10 @@ by TF-IDF and a multinomial logistic regression, trained on the routing corpus's
 `python -m xinfang_routing.train`.
 
 The artifact (data/model/: model.json + weights.npz) holds the vocabulary, IDF, weights and the
-two thresholds chosen on cross-validation folds of the train split:
-- `abstain_below`: when the top probability is below it, the classifier abstains (a person
-  triages the item, shown the ranked suggestions);
+thresholds chosen on cross-validation folds of the train split:
+- `abstain_margin`: when the top probability exceeds the runner-up's by less than it, the
+  classifier abstains (a person triages the item, shown the ranked suggestions); so does it
+  when the top probability is below `abstain_below` (0 in the shipped model: off);
 - `accusation_at`: when P(accusatory category) reaches it, the item is treated as an
   accusation (sealed) whatever wins: failing to seal can cost an informant their safety;
 - `legal_at`: when a 诉访分离 signal (data/legal_signals.yaml) occurs and P(legal categories)
@@ -77,6 +78,7 @@ class Model:
     legal: tuple[str, ...] = ()
     legal_signals: re.Pattern[str] | None = None
     legal_at: float = 2.0  # above any probability: off
+    abstain_margin: float = 0.0  # top1 - top2 below it: abstain (0: off)
 
     def probabilities(self, content: str, title: str = "") -> np.ndarray:
         counts: dict[int, int] = {}
@@ -106,7 +108,9 @@ class Model:
         accusation = top in self.accusatory or any(
             p[c] >= self.accusation_at for c in self.accusatory
         )
-        abstain = float(probs[order[0]]) < self.abstain_below
+        first = float(probs[order[0]])
+        second = float(probs[order[1]]) if len(order) > 1 else 0.0
+        abstain = first < self.abstain_below or first - second < self.abstain_margin
         category: str | None = None if abstain else top
         legal = top in self.legal and not abstain
         if (
@@ -148,6 +152,7 @@ def read(directory: Path) -> Model:
         legal=tuple(meta.get("legal") or ()),
         legal_signals=re.compile("|".join(f"(?:{s})" for s in signals)) if signals else None,
         legal_at=float(meta["thresholds"].get("legal_at", 2.0)),
+        abstain_margin=float(meta["thresholds"].get("abstain_margin", 0.0)),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 from fastapi import FastAPI
+from xinfang_shared import classifier
 from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.auth.service import seed_users
 from xinfang_shared.auth.views import auth_router
@@ -65,6 +66,7 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
             id_salt=settings.id_hash_salt,
             collective_threshold=settings.collective_threshold,
             cipher=cipher,
+            model=classifier.load(),
             on_commit=runtime.relay.wake,
         ),
         cipher=cipher,

@@ -145,6 +145,41 @@ def false_accusation_rate(preds: Sequence[Prediction], accusatory: Iterable[str]
     return _ratio(hit, len(relevant))
 
 
+ABSTAINED = "(abstained)"
+
+
+def confusion_table(preds: Sequence[Prediction]) -> dict[str, dict[str, int]]:
+    """truth -> predicted (ABSTAINED when the classifier abstained) -> count; only cells that
+    occur, so the diagonal and the off-diagonal cells read as they are."""
+    table: dict[str, dict[str, int]] = {}
+    for p in preds:
+        row = table.setdefault(p.truth, {})
+        key = p.predicted or ABSTAINED
+        row[key] = row.get(key, 0) + 1
+    return {t: dict(sorted(row.items())) for t, row in sorted(table.items())}
+
+
+def accusation_breakdown(preds: Sequence[Prediction], accusatory: Iterable[str]) -> dict[str, int]:
+    """Of the accusations: how many are sealed (flagged or predicted accusatory), and of those
+    how many also go to 纪检监察 (predicted in an accusatory category) rather than being sealed
+    only while another category (or a person, on abstention) places them; and how many
+    non-accusations are sealed."""
+    cats = set(accusatory)
+    relevant = [p for p in preds if p.truth in cats]
+    others = [p for p in preds if p.truth not in cats]
+    sealed = [p for p in relevant if p.accusation or p.predicted in cats]
+    sent = [p for p in relevant if p.predicted in cats]
+    return {
+        "accusations": len(relevant),
+        "sealed": len(sealed),
+        "sent_to_discipline": len(sent),
+        "sealed_placed_elsewhere": sum(p.predicted is not None for p in sealed) - len(sent),
+        "sealed_abstained": sum(p.predicted is None for p in sealed),
+        "not_sealed": len(relevant) - len(sealed),
+        "non_accusations_sealed": sum(p.accusation or p.predicted in cats for p in others),
+    }
+
+
 def report(
     preds: Sequence[Prediction], *, channels: Mapping[str, str], accusatory: Iterable[str]
 ) -> dict[str, Any]:
@@ -159,6 +194,7 @@ def report(
         "legal_channel_recall": round(channel_recall(preds, channels, "legal"), 4),
         "accusation_recall": round(accusation_recall(preds, cats), 4),
         "false_accusation_rate": round(false_accusation_rate(preds, cats), 4),
+        "accusations": accusation_breakdown(preds, cats),
         "per_category": per_category(preds),
         "confusion_pairs": [
             {"truth": t, "predicted": q, "count": n} for t, q, n in confusion_pairs(preds)

@@ -102,6 +102,12 @@ fingerprints = Table(
     Column("root_case_id", String(36), nullable=False),  # the original this item belongs to
     Column("identity_keys", JSON, nullable=False),  # salted identity keys
     Column("signature", LargeBinary, nullable=False),  # MinHash of the text
+    # the matter profile (repeats.Profile): character code points + TF-IDF weights, and the
+    # category probabilities by name; NULL on rows stored before it existed (MinHash only)
+    # and for anonymous items. Nullable, so `create_all` makes them on a fresh database; an
+    # existing one needs `ALTER TABLE repeat_fingerprints ADD COLUMN terms BLOB / topic JSON`.
+    Column("terms", LargeBinary, nullable=True),
+    Column("topic", JSON, nullable=True),
     Column("category", String(40), nullable=True),  # the matter: category + responsible body
     Column("department", String(30), nullable=True),
     Column("received_at", AwareDateTime(), nullable=False),

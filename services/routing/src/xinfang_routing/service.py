@@ -29,7 +29,7 @@ from xinfang_shared.workdays import add_working_days
 
 from xinfang_routing.decision import Classifies, Decision, decide
 from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
-from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
+from xinfang_routing.repeats import Match, RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import Rules
 
 SOURCE = "/xinfang/routing"
@@ -140,6 +140,8 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
                 fingerprints.c.signature,
                 fingerprints.c.category,
                 fingerprints.c.department,
+                fingerprints.c.terms,
+                fingerprints.c.topic,
             )
             .where(fingerprints.c.seq > index.last_seq)
             .order_by(fingerprints.c.seq)
@@ -152,6 +154,7 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
             keys=list(r.identity_keys),
             sig=np.frombuffer(r.signature, dtype=np.uint32),
             matter=(r.category, r.department) if r.category and r.department else None,
+            profile=index.matcher.decode(r.terms, r.topic),
         )
         index.last_seq = r.seq
     return len(rows)
@@ -191,9 +194,11 @@ async def route_petition(
     sig = signature(f"{p.title or ''}{p.content}")
     decision = decide(p, tree=ctx.tree, rules=ctx.rules, model=ctx.model)
     matter = (decision.category, decision.responsible_department) if decision.category else None
+    # the matter profile, only for items that can be linked (anonymous ones never are)
+    profile = ctx.index.profile(p.content, p.title or "") if keys else None
     if time.monotonic() - ctx.index.refreshed_at >= ctx.refresh_every_s:
         await refresh_index(session=uow.session, index=ctx.index)
-    match = ctx.index.find(keys, sig, matter) if keys else None
+    match = ctx.index.find(keys, sig, profile) if keys else None
     root = await _case_row(uow, match.root_case_id) if match is not None else None
     if root is not None and root.status == "closed":
         root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
@@ -210,15 +215,23 @@ async def route_petition(
             "category": matter[0] if matter else None,
             "department": matter[1] if matter else None,
             "received_at": p.received_at,
+            **(ctx.index.matcher.encode(profile) if profile is not None else {}),
         },
     )
     # visible at once to the next item (same batch); forgotten if the transaction rolls back
-    ctx.index.add(case_id=p.case_id, root_case_id=root_id, keys=keys, sig=sig, matter=matter)
+    ctx.index.add(
+        case_id=p.case_id,
+        root_case_id=root_id,
+        keys=keys,
+        sig=sig,
+        matter=matter,
+        profile=profile,
+    )
     if watch:
         uow.add(cases, _case_values(p, decision, now, status="watched"))
         return decision
     if root is not None and match is not None:
-        return await _link(uow=uow, ctx=ctx, p=p, root=root, similarity=match.similarity, now=now)
+        return await _link(uow=uow, ctx=ctx, p=p, root=root, match=match, now=now)
     return _route(uow=uow, ctx=ctx, p=p, d=decision, now=now, keys=keys)
 
 
@@ -228,10 +241,11 @@ async def _link(
     ctx: RoutingContext,
     p: PetitionReceived,
     root: Any,
-    similarity: float,
+    match: Match,
     now: datetime,
 ) -> CaseLinked:
     tree = ctx.tree
+    similarity = match.similarity
     same_letter = (
         similarity >= ctx.same_letter_threshold
         and p.receiving_office_code != root.receiving_office_code
@@ -241,6 +255,10 @@ async def _link(
     above = bool(
         recv and resp and recv.code != resp.code and tree.is_ancestor(recv.code, resp.code)
     )
+    # 越级访 whether or not it is a repeat: the rule of decision.py (a visit two or more levels
+    # above the responsible unit), against the unit of the case it joins
+    skipped = resp.depth - recv.depth if recv and resp else 0
+    skip_level = p.channel == "visit" and skipped >= 2
     count = await _bump_repeat_count(uow, root.case_id)
     uow.add(
         cases,
@@ -260,11 +278,21 @@ async def _link(
             "holder_code": root.holder_code,
             "holder_since": now,
             "supervising_code": root.supervising_code,
-            "skip_level": False,
+            "skip_level": skip_level,
             "status": "linked",
             "linked_to": root.case_id,
             "repeat_count": 0,
-            "decision": {"linked_to": root.case_number, "similarity": round(similarity, 3)},
+            "decision": {
+                "linked_to": root.case_number,
+                "similarity": round(similarity, 3),
+                "matter_score": round(match.score, 3),
+                "matched_by": match.by,
+                **(
+                    {"levels_skipped": skipped, "reason": f"越级访（越{skipped}级）"}
+                    if skip_level
+                    else {}
+                ),
+            },
         },
     )
     linked = CaseLinked(
@@ -281,8 +309,38 @@ async def _link(
         linked_at=now,
     )
     _emit(uow, linked, now)
+    if skip_level and root.holder_code:
+        _alert_skip_level(uow, ctx, p, root.holder_code, skipped, now)
     ctx.stats["linked"] += 1
     return linked
+
+
+def _alert_skip_level(
+    uow: UnitOfWork,
+    ctx: RoutingContext,
+    p: PetitionReceived,
+    holder_code: str,
+    levels_skipped: int,
+    now: datetime,
+) -> None:
+    """Tell the body holding the case and the receiving office of a 越级访 (notify sends
+    alert.skip_level to both), as for a first visit (see `_route`)."""
+    recv = ctx.tree.unit(p.receiving_office_code)
+    holder = ctx.tree.department(holder_code)
+    _emit(
+        uow,
+        SkipLevelAlert(
+            case_id=p.case_id,
+            case_number=p.case_number,
+            receiving_office_code=p.receiving_office_code,
+            receiving_office_name=recv.petition_office_name if recv else p.receiving_office_name,
+            responsible_code=holder_code,
+            responsible_name=holder.name if holder else holder_code,
+            levels_skipped=levels_skipped,
+            raised_at=now,
+        ),
+        now,
+    )
 
 
 async def _bump_repeat_count(uow: UnitOfWork, case_id: str) -> int:

@@ -3,10 +3,14 @@
     uv run --frozen python -m xinfang_routing.train [--corpus DIR] [--out DIR]
 
 1. Out-of-fold probabilities by 5-fold stratified cross-validation on the train split, for
-   each regularisation strength C tried; the C with the best out-of-fold accuracy wins.
-2. Thresholds on those out-of-fold probabilities: `abstain_below`, the value that maximises
-   accuracy on the items answered while abstaining on at most ABSTENTION_BUDGET of them; and
-   `accusation_at`, the lowest P(accusatory) of any accusation (so validation accusation
+   each regularisation strength C tried; the C whose whole decision (below) is most accurate on
+   the items it answers, out of fold, wins.
+2. Thresholds on those out-of-fold probabilities: `abstain_margin`, the margin between the two
+   most probable categories below which the classifier abstains, the value that maximises
+   accuracy on the items answered while abstaining on at most ABSTENTION_BUDGET of them (on
+   cross-validation the margin ranks right and wrong answers better than the top probability
+   alone: at 85 % answered, 0.962 against 0.955 right); `abstain_below` (the top probability)
+   stays at 0, off; `accusation_at`, the lowest P(accusatory) of any accusation (so validation accusation
    recall is 100 %), times ACCUSATION_MARGIN (fixed beforehand, never tuned on the holdout);
    `legal_at`, the lowest P(legal categories) that, with a 诉访分离 signal in the text
    (data/legal_signals.yaml), sends to the legal channel at most LEGAL_FALSE_BUDGET of the
@@ -32,13 +36,15 @@ from xinfang_shared import classifier as learned
 from xinfang_routing import corpus
 from xinfang_routing.rules import default_rules
 
-MODEL_VERSION = "char-tfidf-logreg-1"
+MODEL_VERSION = "char-tfidf-logreg-2"
 NGRAM_RANGE = (1, 3)
 MIN_DF = 2
 MAX_FEATURES = 30000
-C_GRID = (5.0, 20.0, 50.0)
+C_GRID = (20.0, 50.0, 100.0)
 FOLDS = 5
-ABSTENTION_BUDGET = 0.15
+# A point under the issue's 15 %, fixed beforehand, so that sampling on a held-out set of a few
+# hundred items keeps the abstention within the issue's bound.
+ABSTENTION_BUDGET = 0.14
 ACCUSATION_MARGIN = 0.8
 LEGAL_FALSE_BUDGET = 0.01
 SEED = 0
@@ -65,8 +71,9 @@ def _pipeline(c: float) -> Any:
 def abstention_threshold(
     top: np.ndarray, correct: np.ndarray, budget: float = ABSTENTION_BUDGET
 ) -> float:
-    """The threshold on the top probability that maximises accuracy on the items answered,
-    abstaining (top < threshold) on at most `budget` of them. Pure."""
+    """The threshold on a confidence score (the top probability, or the margin between the two
+    most probable categories) that maximises accuracy on the items answered, abstaining
+    (score < threshold) on at most `budget` of them. Pure."""
     best_t, best_acc = 0.0, -1.0
     for t in np.unique(top):
         answered = top >= t
@@ -110,44 +117,109 @@ def legal_signals() -> list[str]:
     return [str(p) for p in yaml.safe_load(text)["patterns"]]
 
 
+def margins(probs: np.ndarray) -> np.ndarray:
+    """Per row, the top probability less the runner-up's. Pure."""
+    s = np.sort(probs, axis=1)
+    return np.asarray(s[:, -1] - s[:, -2])
+
+
+def _signal_pattern(signals: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{s})" for s in signals))
+
+
+def thresholds(
+    oof: np.ndarray,
+    labels: np.ndarray,
+    classes: np.ndarray,
+    has_signal: np.ndarray,
+    accusatory: Sequence[str],
+    legal: Sequence[str],
+) -> dict[str, float]:
+    """Every threshold of the decision, from out-of-fold probabilities. Pure."""
+    top = classes[oof.argmax(1)]
+    margin = margins(oof)
+    abstain_margin = abstention_threshold(margin, top == labels)
+    cols = list(classes)
+    p_acc = oof[:, [cols.index(a) for a in accusatory]].max(1)
+    accusation_at = accusation_threshold(p_acc, np.isin(labels, accusatory))
+    p_legal = oof[:, [cols.index(x) for x in legal]].sum(1)
+    already = (margin >= abstain_margin) & np.isin(top, legal)
+    legal_at = legal_threshold(p_legal, has_signal, already, np.isin(labels, legal))
+    return {
+        "abstain_below": 0.0,
+        "abstain_margin": abstain_margin,
+        "accusation_at": accusation_at,
+        "legal_at": legal_at,
+    }
+
+
+def decisions(
+    oof: np.ndarray,
+    texts: Sequence[str],
+    classes: np.ndarray,
+    accusatory: Sequence[str],
+    legal: Sequence[str],
+    signals: re.Pattern[str],
+    chosen: dict[str, float],
+) -> list[learned.Result]:
+    """The shipped decision rule (learned.Model.decide) applied to out-of-fold probabilities."""
+    model = learned.Model(
+        version="validation",
+        corpus_hash="",
+        categories=tuple(str(c) for c in classes),
+        accusatory=tuple(accusatory),
+        ngram_range=NGRAM_RANGE,
+        sublinear_tf=True,
+        vocabulary={},
+        idf=np.zeros(0),
+        coef=np.zeros((0, len(classes))),
+        intercept=np.zeros(len(classes)),
+        abstain_below=chosen["abstain_below"],
+        abstain_margin=chosen["abstain_margin"],
+        accusation_at=chosen["accusation_at"],
+        legal=tuple(legal),
+        legal_signals=signals,
+        legal_at=chosen["legal_at"],
+    )
+    return [model.decide(p, t) for p, t in zip(oof, texts, strict=True)]
+
+
 def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     rules = default_rules()
+    channels = {code: r.channel for code, r in rules.categories.items()}
     accusatory = sorted(
         c for c, r in rules.categories.items() if r.channel == "discipline" or r.confidential
     )
+    legal = sorted(c for c, r in rules.categories.items() if r.channel == "legal")
+    signals = legal_signals()
+    pattern = _signal_pattern(signals)
     train = corpus.split(items, "train")
     texts = [learned.document(i.content, i.title) for i in train]
     labels = np.array([i.category for i in train])
+    classes = np.array(sorted(set(labels)))
+    has_signal = np.array([bool(pattern.search(t)) for t in texts])
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
 
-    best: tuple[float, float, np.ndarray] | None = None
+    best: tuple[float, dict[str, Any], dict[str, float]] | None = None
     for c in C_GRID:
         oof = cross_val_predict(_pipeline(c), texts, labels, cv=folds, method="predict_proba")
-        classes = np.array(sorted(set(labels)))
-        acc = float((classes[oof.argmax(1)] == labels).mean())
-        print(f"C={c}: out-of-fold accuracy {acc:.4f}", file=sys.stderr)
-        if best is None or acc > best[1]:
-            best = (c, acc, oof)
+        chosen = thresholds(oof, labels, classes, has_signal, accusatory, legal)
+        results = decisions(oof, texts, classes, accusatory, legal, pattern, chosen)
+        preds = [
+            corpus.Prediction(str(t), r.category, r.accusation)
+            for t, r in zip(labels, results, strict=True)
+        ]
+        scores = corpus.report(preds, channels=channels, accusatory=accusatory)
+        scores = {k: v for k, v in scores.items() if k not in ("per_category", "confusion_pairs")}
+        scores["top1_accuracy"] = round(float((classes[oof.argmax(1)] == labels).mean()), 4)
+        print(f"C={c}: out of fold {json.dumps(scores)}", file=sys.stderr)
+        key = (scores["answered_accuracy"], scores["accuracy"])
+        if best is None or key > (best[1]["answered_accuracy"], best[1]["accuracy"]):
+            best = (c, scores, chosen)
     assert best is not None
-    c, oof_acc, oof = best
-    classes = np.array(sorted(set(labels)))
-    correct = classes[oof.argmax(1)] == labels
-    abstain_below = abstention_threshold(oof.max(1), correct)
-    acc_cols = [list(classes).index(a) for a in accusatory]
-    p_acc = oof[:, acc_cols].max(1)
-    accusation_at = accusation_threshold(p_acc, np.isin(labels, accusatory))
-
-    legal = sorted(c for c, r in rules.categories.items() if r.channel == "legal")
-    signals = legal_signals()
-    pattern = re.compile("|".join(f"(?:{s})" for s in signals))
-    legal_cols = [list(classes).index(x) for x in legal]
-    p_legal = oof[:, legal_cols].sum(1)
-    answered = oof.max(1) >= abstain_below
-    already = answered & np.isin(classes[oof.argmax(1)], legal)
-    has_signal = np.array([bool(pattern.search(t)) for t in texts])
-    legal_at = legal_threshold(p_legal, has_signal, already, np.isin(labels, legal))
+    c, validation, chosen = best
 
     pipe = _pipeline(c).fit(texts, labels)
     vec, lr = pipe[0], pipe[-1]
@@ -159,7 +231,7 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
         "version": f"{MODEL_VERSION}+{h[:12]}",
         "corpus_hash": h,
         "trained_on": {"split": "train", "items": len(train)},
-        "model": {"C": c, "folds": FOLDS, "out_of_fold_accuracy": round(oof_acc, 4)},
+        "model": {"C": c, "folds": FOLDS, "out_of_fold_accuracy": validation["top1_accuracy"]},
         "categories": [str(x) for x in lr.classes_],
         "accusatory": accusatory,
         "legal": legal,
@@ -167,11 +239,9 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
         "ngram_range": list(NGRAM_RANGE),
         "sublinear_tf": True,
         "thresholds": {
-            "abstain_below": round(abstain_below, 6),
-            "accusation_at": round(accusation_at, 6),
+            **{k: round(v, 6) for k, v in chosen.items()},
             "abstention_budget": ABSTENTION_BUDGET,
             "accusation_margin": ACCUSATION_MARGIN,
-            "legal_at": round(legal_at, 6),
             "legal_false_budget": LEGAL_FALSE_BUDGET,
         },
         "vocabulary": vocab,
@@ -196,17 +266,7 @@ def build(items: Sequence[corpus.Item], out: Path) -> dict[str, Any]:
     summary = {k: v for k, v in meta.items() if k != "vocabulary"}
     summary["features"] = len(vocab)
     summary["artifact_bytes"] = learned.artifact_size(out)
-    summary["validation"] = {
-        "abstention": round(float((oof.max(1) < abstain_below).mean()), 4),
-        "answered_accuracy": round(float(correct[oof.max(1) >= abstain_below].mean()), 4),
-        "false_accusation": round(
-            float((p_acc[~np.isin(labels, accusatory)] >= accusation_at).mean()), 4
-        ),
-        "legal_recall": round(
-            float((already | (has_signal & (p_legal >= legal_at)))[np.isin(labels, legal)].mean()),
-            4,
-        ),
-    }
+    summary["validation"] = validation  # out of fold, on the train split, thresholds included
     return summary
 
 

@@ -1,15 +1,23 @@
 """检举控告 (accusation cases): which petitions are sealed, and what other services see of them.
 
-A petition is an accusation when the registrar says so (``accusation: true``), when its category
-is routing's accusation category (``cadre_report`` / 检举控告, data/rules.yaml), or when its title
-or content uses one of the words of accusation below. The rule is conservative: the words are
-the core of routing's ``cadre_report`` keywords (data/classifier.yaml) and sealing one item too
-many only costs its petitioner the SMS/e-mail receipt; the registrar cannot unseal an item the
-rule catches. Routing marks every sealed item confidential (``informant_sealed`` on
+Intake decides before anything is stored, so an informant is sealed before anything about them
+leaves the desk. A petition is sealed when any of these says it is an accusation:
+- the registrar (``accusation: true``);
+- its category is routing's accusation category (``cadre_report`` / 检举控告, data/rules.yaml);
+- its title or content uses one of the words of accusation below;
+- the learned classifier shared with routing (xinfang_shared.classifier) reads it as an
+  accusation, or is unsure whether it is one (P(accusatory) reaches its `accusation_at`, set
+  low on purpose when it is trained).
+The rule errs toward sealing: sealing a non-accusation costs a leader one audited reveal and its
+petitioner the SMS/e-mail receipt; not sealing an accusation can cost an informant their safety.
+The registrar's choice therefore wins toward sealing, never against it (``accusation: false``
+does not unseal). Routing marks every sealed item confidential (``informant_sealed`` on
 ``petition.received``), whatever category it gives it.
 """
 
 from __future__ import annotations
+
+from xinfang_shared.classifier import Model
 
 from xinfang_intake.petitions.schemas import PetitionCreate
 
@@ -21,13 +29,31 @@ ACCUSATION_CATEGORIES = frozenset({"cadre_report", "检举控告"})
 INFORMANT_PLACEHOLDER = "检举人（保密）"
 
 
-def is_accusation(data: PetitionCreate) -> bool:
+# why an item was sealed, as the registration's history tells the clerk
+SEALED_BECAUSE = {
+    "registrar": "登记员标记为检举控告",
+    "category": "问题类别为检举控告",
+    "words": "内容含检举控告用语",
+    "model": "系统识别为可能的检举控告",
+}
+
+
+def accusation_reason(data: PetitionCreate, *, model: Model) -> str | None:
+    """Why this petition is sealed as an accusation (a key of SEALED_BECAUSE), or None. Pure."""
     if data.accusation:
-        return True
+        return "registrar"
     if data.category and data.category.strip() in ACCUSATION_CATEGORIES:
-        return True
+        return "category"
     text = f"{data.title or ''}\n{data.content}"
-    return any(word in text for word in ACCUSATION_WORDS)
+    if any(word in text for word in ACCUSATION_WORDS):
+        return "words"
+    if model.classify(data.content, data.title or "").accusation:
+        return "model"
+    return None
+
+
+def is_accusation(data: PetitionCreate, *, model: Model) -> bool:
+    return accusation_reason(data, model=model) is not None
 
 
 def sealed_context(case_id: str) -> str:

@@ -164,8 +164,10 @@ class PetitionCreate(BaseModel):
     anonymous: StrictBool = Field(default=False, description="匿名")
     accusation: StrictBool = Field(
         default=False,
-        description="检举控告：检举人身份加密保存，任何事件和查询都不显示；"
-        "标题或内容含“举报/检举/控告”或类别为检举控告时即使未填写也按检举控告处理",
+        description="检举控告：检举人身份加密保存，任何事件和查询都不显示。"
+        "标题或内容含“举报/检举/控告”、类别为检举控告，或系统识别为可能的检举控告时，"
+        "即使填 false 也按检举控告保密（Accusation: the informant is sealed; the words, "
+        "the category or the shared classifier seal it even when this is false）",
     )
     petitioners: list[PetitionerCreate] = Field(default_factory=list, max_length=200)
     persons: StrictInt | None = Field(default=None, ge=1, le=100_000, description="人数")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
+from xinfang_shared.classifier import Model
 from xinfang_shared.db import outbox_row
 from xinfang_shared.events import (
     CaseLinked,
@@ -27,7 +28,8 @@ from xinfang_shared.status import CaseStatus, status_label
 
 from xinfang_intake.petitions.accusation import (
     INFORMANT_PLACEHOLDER,
-    is_accusation,
+    SEALED_BECAUSE,
+    accusation_reason,
     sealed_context,
 )
 from xinfang_intake.petitions.models import (
@@ -112,6 +114,7 @@ def prepare_registration(
     id_salt: str,
     collective_threshold: int,
     cipher: InformantCipher,
+    model: Model,
     idempotency_key: str | None = None,
     request_hash: str = "",
 ) -> Registration:
@@ -144,7 +147,8 @@ def prepare_registration(
         status=CaseStatus.REGISTERED.value,
         status_at=now,
     )
-    sealed = is_accusation(data)
+    sealed_because = accusation_reason(data, model=model)
+    sealed = sealed_because is not None
     infos: list[PetitionerInfo] = []
     rows = []
     identities = []
@@ -188,7 +192,8 @@ def prepare_registration(
         case_id=case_id,
         at=now,
         status=CaseStatus.REGISTERED.value,
-        note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）",
+        note=f"{office.petition_office_name}登记（{CHANNEL_LABELS[Channel(data.channel)]}）"
+        + (f"；{SEALED_BECAUSE[sealed_because]}，检举人信息保密" if sealed_because else ""),
         detail=None,
     )
     received = PetitionReceived(

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from xinfang_shared.classifier import Model
 from xinfang_shared.clock import Clock
 
 from xinfang_intake.petitions import service
@@ -98,6 +99,7 @@ class RegistrationWriter:
         id_salt: str,
         collective_threshold: int,
         cipher: InformantCipher,
+        model: Model,
         on_commit: Callable[[], None],
         max_batch: int = 200,
     ) -> None:
@@ -108,6 +110,7 @@ class RegistrationWriter:
         self._salt = id_salt
         self._threshold = collective_threshold
         self._cipher = cipher
+        self._model = model  # the classifier that tells an accusation (seal it) before storing
         self._on_commit = on_commit
         self._max_batch = max_batch
         self._waiting: list[_Request] = []
@@ -188,6 +191,7 @@ class RegistrationWriter:
                     id_salt=self._salt,
                     collective_threshold=self._threshold,
                     cipher=self._cipher,
+                    model=self._model,
                     idempotency_key=r.key,
                     request_hash=r.request_hash,
                 )
