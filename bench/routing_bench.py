@@ -72,6 +72,30 @@ def decision_latency(prior: int, samples: int) -> dict[str, float]:
     }
 
 
+def corpus_decision_latency() -> dict[str, float]:
+    """The decision alone (classifier, placement rules, chain) on every routing-corpus text:
+    petitions as people write them, up to a few hundred characters, as letters to a county
+    about one of its villages."""
+    from xinfang_routing import corpus
+
+    from bench.labelled_report import _letter
+
+    tree, rules, model = org.default_tree(), default_rules(), learned.load()
+    letters = [_letter(item, None) for item in corpus.load()]
+    timings = []
+    for p in letters:
+        t = time.perf_counter()
+        decide(p, tree=tree, rules=rules, model=model)
+        timings.append((time.perf_counter() - t) * 1000)
+    timings.sort()
+    return {
+        "samples": len(timings),
+        "median_ms": round(statistics.median(timings), 4),
+        "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+        "max_ms": round(timings[-1], 4),
+    }
+
+
 async def _produce(servers: str, n: int) -> None:
     rng = random.Random(2)
     producer = AIOKafkaProducer(bootstrap_servers=servers, linger_ms=5, acks="all")
@@ -189,7 +213,10 @@ def main() -> None:
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
-    result: dict[str, object] = {"decision": decision_latency(args.prior, args.samples)}
+    result: dict[str, object] = {
+        "decision": decision_latency(args.prior, args.samples),
+        "decision_on_corpus_texts": corpus_decision_latency(),
+    }
     if not args.skip_throughput:
         result["worker"] = worker_throughput(args.events, args.database_url)
     print(json.dumps(result, ensure_ascii=False, indent=2))
