@@ -97,6 +97,8 @@ def _territory(p: PetitionReceived, tree: OrgTree) -> tuple[OrgUnit | None, str]
 
 
 def suggestions_of(result: Result, rules: Rules) -> tuple[CategorySuggestion, ...]:
+    """The classifier's most probable categories known to the rules (code, Chinese name,
+    probability), as many as rules.yaml `placement.suggestions` says (3)."""
     out: list[CategorySuggestion] = []
     for code, prob in result.ranked:
         if len(out) == rules.placement.suggestions:
