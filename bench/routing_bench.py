@@ -26,10 +26,10 @@ import urllib.request
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import decide
 from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import default_rules
+from xinfang_shared import classifier as learned
 from xinfang_shared import org
 from xinfang_shared.events import new_event
 
@@ -40,7 +40,7 @@ from tests.conftest import free_port
 
 def decision_latency(prior: int, samples: int) -> dict[str, float]:
     rng = random.Random(1)
-    tree, rules, clf = org.default_tree(), default_rules(), default_classifier()
+    tree, rules, model = org.default_tree(), default_rules(), learned.load()
     index = RepeatIndex()
     for i in range(prior):
         p = make(rng)
@@ -60,7 +60,7 @@ def decision_latency(prior: int, samples: int) -> dict[str, float]:
         # what the service does for every item: decide, then look for the same matter
         keys = identity_keys(p.petitioners, "s")
         sig = signature(f"{p.title or ''}{p.content}")
-        decide(p, tree=tree, rules=rules, classifier=clf)
+        decide(p, tree=tree, rules=rules, model=model)
         index.find(keys, sig, index.profile(p.content, p.title or ""))
         timings.append((time.perf_counter() - t) * 1000)
     timings.sort()
@@ -69,6 +69,30 @@ def decision_latency(prior: int, samples: int) -> dict[str, float]:
         "samples": samples,
         "median_ms": round(statistics.median(timings), 4),
         "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+    }
+
+
+def corpus_decision_latency() -> dict[str, float]:
+    """The decision alone (classifier, placement rules, chain) on every routing-corpus text:
+    petitions as people write them, up to a few hundred characters, as letters to a county
+    about one of its villages."""
+    from xinfang_routing import corpus
+
+    from bench.labelled_report import _letter
+
+    tree, rules, model = org.default_tree(), default_rules(), learned.load()
+    letters = [_letter(item, None) for item in corpus.load()]
+    timings = []
+    for p in letters:
+        t = time.perf_counter()
+        decide(p, tree=tree, rules=rules, model=model)
+        timings.append((time.perf_counter() - t) * 1000)
+    timings.sort()
+    return {
+        "samples": len(timings),
+        "median_ms": round(statistics.median(timings), 4),
+        "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+        "max_ms": round(timings[-1], 4),
     }
 
 
@@ -189,7 +213,10 @@ def main() -> None:
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
-    result: dict[str, object] = {"decision": decision_latency(args.prior, args.samples)}
+    result: dict[str, object] = {
+        "decision": decision_latency(args.prior, args.samples),
+        "decision_on_corpus_texts": corpus_decision_latency(),
+    }
     if not args.skip_throughput:
         result["worker"] = worker_throughput(args.events, args.database_url)
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from xinfang_intake.petitions.accusation import is_accusation
+from xinfang_intake.petitions.schemas import PetitionCreate
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
 from xinfang_routing import models, service
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import Decision
 from xinfang_routing.repeats import RepeatIndex
 from xinfang_routing.rules import default_rules
+from xinfang_shared import classifier as learned
 from xinfang_shared import db, org
 from xinfang_shared.events import CaseLinked, PetitionerInfo, PetitionReceived
 
@@ -29,6 +31,23 @@ HOLDOUT = Path(__file__).parent / "data" / "holdout_petitions.yaml"
 def load(path: Path = DATA) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return items
+
+
+def sealed_at_intake(item: dict[str, Any]) -> bool:
+    """Whether intake seals the item's informant (检举控告), by intake's own rule."""
+    person = item.get("petitioner") or {}
+    body = {
+        "channel": item["channel"],
+        "anonymous": bool(item.get("anonymous")),
+        "petitioners": [] if item.get("anonymous") else [{k: v for k, v in person.items() if v}],
+        "receiving_office_code": item["receiving_office_code"],
+        "matter_location_code": item.get("matter_location_code"),
+        "matter_address": item.get("matter_address"),
+        "category": item.get("category_given"),
+        "title": item.get("title"),
+        "content": item["content"],
+    }
+    return is_accusation(PetitionCreate.model_validate(body), model=learned.load())
 
 
 def to_event(item: dict[str, Any], at: datetime) -> PetitionReceived:
@@ -59,6 +78,7 @@ def to_event(item: dict[str, Any], at: datetime) -> PetitionReceived:
         category=item.get("category_given"),
         title=item.get("title"),
         content=item["content"],
+        informant_sealed=sealed_at_intake(item),
     )
 
 
@@ -70,6 +90,9 @@ class Report:
     category_right: int = 0
     category_total: int = 0
     wrong_department: list[str] = field(default_factory=list)
+    # of the wrong ones: left to a person (manual triage) or sent to a wrong body (misroute)
+    triaged: list[str] = field(default_factory=list)
+    misrouted: list[str] = field(default_factory=list)
     legal_total: int = 0
     legal_right: int = 0
     accusations_total: int = 0
@@ -82,6 +105,12 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {
             "items": self.total,
+            # the three add up to 1: the right body, a person triages it, a wrong body
+            "body_accuracy": round(self.department_right / self.total, 4),
+            "triage_rate": round(len(self.triaged) / self.total, 4),
+            "misroute_rate": round(len(self.misrouted) / self.total, 4),
+            "triaged": self.triaged,
+            "misrouted": self.misrouted,
             "responsible_department_accuracy": round(self.department_right / self.total, 4),
             "responsible_unit_accuracy": round(self.unit_right / self.total, 4),
             "classifier_accuracy_without_registrar_category": round(
@@ -102,7 +131,7 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
         await conn.run_sync(models.metadata.create_all)
     ctx = service.RoutingContext(
         rules=default_rules(),
-        classifier=default_classifier(),
+        model=learned.load(),
         index=RepeatIndex(),
         tree=org.default_tree(),
         id_salt=SALT,
@@ -134,12 +163,14 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
                 dept = result.holder_code
                 unit = org.default_tree().department(dept).unit if dept else None  # type: ignore[union-attr]
                 legal = confidential = None
+                manual = False
             else:
                 assert isinstance(result, Decision)
                 if exp["repeat_of"]:
                     report.missed_links.append(f"{item['id']}→{exp['repeat_of']}")
                 dept, unit = result.responsible_department, result.responsible_unit
                 legal, confidential = result.channel == "legal", result.confidential
+                manual = result.needs_manual_triage
                 if not item.get("category_given"):
                     report.category_total += 1
                     report.category_right += result.category == exp["category"]
@@ -147,9 +178,9 @@ async def evaluate(database_url: str, path: Path = DATA) -> Report:
             if dept == root_item["expected"]["department"]:
                 report.department_right += 1
             else:
-                report.wrong_department.append(
-                    f"{item['id']}: {dept} ≠ {root_item['expected']['department']}"
-                )
+                wrong = f"{item['id']}: {dept} ≠ {root_item['expected']['department']}"
+                report.wrong_department.append(wrong)
+                (report.triaged if manual else report.misrouted).append(wrong)
             report.unit_right += unit == root_item["expected"]["unit"]
             if exp["channel"] == "legal" and not exp["repeat_of"]:
                 report.legal_total += 1

@@ -133,7 +133,8 @@ async def test_jurisdiction_chain_skip_level_and_repeats(broker: str, databases:
         assert routed[0]["transfer_due"] and routed[-1]["category"] == "land_requisition"
 
         skip_id, skip = received(
-            "石门村村委会把集体收益拿去分给村干部亲属，村务账目从不公开。",
+            # (a village matter, not an accusation: one would be sealed and go to the county)
+            "石门村的村务账目好几年没有公开，村民会议也一直不开，村民想知道修路的钱是怎么花的。",
             office="339900",
             channel="visit",
             matter_location_code="339922103201",
@@ -383,3 +384,41 @@ async def test_the_repeat_index_is_rebuilt_from_the_database_at_start(
         assert linked["decision"]["matched_by"] == "profile"  # the stored profile, not MinHash
         apart = await case(client, other_id)
         assert apart and apart["status"] == "routed"
+
+
+async def test_an_item_the_classifier_is_unsure_of_waits_for_triage_with_its_suggestions(
+    broker: str, databases: Databases
+) -> None:
+    """The classifier abstains (a stand-in with a fixed answer): the item goes to a petition
+    office for manual triage, and its top 3 suggestions are stored with the routing decision,
+    read back through GET /cases/{id} and sent on the final case.routed hop."""
+    from tests.unit.fixed_model import unsure
+
+    app, _ = await routing(databases, broker)
+    cid, raw = received(
+        "有件事情想当面跟领导说说。", office="339900", matter_location_code="339922103201"
+    )
+    ranked = (
+        ("land_requisition", 0.3),
+        ("village_affairs", 0.25),
+        ("forestry", 0.2),
+        ("funeral", 0.1),
+    )
+    async with TopicReader(broker, "case.routed") as topic, running(app) as client:
+        app.state.routing.model = unsure(*ranked)
+        await produce(broker, "petition.received", raw, key=cid.encode())
+        c = await eventually(lambda: case(client, cid), timeout=30, what="the case")
+        assert c["category"] is None and c["category_source"] == "none"
+        assert c["holder_code"] == "339922-xfj"  # the county's office: a county matter is likely
+        shown = [(s["category"], s["name"], s["probability"]) for s in c["decision"]["suggestions"]]
+        assert shown == [
+            ("land_requisition", "土地征收补偿", 0.3),
+            ("village_affairs", "村务管理", 0.25),
+            ("forestry", "林业林权", 0.2),
+        ]
+        hops = await eventually(lambda: topic.events(type_="case.routed", subject=cid))
+        final = [h["data"] for h in hops if h["data"]["final"]]
+        assert final and final[0]["needs_manual_triage"]
+        assert [s["category"] for s in final[0]["suggestions"]] == [c for c, *_ in shown]
+        schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+        assert "suggestions" in schema["RoutingDecisionRead"]["properties"]

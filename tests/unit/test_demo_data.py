@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from xinfang_intake.petitions.accusation import is_accusation
 from xinfang_intake.petitions.schemas import PetitionCreate
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import Decision, decide
 from xinfang_routing.rules import default_rules
 from xinfang_shared import classifier, org
@@ -43,7 +42,7 @@ def routed(body: dict[str, Any], i: int) -> Decision:
         content=data.content,
         informant_sealed=is_accusation(data, model=classifier.load()),
     )
-    return decide(event, tree=tree, rules=default_rules(), classifier=default_classifier())
+    return decide(event, tree=tree, rules=default_rules(), model=classifier.load())
 
 
 def demo_decisions() -> list[Decision]:

@@ -173,19 +173,22 @@ def received(**kw: Any) -> PetitionReceived:
     return PetitionReceived.model_validate(base)
 
 
-def test_routing_keeps_a_sealed_informant_confidential_whatever_the_category() -> None:
+def test_routing_keeps_a_sealed_informant_confidential_and_away_from_departments() -> None:
     kw: dict[str, Any] = dict(
         category="环境污染", content="化工厂夜里向河里偷排污水，环保部门视而不见。"
     )
     args: dict[str, Any] = dict(
-        tree=org.default_tree(), rules=default_rules(), classifier=default_classifier()
+        tree=org.default_tree(), rules=default_rules(), model=classifier.load()
     )
     plain = decide(received(**kw), **args)
     assert plain.category == "environment_pollution" and not plain.confidential
+    assert plain.responsible_department == "339922-sthj"
     sealed = decide(received(informant_sealed=True, **kw), **args)
-    assert sealed.category == "environment_pollution"  # still the competent department
-    assert sealed.responsible_department == plain.responsible_department
+    assert sealed.category == "environment_pollution"  # the registrar's category is kept
     assert sealed.confidential and sealed.kind == "检举控告"
+    # but a sealed item reaches only 纪检监察 or, to be triaged, a petition office: never a
+    # department that may be the accused's own (here the one said to look away)
+    assert sealed.needs_manual_triage and sealed.responsible_department == "339922-xfj"
     assert "检举人信息保密" in sealed.reason
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.decision import Decision, decide
 from xinfang_routing.rules import default_rules
 from xinfang_shared import org
 from xinfang_shared.events import PetitionReceived
+
+from tests.unit.fixed_model import Fixed, says, unsure
 
 RECEIVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 on 2 March in Shanghai
 
@@ -28,13 +29,9 @@ def petition(**kw: Any) -> PetitionReceived:
     return PetitionReceived.model_validate(base)
 
 
-def route(**kw: Any) -> Decision:
-    return decide(
-        petition(**kw),
-        tree=org.default_tree(),
-        rules=default_rules(),
-        classifier=default_classifier(),
-    )
+def route(model: Fixed, **kw: Any) -> Decision:
+    """The decision on the demo tree when the classifier answers ``model``."""
+    return decide(petition(**kw), tree=org.default_tree(), rules=default_rules(), model=model)
 
 
 def chain(d: Decision) -> list[tuple[str, str, str]]:
@@ -43,6 +40,7 @@ def chain(d: Decision) -> list[tuple[str, str, str]]:
 
 def test_city_visit_about_a_village_matter_goes_down_every_level_and_is_skip_level() -> None:
     d = route(
+        says("village_affairs"),
         channel="visit",
         receiving_office_code="339900",
         matter_location_code="339922102201",
@@ -66,7 +64,9 @@ def test_city_visit_about_a_village_matter_goes_down_every_level_and_is_skip_lev
 
 def test_county_receives_land_requisition_and_transfers_to_natural_resources() -> None:
     d = route(
-        matter_address="清河县石门镇青山村", content="我家承包地被征收，青苗补偿费一直没有发放。"
+        says("land_requisition"),
+        matter_address="清河县石门镇青山村",
+        content="我家承包地被征收，青苗补偿费一直没有发放。",
     )
     assert d.territory_code == "339922103202" and d.territory_source == "address"
     assert d.responsible_department == "339922-zrzy"
@@ -76,7 +76,8 @@ def test_county_receives_land_requisition_and_transfers_to_natural_resources() -
 
 def test_litigation_goes_to_the_court_channel_not_the_petition_flow() -> None:
     d = route(
-        content="我的借贷纠纷案件判决生效已两年，申请执行后执行法官一直拖着，被执行人有房有车却说无财产可执行。"
+        says("court_enforcement", legal=True),
+        content="我的借贷纠纷案件判决生效已两年，申请执行后执行法官一直拖着，被执行人有房有车却说无财产可执行。",
     )
     assert d.category == "court_enforcement"
     assert d.channel == "legal" and d.responsible_department == "339922-fy"
@@ -84,13 +85,17 @@ def test_litigation_goes_to_the_court_channel_not_the_petition_flow() -> None:
 
 
 def test_accusation_goes_to_discipline_inspection_and_is_confidential() -> None:
-    d = route(content="举报石门村村支书在低保评定中优亲厚友，把不符合条件的亲戚纳入低保。")
+    d = route(
+        says("cadre_report", accusation=True),
+        content="举报石门村村支书在低保评定中优亲厚友，把不符合条件的亲戚纳入低保。",
+    )
     assert d.category == "cadre_report" and d.channel == "discipline" and d.confidential
     assert d.responsible_department == "339922-jw"
 
 
 def test_suggestion_is_answered_by_the_receiving_office() -> None:
     d = route(
+        says("suggestion"),
         receiving_office_code="339922101",
         content="建议在清河镇中心小学门口增设红绿灯和减速带，保障学生上下学安全。",
     )
@@ -98,27 +103,33 @@ def test_suggestion_is_answered_by_the_receiving_office() -> None:
     assert chain(d) == [("直接办理", "339922101-xfb", "339922101-xfb")]
 
 
-def test_unclassifiable_item_goes_to_the_territorys_petition_office_for_manual_triage() -> None:
+def test_unclassifiable_item_goes_to_the_petition_office_of_its_level_for_manual_triage() -> None:
+    village_matter = unsure(("village_affairs", 0.3), ("suggestion", 0.2))
     d = route(
+        village_matter,
         receiving_office_code="339900",
         matter_location_code="339922103201",
         content="有事情想当面反映。",
     )
     assert d.category is None and d.needs_manual_triage
-    assert d.responsible_department == "339922103-xfb"  # the territory's petition office
+    assert d.responsible_department == "339922103-xfb"  # the township's petition office
     assert d.hops[-1].to_code == "339922103-xfb"
     assert "人工分办" in d.reason
+    county_matter = unsure(("village_affairs", 0.3), ("land_requisition", 0.2))
+    d = route(county_matter, matter_location_code="339922103201", content="有事情想当面反映。")
+    assert d.responsible_department == "339922-xfj"  # a township cannot triage county matters
 
 
 def test_registrar_category_wins_over_the_classifier() -> None:
-    d = route(category="林业林权", content="我们组的山林被邻村的人占了，还砍了树。")
+    d = route(says("village_affairs"), category="林业林权", content="山林被邻村的人占了。")
     assert d.category == "forestry" and d.category_source == "registrar"
-    d = route(category="forestry", content="工地噪音扰民")
+    d = route(says("environment_pollution"), category="forestry", content="工地噪音扰民")
     assert d.category == "forestry"
 
 
 def test_city_level_matter_received_at_a_township_is_transferred_straight_to_the_city() -> None:
     d = route(
+        says("enterprise_restructuring"),
         receiving_office_code="339922101",
         content="原国企江临纺织厂改制时买断工龄的补偿标准过低，请求重新核定。",
     )
@@ -128,6 +139,7 @@ def test_city_level_matter_received_at_a_township_is_transferred_straight_to_the
 
 def test_place_named_in_the_text_is_the_territory() -> None:
     d = route(
+        says("environment_pollution"),
         receiving_office_code="339900",
         content="望江街道湖塘村附近的化工厂夜里偷排废水，河水发黑发臭。",
     )
@@ -138,6 +150,7 @@ def test_place_named_in_the_text_is_the_territory() -> None:
 
 def test_matter_at_city_level_stays_at_the_city() -> None:
     d = route(
+        says("suggestion"),
         receiving_office_code="339900",
         matter_location_code="339900",
         content="全市公交车频繁晚点，希望政府优化线路。建议增设夜班车。",

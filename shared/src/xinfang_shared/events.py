@@ -69,6 +69,17 @@ class PetitionReceived(EventData):
     informant_sealed: bool = False
 
 
+class CategorySuggestion(BaseModel):
+    """One of the learned classifier's most probable categories, shown to the person who
+    triages an item by hand (人工分办) when routing could not decide."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    category: str = Field(description="类别代码 / category code (rules.yaml)")
+    name: str = Field(description="类别名称 / the category's Chinese name")
+    probability: float = Field(ge=0, le=1, description="模型给出的概率 / the model's probability")
+
+
 class CaseRouted(EventData):
     TYPE: ClassVar[str] = "case.routed"
     TOPIC: ClassVar[str] = "case.routed"
@@ -99,6 +110,8 @@ class CaseRouted(EventData):
     place_code: str | None = None  # the village/community, else the township, of the matter
     place_name: str | None = None
     petitioner_key: str | None = None  # salted identity hash; None when anonymous
+    # on the final hop of an item left for manual triage: the classifier's top categories
+    suggestions: tuple[CategorySuggestion, ...] = ()
 
 
 class CaseLinked(EventData):

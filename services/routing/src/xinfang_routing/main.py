@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from xinfang_shared import classifier as learned
 from xinfang_shared import org
 from xinfang_shared.auth.deps import get_org_tree, install_auth_errors
 from xinfang_shared.runtime import ServiceRuntime, health_router
 from xinfang_shared.web import install_platform
 
 from xinfang_routing import consumers, models, service
-from xinfang_routing.classifier import default_classifier
 from xinfang_routing.config import RoutingSettings
 from xinfang_routing.repeats import RepeatIndex
 from xinfang_routing.rules import default_rules
@@ -20,7 +20,7 @@ from xinfang_routing.views import router
 def bootstrap(settings: RoutingSettings) -> tuple[ServiceRuntime, service.RoutingContext]:
     ctx = service.RoutingContext(
         rules=default_rules(),
-        classifier=default_classifier(),
+        model=learned.load(),  # read once, at start
         index=RepeatIndex(threshold=settings.repeat_threshold),
         tree=org.default_tree(),
         id_salt=settings.id_hash_salt,

@@ -27,8 +27,7 @@ from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
 from xinfang_shared.workdays import add_working_days
 
-from xinfang_routing.classifier import Classifier
-from xinfang_routing.decision import Decision, decide
+from xinfang_routing.decision import Classifies, Decision, decide
 from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
 from xinfang_routing.repeats import Match, RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import Rules
@@ -38,11 +37,12 @@ SOURCE = "/xinfang/routing"
 
 @dataclass
 class RoutingContext:
-    """What a routing worker decides with: the org tree, the rules, the classifier and the
-    repeat index. The tree is swapped whole when a new version is loaded."""
+    """What a routing worker decides with: the org tree, the rules, the learned classifier
+    (loaded once at start) and the repeat index. The tree is swapped whole when a new version
+    is loaded."""
 
     rules: Rules
-    classifier: Classifier
+    model: Classifies
     index: RepeatIndex
     tree: org.OrgTree
     id_salt: str
@@ -192,7 +192,7 @@ async def route_petition(
     p = petition
     keys = identity_keys(p.petitioners, ctx.id_salt) if not p.anonymous else []
     sig = signature(f"{p.title or ''}{p.content}")
-    decision = decide(p, tree=ctx.tree, rules=ctx.rules, classifier=ctx.classifier)
+    decision = decide(p, tree=ctx.tree, rules=ctx.rules, model=ctx.model)
     matter = (decision.category, decision.responsible_department) if decision.category else None
     # the matter profile, only for items that can be linked (anonymous ones never are)
     profile = ctx.index.profile(p.content, p.title or "") if keys else None
@@ -392,7 +392,11 @@ def _case_values(p: PetitionReceived, d: Decision, now: datetime, *, status: str
         "status": status,
         "linked_to": None,
         "repeat_count": 1,
-        "decision": {"reason": d.reason, "territory_source": d.territory_source},
+        "decision": {
+            "reason": d.reason,
+            "territory_source": d.territory_source,
+            "suggestions": [s.model_dump() for s in d.suggestions],
+        },
     }
 
 
@@ -443,6 +447,7 @@ def _route(
                 "legal_channel": d.channel == "legal",
                 "confidential": d.confidential,
                 "skip_level": d.skip_level,
+                "suggestions": d.suggestions if final else (),
                 **place,
             },
         )

@@ -25,7 +25,9 @@ from xinfang_shared.text import SingleLine, text_problem
 
 from xinfang_routing import permissions, service
 from xinfang_routing.admin_views import router as admin_router
+from xinfang_routing.decision import suggestions_of
 from xinfang_routing.permissions import Refusal
+from xinfang_routing.schemas import CaseRead, ClassifyRead, ClassifyRequest, HopRead
 from xinfang_routing.service import RoutingContext
 
 # Every call names its caller; a case outside the caller's org subtree is answered as missing.
@@ -81,13 +83,26 @@ def _refused(r: Refusal) -> JSONResponse:
     return error_response(r.status, r.code, r.zh, r.en)
 
 
-@router.get("/cases/{case_id}", summary="分办情况 / routing of a case")
+@router.get(
+    "/cases/{case_id}",
+    summary="分办情况 / routing of a case",
+    response_model=CaseRead,
+    description=(
+        "案件的分办决定（理由、属地依据；待人工分办时附自动识别最可能的 3 个问题类别及概率）"
+        "与全部分办记录。 / The routing decision (reason, where the place came from; for an item "
+        "left for manual triage the classifier's top 3 categories with probabilities) and hops."
+    ),
+)
 async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     return await service.case_view(session=session, case_id=case_id)
 
 
-@router.get("/cases/{case_id}/hops", summary="分办记录 / routing hops of a case")
+@router.get(
+    "/cases/{case_id}/hops",
+    summary="分办记录 / routing hops of a case",
+    response_model=list[HopRead],
+)
 async def case_hops(case_id: str, scope: CurrentScope, session: SessionDep) -> list[dict[str, Any]]:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     return await service.list_hops(session=session, case_id=case_id)
@@ -206,22 +221,23 @@ async def reassign(
     )
 
 
-class ClassifyRequest(BaseModel):
-    content: str = Field(min_length=1, max_length=20_000)
-    title: str = Field(default="", max_length=200)
-
-
-@router.post("/classify", summary="问题类别识别预览 / classification preview for registrars")
-async def classify(body: ClassifyRequest, request: Request) -> dict[str, Any]:
+@router.post(
+    "/classify",
+    summary="问题类别识别预览 / classification preview for registrars",
+    response_model=ClassifyRead,
+)
+async def classify(body: ClassifyRequest, request: Request) -> ClassifyRead:
     ctx = _ctx(request)
-    result = ctx.classifier.classify(body.content, body.title)
+    result = ctx.model.classify(body.content, body.title)
     rule = ctx.rules.categories.get(result.category or "")
-    return {
-        "category": result.category,
-        "category_name": rule.name if rule else None,
-        "score": result.score,
-        "runner_up": result.runner_up,
-    }
+    return ClassifyRead(
+        category=result.category,
+        category_name=rule.name if rule else None,
+        abstain=result.abstain,
+        accusation=result.accusation,
+        legal=result.legal,
+        suggestions=list(suggestions_of(result, ctx.rules)),
+    )
 
 
 router.include_router(admin_router)
