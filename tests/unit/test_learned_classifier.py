@@ -45,16 +45,17 @@ def test_holdout_accusations_are_all_sealed_and_abstention_is_bounded(
 
 
 def test_holdout_floors_measured_not_targets(holdout_report: dict[str, Any]) -> None:
-    # Floors just under the figures measured for char-tfidf-logreg-2 (margin abstention, the
-    # corpus with 294 added train items; holdout, 278 items): legal recall 0.972 (35 of 36),
-    # answered accuracy 0.919, misroute 0.081, abstention 0.112, 18 of 21 accusations also
-    # sent to 纪检监察. Legal recall, answered accuracy and misroute are SHORT of the issue's
-    # targets (0.98, 0.97, 0.02); these floors only keep a rebuild from falling back.
-    assert holdout_report["legal_channel_recall"] >= 0.97
-    assert holdout_report["answered_accuracy"] >= 0.91
-    assert holdout_report["misroute_rate"] <= 0.09
-    assert holdout_report["accuracy"] >= 0.80
-    assert holdout_report["accusations"]["sent_to_discipline"] >= 17
+    # Floors just under the figures measured for char-tfidf-logreg-3 (margin abstention, the
+    # accusation detector, the corpus grown to 2,270 items; holdout, 382 items): legal recall
+    # 0.980 (50 of 51), answered accuracy 0.950, misroute 0.050, abstention 0.113, false seals
+    # 0.088, 25 of 29 accusations also sent to 纪检监察. Answered accuracy and misroute are
+    # SHORT of the issue's targets (0.97, 0.02); these floors keep a rebuild from falling back.
+    assert holdout_report["legal_channel_recall"] >= 0.975
+    assert holdout_report["answered_accuracy"] >= 0.94
+    assert holdout_report["misroute_rate"] <= 0.06
+    assert holdout_report["accuracy"] >= 0.83
+    assert holdout_report["false_accusation_rate"] <= 0.10
+    assert holdout_report["accusations"]["sent_to_discipline"] >= 24
 
 
 def test_char_ngrams_match_scikit_learn_so_the_model_scores_the_same() -> None:
@@ -148,3 +149,22 @@ def test_legal_threshold_respects_the_false_budget() -> None:
     # Lowering to 0.1 would send the non-legal 0.15 item too (1 of 3 > 0 budget).
     assert train.legal_threshold(p, signal, already, is_legal, budget=0.0) == pytest.approx(0.3)
     assert train.legal_threshold(p, signal, already, is_legal, budget=0.34) == pytest.approx(0.1)
+
+
+def test_the_accusation_detector_decides_sealing_when_the_artifact_has_one() -> None:
+    """With a detector, `accusation_at` applies to P(accusation), not to P(cadre_report): a
+    low P(cadre_report) with a high detector probability seals, and the reverse does not."""
+    model = _toy_model()  # accusation_at 0.1
+    probs = np.array([0.2, 0.3, 0.5])  # P(cadre_report) 0.2 >= 0.1, but wage_arrears wins
+    assert model.decide(probs, "老板欠工资").accusation  # no detector: P(cadre_report) decides
+    assert not model.decide(probs, "老板欠工资", p_accusation=0.05).accusation
+    assert model.decide(np.array([0.01, 0.09, 0.9]), "", p_accusation=0.3).accusation
+
+
+def test_the_shipped_detector_scores_as_its_artifact_says() -> None:
+    model = learned.load()
+    assert model.accusation_coef is not None
+    p = model.accusation_probability("镇长的小舅子承包了全镇的工程，钱都进了他们自家口袋")
+    assert p is not None and 0.0 <= p <= 1.0
+    assert p >= model.accusation_at
+    assert model.accusation_probability("小区门口的路灯坏了，晚上看不清路") < model.accusation_at
