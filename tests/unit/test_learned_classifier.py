@@ -46,16 +46,16 @@ def test_holdout_accusations_are_all_sealed_and_abstention_is_bounded(
 
 def test_holdout_floors_measured_not_targets(holdout_report: dict[str, Any]) -> None:
     # Floors just under the figures measured for char-tfidf-logreg-3 (margin abstention, the
-    # accusation detector, the corpus grown to 2,270 items; holdout, 382 items): legal recall
-    # 0.980 (50 of 51), answered accuracy 0.950, misroute 0.050, abstention 0.113, false seals
-    # 0.088, 25 of 29 accusations also sent to 纪检监察. Answered accuracy and misroute are
-    # SHORT of the targets (0.97, 0.02); these floors keep a rebuild from falling back.
-    assert holdout_report["legal_channel_recall"] >= 0.975
-    assert holdout_report["answered_accuracy"] >= 0.94
-    assert holdout_report["misroute_rate"] <= 0.06
+    # accusation detector, the corpus grown to 2,790 items; holdout, 487 items): legal recall
+    # 0.984, answered accuracy 0.969, misroute 0.031, abstention 0.131, false seals 0.085,
+    # 29 of 39 accusations also sent to 纪检监察. Answered accuracy and misroute are SHORT of
+    # the targets (0.97, 0.02); these floors keep a rebuild from falling back.
+    assert holdout_report["legal_channel_recall"] >= 0.98
+    assert holdout_report["answered_accuracy"] >= 0.96
+    assert holdout_report["misroute_rate"] <= 0.04
     assert holdout_report["accuracy"] >= 0.83
     assert holdout_report["false_accusation_rate"] <= 0.10
-    assert holdout_report["accusations"]["sent_to_discipline"] >= 24
+    assert holdout_report["accusations"]["sent_to_discipline"] >= 27
 
 
 def test_char_ngrams_match_scikit_learn_so_the_model_scores_the_same() -> None:
