@@ -15,7 +15,7 @@
    ACCUSATION_C_GRID by the fewest false seals out of fold): the lowest out-of-fold
    P(accusation) of any accusation (so validation accusation recall is 100 %), times
    ACCUSATION_MARGIN (fixed beforehand, never tuned on the holdout). On P(cadre_report) of the
-   multiclass model the same rule sealed half the non-accusations; the detector, about 8 %;
+   multiclass model the same rule sealed half the non-accusations; the detector, 8–13 % (out of fold);
    `legal_at`, the lowest P(legal categories) that, with a 诉访分离 signal in the text
    (data/legal_signals.yaml), sends to the legal channel at most LEGAL_FALSE_BUDGET of the
    non-legal items.
