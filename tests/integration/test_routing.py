@@ -286,7 +286,7 @@ def settings_env(url: str) -> dict[str, str]:
 async def test_a_repeat_visit_that_skips_levels_is_flagged_and_its_holder_is_told(
     broker: str, databases: Databases
 ) -> None:
-    """A villager wrote to the county about the village accounts; months later, in other words,
+    """A villager wrote to the county about the village's electoral roll; later, in other words,
     she goes to the city: the visit joins her case (重复信访) and is still 越级 (city → county →
     township: two levels), and the township body holding the case is told, as for a first
     skip-level visit."""
@@ -304,15 +304,15 @@ async def test_a_repeat_visit_that_skips_levels_is_flagged_and_its_holder_is_tol
     )
     villager = {"name": "陈秀英", "id": "339922196809150043", "phone": "13957100456"}
     first_id, first = received(
-        "石门村村委会这三年从来没有公开过村里的账，村里卖了老村部、出租了集体鱼塘，"
-        "钱花到哪里去了村民一概不知，请求督促村里公开财务。",
+        "石门村今年换届选举，村委会没有按时公布选民名单，我家三口人都不在名单上，"
+        "去问了几次都说等通知，请求督促村里依法把选民名单公布出来。",
         office="339922",
         person=villager,
         matter_location_code="339922103201",
     )
     visit_id, visit = received(
-        "来访人陈秀英，说她上次写信反映村里的账一直不公开，卖老村部和租鱼塘的钱到现在也没人说清楚，"
-        "村干部还说她多管闲事，她要求市里派人查村里的账。",
+        "来访人陈秀英，说她上次写信反映村里换届的选民名单，她家三口人还是没列进去，"
+        "眼看就要投票了，她要求市里督促村里把名单改过来。",
         office="339900",
         person=villager,
         channel="visit",

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from xinfang_shared.db import add_message
 from xinfang_shared.loop import Kickable
 from xinfang_shared.ratelimit import RateLimiter
@@ -303,10 +304,17 @@ class AlertEscalator(Kickable):
     async def run_once(self) -> int:
         total = 0
         for _ in range(20):  # a clock jump of hours escalates level after level at once
-            async with self.rt.sessions() as session, session.begin():
-                rows = await service.escalate_due(
-                    session=session, nc=self.nc, now=self.rt.clock.now()
-                )
+            try:
+                async with self.rt.sessions() as session, session.begin():
+                    rows = await service.escalate_due(
+                        session=session, nc=self.nc, now=self.rt.clock.now()
+                    )
+            except IntegrityError:
+                # another replica (or run) escalated or reminded the same alert at the same
+                # point first: the notification log's unique key refused our copy, our whole
+                # step rolled back, and the next round sees what it did
+                log.info("alert escalator: another run handled these alerts first")
+                continue
             if not rows:
                 break
             total += len(rows)
