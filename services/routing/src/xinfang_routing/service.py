@@ -310,7 +310,9 @@ async def _link(
     )
     _emit(uow, linked, now)
     if skip_level and root.holder_code:
-        _alert_skip_level(uow, ctx, p, root.holder_code, skipped, now)
+        holder = ctx.tree.department(root.holder_code)
+        name = holder.name if holder else root.holder_code
+        _alert_skip_level(uow, ctx, p, root.holder_code, name, skipped, now)
     ctx.stats["linked"] += 1
     return linked
 
@@ -319,14 +321,14 @@ def _alert_skip_level(
     uow: UnitOfWork,
     ctx: RoutingContext,
     p: PetitionReceived,
-    holder_code: str,
+    responsible_code: str,
+    responsible_name: str,
     levels_skipped: int,
     now: datetime,
 ) -> None:
-    """Tell the body holding the case and the receiving office of a 越级访 (notify sends
-    alert.skip_level to both), as for a first visit (see `_route`)."""
+    """Tell the responsible body (for a repeat, the one holding the case) and the receiving
+    office of a 越级访: notify sends alert.skip_level to both."""
     recv = ctx.tree.unit(p.receiving_office_code)
-    holder = ctx.tree.department(holder_code)
     _emit(
         uow,
         SkipLevelAlert(
@@ -334,8 +336,8 @@ def _alert_skip_level(
             case_number=p.case_number,
             receiving_office_code=p.receiving_office_code,
             receiving_office_name=recv.petition_office_name if recv else p.receiving_office_name,
-            responsible_code=holder_code,
-            responsible_name=holder.name if holder else holder_code,
+            responsible_code=responsible_code,
+            responsible_name=responsible_name,
             levels_skipped=levels_skipped,
             raised_at=now,
         ),
@@ -452,22 +454,8 @@ def _route(
             },
         )
     if d.skip_level:
-        recv = ctx.tree.unit(p.receiving_office_code)
-        _emit(
-            uow,
-            SkipLevelAlert(
-                case_id=p.case_id,
-                case_number=p.case_number,
-                receiving_office_code=p.receiving_office_code,
-                receiving_office_name=recv.petition_office_name
-                if recv
-                else p.receiving_office_name,
-                responsible_code=d.responsible_department,
-                responsible_name=d.responsible_name,
-                levels_skipped=d.levels_skipped,
-                raised_at=now,
-            ),
-            now,
+        _alert_skip_level(
+            uow, ctx, p, d.responsible_department, d.responsible_name, d.levels_skipped, now
         )
     ctx.stats["routed"] += 1
     return d
