@@ -113,7 +113,8 @@ async def sweep_once(dsn: str) -> dict[str, object]:
     settings = SupervisionSettings(
         XF_SUPERVISION_DATABASE_URL=dsn.replace("postgresql://", "postgresql+asyncpg://")
     )
-    runtime, sweeper, sc, _detector = bootstrap(settings)
+    sup = bootstrap(settings)
+    runtime, sweeper, sc = sup.runtime, sup.sweeper, sup.context
     async with runtime.engine.connect():
         pass  # open the pool before timing
     sweeper._backlog_checked = local_date(runtime.clock.now())

@@ -133,7 +133,7 @@ async def test_the_same_matter_a_window_later_raises_a_new_alert_even_out_of_ord
             await send(
                 broker, cid, item(cid, place=VILLAGE, category=category, petitioner=who, at=at)
             )
-        detector = app.state.detector
+        detector = app.state.supervision.detector
         try:
             found = await eventually(
                 lambda: (a := alerts_for(reader, category)) and len(a) >= 2 and a, timeout=60

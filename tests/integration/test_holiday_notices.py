@@ -54,7 +54,7 @@ async def test_a_loaded_notice_moves_open_deadlines_and_new_ones_and_is_for_the_
         # before: the year of the due date has only the computed calendar, and says so
         await client.post("/api/v1/sweep")
         ready = (await client.get("/readyz")).json()
-        if app.state.supervision.calendar.source(year) == "rules":
+        if app.state.supervision.context.calendar.source(year) == "rules":
             warned = ready["warnings"]["holiday_calendar"]
             assert year in [w["year"] for w in warned]
             listed = (await client.get("/api/v1/admin/holiday-notices", headers=admin)).json()
@@ -75,7 +75,7 @@ async def test_a_loaded_notice_moves_open_deadlines_and_new_ones_and_is_for_the_
             headers=admin,
         )
         assert r.status_code == 422
-        assert app.state.supervision.calendar.source(year) != "notice"
+        assert app.state.supervision.context.calendar.source(year) != "notice"
 
         r = await client.put(f"/api/v1/admin/holiday-notices/{year}", json=body, headers=admin)
         assert r.status_code == 200, r.text

@@ -440,7 +440,7 @@ async def test_each_tracked_limit_reminds_then_goes_overdue_on_the_manual_clock(
         [row] = [d for d in c["deadlines"] if d["kind"] == kind]  # type: ignore[index]
         assert row["status"] == "open"
         due, start = date.fromisoformat(row["due_date"]), local_date(clock.now())
-        profile_days = app.state.supervision.profiles["national"][kind].days
+        profile_days = app.state.supervision.context.profiles["national"][kind].days
         assert due >= start + timedelta(days=profile_days)  # the law's days, pushed past holidays
 
         await clock.set_offset(timedelta(days=(due - start).days - 3))

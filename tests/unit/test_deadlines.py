@@ -134,7 +134,7 @@ def test_already_sent_is_not_sent_again() -> None:
 
 def test_the_overseer_is_never_the_handling_body_itself() -> None:
     from xinfang_shared import org
-    from xinfang_supervision.service import overseer
+    from xinfang_supervision.cases.oversight import overseer
 
     tree = org.default_tree()
     # a case back at the county petition bureau that supervised it: the city's bureau oversees

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def supervision_app(tmp_path: Path) -> faust.App:
     settings = SupervisionSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
-    runtime, *_ = bootstrap(settings)
+    runtime = bootstrap(settings).runtime
     assert runtime.faust_app is not None
     return runtime.faust_app
 

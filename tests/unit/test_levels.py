@@ -8,7 +8,7 @@ from xinfang_shared import org
 from xinfang_shared.levels import Deployment, DeploymentError
 from xinfang_shared.settings import CommonSettings
 from xinfang_shared.topics import all_topics
-from xinfang_supervision.service import overseer
+from xinfang_supervision.cases.oversight import overseer
 
 TREE = org.default_tree()
 CITY = Deployment("339900", ("339922",))

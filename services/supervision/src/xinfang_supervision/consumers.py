@@ -13,7 +13,9 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
 )
 
-from xinfang_supervision import mirror, service
+from xinfang_supervision.alerts import service as alerts
+from xinfang_supervision.cases import service as cases
+from xinfang_supervision.context import SupervisionContext
 
 # case.routed and case.linked open and join cases; the others keep this level's copy of a case
 # another level runs (a county's township cases, the city's escalated ones) in step.
@@ -28,9 +30,7 @@ TOPICS = [
 ]
 
 
-def handlers(
-    sc: service.SupervisionContext, *, on_new_deadlines: Callable[[], None]
-) -> dict[str, Handler]:
+def handlers(sc: SupervisionContext, *, on_new_deadlines: Callable[[], None]) -> dict[str, Handler]:
     async def on_case_routed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseRouted)
         if not ctx.payload.final:
@@ -38,32 +38,32 @@ def handlers(
         p = ctx.payload
         if not sc.sees(p.to_unit_code, p.supervising_code, p.from_unit_code):
             return  # nothing of this level's subtree: another level's case
-        await service.on_routed(uow=ctx.uow, sc=sc, routed=ctx.payload, now=ctx.now)
+        await cases.on_routed(uow=ctx.uow, sc=sc, routed=ctx.payload, now=ctx.now)
         ctx.after_commit(on_new_deadlines)
 
     async def on_case_linked(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseLinked)
-        await service.on_linked(uow=ctx.uow, sc=sc, linked=ctx.payload, now=ctx.now)
+        await alerts.on_linked(uow=ctx.uow, sc=sc, linked=ctx.payload, now=ctx.now)
 
     async def on_status_changed(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseStatusChanged)
-        await mirror.mirror_status(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await cases.mirror_status(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_escalated(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseEscalated)
-        await mirror.mirror_escalation(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await cases.mirror_escalation(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_order(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, SupervisionOrderIssued)
-        await mirror.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await cases.mirror_order(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_leader(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, CaseLeaderNamed)
-        await mirror.mirror_leader(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await cases.mirror_leader(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     async def on_feedback(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, SupervisionFeedbackGiven)
-        await mirror.mirror_feedback(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
+        await cases.mirror_feedback(uow=ctx.uow, sc=sc, e=ctx.payload, now=ctx.now)
 
     return {
         CaseLeaderNamed.TYPE: on_leader,

@@ -1,4 +1,10 @@
-"""When to remind, 督办 and escalate: pure functions, no I/O.
+"""Deadlines under the law: when each one ends, when to remind, 督办 and escalate. Pure
+functions, no I/O; every due date supervision computes comes from :func:`due_date`.
+
+A period starts the day after its start day (the start day is not counted). A working-day
+period counts working days of the official calendar (调休 included); a calendar-day period that
+ends on a holiday or rest day runs to the next working day (民法典 §203). Days added to a period
+(an approved extension) lengthen it before that rule applies.
 
 For a due date D: a yellow reminder N days before for each N in ``reminder_days``; on D+1 the
 deadline is overdue (red): a 督办 order goes to the handling unit from the level above; every
@@ -9,6 +15,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from xinfang_shared.workdays import BUILT_IN, WorkCalendar
+
+if TYPE_CHECKING:
+    from xinfang_supervision.profiles import Limit, Profile
+
+
+def period_end(
+    limit: Limit, start: date, extra_days: int = 0, *, calendar: WorkCalendar = BUILT_IN
+) -> date:
+    """The last day of ``limit``'s period (plus ``extra_days``) that starts after ``start``."""
+    if limit.working:
+        return calendar.add_working_days(start, limit.days + extra_days)
+    return calendar.next_workday_on_or_after(start + timedelta(days=limit.days + extra_days))
+
+
+def due_date(
+    profile: Profile,
+    kind: str,
+    start: date,
+    *,
+    calendar: WorkCalendar,
+    extra_days: int = 0,
+) -> date:
+    """The due date of the ``kind`` period of ``profile`` (a deadline, a request window, the
+    督办 feedback) that starts on ``start``: the one rule every deadline is computed by."""
+    return period_end(profile[kind], start, extra_days, calendar=calendar)
+
+
+def recomputed_due(
+    limit: Limit,
+    start: date,
+    due: date,
+    *,
+    extra_days: int,
+    old: WorkCalendar,
+    new: WorkCalendar,
+) -> date:
+    """The due date of an open deadline under a new calendar (a holiday notice loaded): days
+    added to it by hand, such as a hearing's, are kept."""
+    added = due - period_end(limit, start, extra_days, calendar=old)
+    return period_end(limit, start, extra_days, calendar=new) + added
 
 
 @dataclass(frozen=True)

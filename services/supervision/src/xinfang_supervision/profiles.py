@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 from xinfang_shared.workdays import BUILT_IN, WorkCalendar
+
+from xinfang_supervision.deadlines import period_end
 
 KINDS = (
     "triage",
@@ -32,11 +34,9 @@ class Limit:
     basis: str
 
     def due(self, start: date, extra_days: int = 0, *, calendar: WorkCalendar = BUILT_IN) -> date:
-        """The last day of the period that starts the day after ``start`` (the start day is not
-        counted); a calendar-day period ending on a holiday runs to the next working day."""
-        if self.working:
-            return calendar.add_working_days(start, self.days + extra_days)
-        return calendar.next_workday_on_or_after(start + timedelta(days=self.days + extra_days))
+        """The last day of the period that starts the day after ``start`` (see
+        :func:`xinfang_supervision.deadlines.period_end`, the rule)."""
+        return period_end(self, start, extra_days, calendar=calendar)
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,17 @@ from xinfang_shared.loop import Kickable
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import local_date
 
-from xinfang_supervision import holiday_notices, service
+from xinfang_supervision.calendar import service as calendar
 from xinfang_supervision.config import SupervisionSettings
+from xinfang_supervision.context import SupervisionContext
+from xinfang_supervision.sweep import service
 
 log = logging.getLogger(__name__)
 
 
 class Sweeper(Kickable):
-    def __init__(
-        self, runtime: ServiceRuntime, settings: SupervisionSettings, sc: service.SupervisionContext
-    ) -> None:
-        self._rt = runtime
+    def __init__(self, settings: SupervisionSettings, sc: SupervisionContext) -> None:
+        self._runtime: ServiceRuntime | None = None
         self._settings = settings
         self._sc = sc
         super().__init__()
@@ -36,22 +36,32 @@ class Sweeper(Kickable):
         self._backlog_checked: date | None = None
         self._calendar_warned: date | None = None
 
+    def bind(self, runtime: ServiceRuntime) -> None:
+        """Give the sweeper the service's database and clock (once the runtime exists: the
+        runtime's consumers kick the sweeper when new deadlines arrive)."""
+        self._runtime = runtime
+
+    @property
+    def _rt(self) -> ServiceRuntime:
+        assert self._runtime is not None, "bind() the sweeper before it runs"
+        return self._runtime
+
     async def refresh_calendar(self) -> None:
         """Put the holiday notices in the database in force (another replica may have loaded
         one) and warn when a year ahead has none (readyz, and the log once a day)."""
         rt = self._rt
         async with rt.sessions() as session, session.begin():
-            self._sc.calendar = await holiday_notices.calendar_from_db(session=session)
+            self._sc.calendar = await calendar.calendar_from_db(session=session)
         today = local_date(rt.clock.now())
-        warnings = holiday_notices.calendar_warnings(self._sc.calendar, today)
+        warnings = calendar.calendar_warnings(self._sc.calendar, today)
         if not warnings:
             rt.warnings.pop("holiday_calendar", None)
             return
-        rt.warnings["holiday_calendar"] = warnings
+        rt.warnings["holiday_calendar"] = [w.model_dump(mode="json") for w in warnings]
         if self._calendar_warned != today:
             self._calendar_warned = today
             for w in warnings:
-                log.warning("%s (%s)", w["message"], w["message_en"])
+                log.warning("%s (%s)", w.message, w.message_en)
 
     async def sweep_once(self) -> int:
         """Act on everything due now (a deadline may take several steps after a clock jump);
@@ -86,7 +96,7 @@ class Sweeper(Kickable):
                     break
             async with rt.sessions() as session, session.begin():
                 await service.mark_old_cases_backlog(
-                    session=session, sc=self._sc, now=rt.clock.now()
+                    uow=UnitOfWork(session), sc=self._sc, now=rt.clock.now()
                 )
         self.sweeps += 1
         self.last_examined = total

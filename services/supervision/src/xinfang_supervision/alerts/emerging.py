@@ -295,13 +295,8 @@ def _event_time(event: Any) -> float:
 
 
 async def list_alerts(*, session: AsyncSession, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest alerts first."""
     rows = await session.execute(
         select(emerging_alerts).order_by(emerging_alerts.c.raised_at.desc()).limit(limit)
     )
-    out = []
-    for r in rows:
-        m = dict(r._mapping)
-        for k in ("window_start", "window_end", "raised_at", "updated_at"):
-            m[k] = m[k].isoformat()
-        out.append(m)
-    return out
+    return [dict(r._mapping) for r in rows]
