@@ -190,7 +190,7 @@ class MirrorEscalation:
 
     escalation: int
     to_unit_code: str
-    to_unit_name: str
+    to_unit_name: str | None
     reason: str
 
 

@@ -98,6 +98,7 @@ async def _act(
         "leader": d.leader,
     }
     if notice.kind == "reminder":
+        assert notice.days_before is not None, "a reminder is so many days before"
         return _publish(uow, DeadlineReminder(days_before=notice.days_before, **common), now), None
     if notice.kind == "overdue":
         event_id = _publish(
