@@ -193,32 +193,6 @@ async def test_full_path_to_final_with_windows_and_invalid_transitions(
         assert "不再受理" in changed[0]["data"]["next_step"]
 
 
-async def test_a_late_review_request_is_refused_with_the_closing_date(
-    broker: str, databases: Databases
-) -> None:
-    app = await supervision(databases, broker)
-    cid = str(uuid.uuid4())
-    async with running(app) as client:
-        clock = app.state.runtime.clock
-        await produce(
-            broker,
-            "case.routed",
-            routed(cid, to="339922-zrzy", to_name="x", supervising="339922-xfj", at=clock.now()),
-            key=cid.encode(),
-        )
-        await eventually(lambda: case_of(client, cid), timeout=30)
-        await act(client, cid, "accept")
-        await act(client, cid, "reply", outcome="不予支持", facts="f", reasons="r", legal_basis="l")
-        replied = local_date(clock.now())
-        await act(client, cid, "close")
-        await clock.set_offset(timedelta(days=45))
-        r = await act(client, cid, "request_review")
-        assert r.status_code == 409
-        closed_on = date.fromisoformat(r.json()["window_closed_on"])
-        assert closed_on >= replied + timedelta(days=30)
-        assert f"{closed_on:%Y年%m月%d日}" in r.json()["message"]
-
-
 async def test_overdue_township_case_is_supervised_by_the_county_then_escalated_to_the_city(
     broker: str, databases: Databases
 ) -> None:

@@ -42,7 +42,7 @@ class LoadedHolidayRead(BaseModel):
     end: date
 
 
-class NoticeRead(BaseModel):
+class HolidayNoticeRead(BaseModel):
     """The notice in force for a year, as loaded (who, when, from which document)."""
 
     document: str
@@ -58,7 +58,7 @@ class YearRead(BaseModel):
     source: str = Field(description="notice | package | rules：放假安排的来源")
     source_label: str
     statutory_holidays: list[StatutoryHolidayRead]
-    notice: NoticeRead | None = Field(default=None, description="已载入的通知（无则为空）")
+    notice: HolidayNoticeRead | None = Field(default=None, description="已载入的通知（无则为空）")
 
 
 class CalendarWarningRead(BaseModel):

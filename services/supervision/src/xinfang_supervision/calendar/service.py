@@ -23,9 +23,9 @@ from xinfang_supervision.calendar import store
 from xinfang_supervision.calendar.schemas import (
     CalendarRead,
     CalendarWarningRead,
+    HolidayNoticeRead,
     MovedDeadlineRead,
     NoticeLoadedRead,
-    NoticeRead,
     NoticeRequest,
     StatutoryHolidayRead,
     YearRead,
@@ -107,7 +107,7 @@ def year_view(calendar: WorkCalendar, year: int, row: Any | None) -> YearRead:
         ],
         notice=None
         if row is None
-        else NoticeRead.model_validate(
+        else HolidayNoticeRead.model_validate(
             {
                 k: row._mapping[k]
                 for k in ("document", "holidays", "workdays", "reason", "loaded_by", "loaded_at")

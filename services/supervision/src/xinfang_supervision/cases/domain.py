@@ -1,6 +1,7 @@
-"""Supervision's law for one case, in one pure place: the :class:`Case` aggregate (the case, its
-deadlines, its 督办 orders and pending extension request) and :func:`handle`, which decides a
-command against it and says what happened as a list of domain events. No SQL, no I/O: the store
+"""Supervision's law for one case, in one pure place: :func:`handle` decides a command
+(:mod:`~xinfang_supervision.cases.commands`) against the case aggregate
+(:mod:`~xinfang_supervision.cases.aggregate`) and says what happened as a list of domain events
+(:mod:`~xinfang_supervision.cases.events`). No SQL, no I/O: the store
 (:mod:`xinfang_supervision.cases.store`) persists the events, the service layer wires the two.
 
 The rules it applies:

@@ -193,7 +193,7 @@ class _Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class NoticeRead(_Read):
+class DeadlineNoticeRead(_Read):
     kind: str = Field(description="reminder | overdue | escalation")
     kind_label: str = Field(description="催办提醒 / 超期 / 提级督办")
     stage: int
@@ -218,7 +218,7 @@ class DeadlineRead(_Read):
     stage_done: int = Field(description="已发出的最后一个提醒阶段，-1 为无")
     next_check: date | None
     created_at: datetime
-    notices: list[NoticeRead] = Field(description="已发出的提醒、超期和提级通知")
+    notices: list[DeadlineNoticeRead] = Field(description="已发出的提醒、超期和提级通知")
 
 
 class HistoryRead(_Read):

@@ -30,10 +30,10 @@ from xinfang_supervision.cases.oversight import display_name
 from xinfang_supervision.cases.schemas import (
     CaseRead,
     CaseSummaryRead,
+    DeadlineNoticeRead,
     DeadlineRead,
     ExtensionRequestRead,
     HistoryRead,
-    NoticeRead,
     OrderRead,
 )
 from xinfang_supervision.context import SupervisionContext
@@ -70,7 +70,7 @@ async def list_deadlines(*, session: AsyncSession, case_id: str) -> list[Deadlin
                 **r._mapping,
                 "status_label": labels.deadline_status_label(r.status),
                 "notices": [
-                    NoticeRead(
+                    DeadlineNoticeRead(
                         kind=n.kind,
                         kind_label=labels.notice_kind_label(n.kind),
                         stage=n.stage,
