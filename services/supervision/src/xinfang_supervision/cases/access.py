@@ -86,6 +86,16 @@ def may_take(tree: org.OrgTree, scope: Scope, unit_code: str, step: str) -> None
 # --- the action's body: the URL names the action, the body gives its fields -----------------
 
 _ACTION_BODY: TypeAdapter[ActionBody] = TypeAdapter(ActionBody)
+# Until release 14 every action took one body with all of these fields: a client that still
+# sends one of them to an action that does not use it had it accepted and is not refused now;
+# the field is dropped. A field never in that body is refused (422), as it always was.
+_SHARED_FIELDS = frozenset(
+    {"actor", "reason", "days", "outcome", "facts", "reasons", "legal_basis", "text"}
+)
+_OWN_FIELDS = {
+    model.model_fields["action"].annotation.__args__[0]: frozenset(model.model_fields)  # type: ignore[union-attr]
+    for model in ACTION_BODIES
+}
 
 
 def _invalid(kind: str, msg: str, loc: tuple[Any, ...] = ("body",)) -> RequestValidationError:
@@ -106,6 +116,8 @@ async def action_body(action: Action, request: Request) -> ActionBody:
         raise _invalid("model_type", "Input should be an object")
     if fields.get("action", action.value) != action.value:
         raise _invalid("extra_forbidden", "the action is the URL's", ("body", "action"))
+    own = _OWN_FIELDS[action.value]
+    fields = {k: v for k, v in fields.items() if k in own or k not in _SHARED_FIELDS}
     try:
         return _ACTION_BODY.validate_python({**fields, "action": action.value})
     except ValidationError as exc:
