@@ -25,6 +25,7 @@ from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_
 from xinfang_shared.consumer import EventProcessor, Handler, HandlerContext, build_faust_app
 from xinfang_shared.events import TokensRevoked
 from xinfang_shared.outbox import OutboxRelay
+from xinfang_shared.retry import Backoff, retry
 from xinfang_shared.settings import DEMO_AUTH_SECRET, CommonSettings
 
 log = logging.getLogger(__name__)
@@ -141,14 +142,7 @@ class ServiceRuntime:
         absent when it starts, so wait for it (intake keeps accepting meanwhile)."""
         assert self.faust_app is not None
         self.consumer_state = "waiting for broker"
-        delay = 0.2
-        while True:
-            try:
-                await kafka.ping(self.settings.bootstrap_list)
-                break
-            except Exception:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await retry(lambda: kafka.ping(self.settings.bootstrap_list), wait=Backoff(0.2, cap=5.0))
         self.consumer_state = "starting"
         await self.faust_app.start()
         self.consumer_state = "running"
