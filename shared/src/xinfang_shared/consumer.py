@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xinfang_shared.clock import Clock
-from xinfang_shared.db import UnitOfWork, add_message, already_processed, mark_processed
+from xinfang_shared.db import UnitOfWork, already_processed, mark_processed
 from xinfang_shared.events import BadEvent, Envelope, EventData, UnknownEventType, decode
 from xinfang_shared.retry import Backoff, retry
 from xinfang_shared.settings import CommonSettings
@@ -287,15 +287,15 @@ class EventProcessor:
                     if await already_processed(session, self._processed, envelope.id):
                         return False
                     await mark_processed(session, self._processed, envelope, now=now)
-                await add_message(
-                    session,
-                    self._outbox,
-                    message_id=f"dlq-{uuid.uuid4()}",
-                    topic=dlq_topic(self.service),
-                    key=doc["key"] or "unknown",
-                    value=doc,
-                    now=now,
-                )
+                async with UnitOfWork(session) as uow:
+                    uow.emit_message(
+                        self._outbox,
+                        message_id=f"dlq-{uuid.uuid4()}",
+                        topic=dlq_topic(self.service),
+                        key=doc["key"] or "unknown",
+                        value=doc,
+                        now=now,
+                    )
             return True
 
         def not_yet(db_exc: Exception, delay: float) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from xinfang_shared.db import add_message
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.loop import Kickable
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime
@@ -242,27 +242,27 @@ class DeliveryWorker(Kickable):
             )
             if status == service.DEAD:
                 self.dead += 1
-                await add_message(
-                    session,
-                    outbox,
-                    message_id=f"dlq-delivery-{row.delivery_id}",
-                    topic=dlq_topic("notify"),
-                    key=row.case_id,
-                    value={
-                        "service": "notify",
-                        "kind": "delivery",
-                        "delivery_id": row.delivery_id,
-                        "case_id": row.case_id,
-                        "case_number": row.case_number,
-                        "channel": row.channel,
-                        "address": row.address,
-                        "subject": row.subject,
-                        "attempts": attempts,
-                        "error": error,
-                        "failed_at": now.isoformat(),
-                    },
-                    now=now,
-                )
+                async with UnitOfWork(session) as uow:
+                    uow.emit_message(
+                        outbox,
+                        message_id=f"dlq-delivery-{row.delivery_id}",
+                        topic=dlq_topic("notify"),
+                        key=row.case_id,
+                        value={
+                            "service": "notify",
+                            "kind": "delivery",
+                            "delivery_id": row.delivery_id,
+                            "case_id": row.case_id,
+                            "case_number": row.case_number,
+                            "channel": row.channel,
+                            "address": row.address,
+                            "subject": row.subject,
+                            "attempts": attempts,
+                            "error": error,
+                            "failed_at": now.isoformat(),
+                        },
+                        now=now,
+                    )
                 log.error(
                     "delivery %s dead after %s attempts: %s", row.delivery_id, attempts, error
                 )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
-from xinfang_shared.db import add_to_outbox
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
     AlertAcknowledged,
     AlertEscalated,
@@ -256,13 +256,8 @@ async def _notify(
             title=title[:200],
             sent_at=now,
         )
-        await add_to_outbox(
-            session,
-            outbox,
-            new_event(data=sent, source=SOURCE, time=now),
-            topic=sent.TOPIC,
-            now=now,
-        )
+        async with UnitOfWork(session) as uow:
+            uow.emit(outbox, new_event(data=sent, source=SOURCE, time=now), now=now)
     return stored
 
 
@@ -427,9 +422,8 @@ async def acknowledge(
         note=note,
         acknowledged_at=now,
     )
-    await add_to_outbox(
-        session, outbox, new_event(data=ack, source=SOURCE, time=now), topic=ack.TOPIC, now=now
-    )
+    async with UnitOfWork(session) as uow:
+        uow.emit(outbox, new_event(data=ack, source=SOURCE, time=now), now=now)
     done = (await session.execute(select(alerts).where(alerts.c.alert_id == alert_id))).one()
     return to_public(done)
 
@@ -500,7 +494,8 @@ async def _escalate(
         )
     )
     envelope = new_event(data=event, source=SOURCE, time=now)
-    await add_to_outbox(session, outbox, envelope, topic=event.TOPIC, now=now)
+    async with UnitOfWork(session) as uow:
+        uow.emit(outbox, envelope, now=now)
     return await _notify(
         session=session,
         nc=nc,

@@ -164,7 +164,7 @@ async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
 
 
 def _emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
-    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), now=now)
 
 
 async def _case_row(uow: UnitOfWork, case_id: str) -> Any:
