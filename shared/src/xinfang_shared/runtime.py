@@ -26,6 +26,7 @@ from xinfang_shared.consumer import EventProcessor, Handler, HandlerContext, bui
 from xinfang_shared.events import TokensRevoked
 from xinfang_shared.outbox import OutboxRelay
 from xinfang_shared.retry import Backoff, retry
+from xinfang_shared.schemas import HealthRead, ReadinessRead
 from xinfang_shared.settings import DEMO_AUTH_SECRET, CommonSettings
 
 log = logging.getLogger(__name__)
@@ -244,11 +245,16 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="进程存活 / liveness")
+    @router.get("/healthz", summary="进程存活 / liveness", response_model=HealthRead)
     async def healthz(rt: RuntimeDep) -> dict[str, Any]:
         return rt.health()
 
-    @router.get("/readyz", summary="依赖可达 / readiness (database and broker)")
+    @router.get(
+        "/readyz",
+        summary="依赖可达 / readiness (database and broker)",
+        response_model=ReadinessRead,
+        responses={503: {"model": ReadinessRead, "description": "未就绪 / not ready"}},
+    )
     async def readyz(rt: RuntimeDep) -> JSONResponse:
         ok, checks = await rt.readiness()
         return JSONResponse(

@@ -27,6 +27,13 @@ from xinfang_shared.text import MultiLine, SingleLine
 from xinfang_notify import models, queries, service
 from xinfang_notify.auth import CurrentScope, get_principal, narrow, sees, within
 from xinfang_notify.hub import Hub
+from xinfang_notify.schemas import (
+    AlertListItemRead,
+    AlertRead,
+    DeliveryRead,
+    InboxItemMarkedRead,
+    NotificationRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["notify 通知"], dependencies=[Depends(get_principal)])
 ALERT_NOT_FOUND = error_body("not_found", "预警不存在", "no such alert")
@@ -198,7 +205,11 @@ async def stream(
     )
 
 
-@router.get("/notifications", summary="通知记录 / notification log")
+@router.get(
+    "/notifications",
+    summary="通知记录 / notification log",
+    response_model=list[NotificationRead],
+)
 async def notifications(
     request: Request,
     scope: CurrentScope,
@@ -225,7 +236,11 @@ async def notifications(
     return [named(nc, n) for n in await _take(fetch, notification_filter(scope, org), limit)]
 
 
-@router.get("/deliveries", summary="投递记录 / delivery log (by case, address, person)")
+@router.get(
+    "/deliveries",
+    summary="投递记录 / delivery log (by case, address, person)",
+    response_model=list[DeliveryRead],
+)
 async def delivery_log(
     request: Request,
     scope: CurrentScope,
@@ -266,7 +281,11 @@ def _person_in_scope(request: Request, scope: Scope, person_id: str) -> None:
         not_found_outside_scope(PERSON_NOT_FOUND)
 
 
-@router.get("/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
+@router.get(
+    "/inbox/{person_id}",
+    summary="个人站内信 / a person's in-app inbox",
+    response_model=list[DeliveryRead],
+)
 async def inbox(
     person_id: PersonPath,
     request: Request,
@@ -282,7 +301,11 @@ async def inbox(
     return [r for r in rows if not unread or r["read_at"] is None]
 
 
-@router.post("/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read")
+@router.post(
+    "/inbox/{person_id}/{delivery_id}/read",
+    summary="标记已读 / mark an inbox item read",
+    response_model=InboxItemMarkedRead,
+)
 async def read(
     person_id: PersonPath,
     delivery_id: Annotated[SingleLine, Path(max_length=36)],
@@ -310,7 +333,11 @@ def signs_for(nc: service.NotifyContext, scope: Scope, unit_code: str) -> bool:
     )
 
 
-@router.get("/alerts", summary="预警（须签收）/ alerts that must be acknowledged")
+@router.get(
+    "/alerts",
+    summary="预警（须签收）/ alerts that must be acknowledged",
+    response_model=list[AlertListItemRead],
+)
 async def list_alerts(
     request: Request,
     scope: CurrentScope,
@@ -356,6 +383,7 @@ class AckRequest(BaseModel):
 @router.post(
     "/alerts/{alert_id}/ack",
     summary="签收预警 / acknowledge an alert",
+    response_model=AlertRead,
     responses={409: {"description": "该预警已签收 / already acknowledged"}},
 )
 async def acknowledge(

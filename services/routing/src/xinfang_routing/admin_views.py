@@ -16,6 +16,7 @@ from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.text import text_problem
 
 from xinfang_routing import orgadmin, service
+from xinfang_routing.schemas import OrgTreeAuditRead, OrgTreeLoadedRead, OrgTreeRead
 from xinfang_routing.service import RoutingContext
 
 router = APIRouter()
@@ -42,7 +43,9 @@ def _forbidden(ctx: RoutingContext) -> JSONResponse:
     return error_response(403, "forbidden", zh, en)
 
 
-@router.get("/admin/org-tree", summary="当前组织机构树 / the org tree in use")
+@router.get(
+    "/admin/org-tree", summary="当前组织机构树 / the org tree in use", response_model=OrgTreeRead
+)
 async def get_org_tree(request: Request, session: SessionDep) -> dict[str, Any]:
     ctx = _ctx(request)
     loaded = await orgadmin.loaded_by(session=session, version_id=ctx.tree_version_id)
@@ -77,6 +80,7 @@ async def _read_at_most(request: Request, limit: int) -> bytes | None:
 @router.put(
     "/admin/org-tree",
     summary="加载组织机构树（YAML）/ load a new org tree",
+    response_model=OrgTreeLoadedRead,
     description=(
         "仅限本级（XF_ORG_SCOPE）管理员。校验失败（422）、删除仍有在办案件的单位或部门（409，"
         "除非 force=true 并说明理由）时不作任何修改；每次尝试均记入审计。"
@@ -209,6 +213,7 @@ def _may_read_audit(principal: Principal, ctx: RoutingContext) -> bool:
 @router.get(
     "/admin/org-tree/audit",
     summary="组织机构树加载审计 / every attempt to load an org tree, newest first",
+    response_model=OrgTreeAuditRead,
     responses={403: {"description": "不是本级管理员"}},
 )
 async def org_tree_audit(

@@ -1,11 +1,13 @@
-"""Routing's typed API answers: a case's routing (the decision and its hops)."""
+"""Routing's typed API answers: a case's routing (the decision and its hops), a correction's
+new hop, the classification preview and the org-tree admin."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from xinfang_shared.events import CategorySuggestion
+from xinfang_shared.events import CaseRouted, CategorySuggestion
+from xinfang_shared.schemas import IsoDateTime
 
 
 class RoutingDecisionRead(BaseModel):
@@ -60,6 +62,9 @@ class CaseRead(BaseModel):
     received_at: datetime
     channel: str
     category: str | None = Field(description="问题类别代码（人工分办待定时为空）")
+    category_name: str | None = Field(
+        default=None, description="问题类别名称 / the category's Chinese name (rules.yaml)"
+    )
     category_source: str = Field(description="registrar | classifier | named | linked | none")
     kind: str | None = Field(description="申诉求决 | 建议意见 | 检举控告")
     legal_channel: str = Field(description="ordinary | legal（涉法涉诉）| discipline（纪检监察）")
@@ -91,3 +96,65 @@ class ClassifyRead(BaseModel):
     accusation: bool = Field(description="按检举控告处理（保密）/ treated as an accusation")
     legal: bool = Field(description="涉法涉诉，诉访分离 / the legal channel")
     suggestions: list[CategorySuggestion] = Field(description="最可能的问题类别（最多 3 个）")
+
+
+class CaseRoutedRead(CaseRouted):
+    """The hop a correction (objection, reassignment) just made, as ``case.routed`` tells it."""
+
+
+class TreeChangeRead(BaseModel):
+    units_added: list[str]
+    units_removed: list[str]
+    departments_added: list[str]
+    departments_removed: list[str]
+
+
+class OrgTreeRead(BaseModel):
+    """The org tree in use: its version, size, and who loaded it when."""
+
+    version: str
+    units: int
+    departments: int
+    version_id: int = Field(description="存储的版本号 / the stored version's id")
+    loaded_by: str | None = None
+    loaded_at: IsoDateTime | None = None
+
+
+class OrgTreeLoadedRead(TreeChangeRead):
+    """The tree just loaded and what it changed."""
+
+    version: str
+    units: int
+    departments: int
+    version_id: int
+
+
+class AuditProblemRead(BaseModel):
+    """Why a load was refused: a problem in the file (path, message) or a unit or department
+    that open cases still need (code, name, open_cases)."""
+
+    path: str | None = None
+    message: str | None = None
+    message_en: str | None = None
+    code: str | None = None
+    name: str | None = None
+    open_cases: int | None = None
+
+
+class AuditEntryRead(TreeChangeRead):
+    """One attempt to load a tree, refused ones included."""
+
+    id: int
+    at: IsoDateTime
+    actor: str
+    actor_org: str
+    outcome: str = Field(description="loaded | forbidden | invalid | in_use")
+    version: str | None
+    version_id: int | None
+    forced: bool
+    reason: str | None
+    problems: list[AuditProblemRead] | None
+
+
+class OrgTreeAuditRead(BaseModel):
+    entries: list[AuditEntryRead] = Field(description="最新的在前 / newest first")

@@ -672,6 +672,12 @@ async def list_hops(*, session: AsyncSession, case_id: str) -> list[dict[str, An
     return [dict(r._mapping) for r in rows]
 
 
-async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
+async def case_view(*, session: AsyncSession, case_id: str, rules: Rules) -> dict[str, Any]:
+    """The case, its category's name beside its code, and its hops."""
     case = await get_case_or_raise(session=session, case_id=case_id)
-    return {**dict(case._mapping), "hops": await list_hops(session=session, case_id=case_id)}
+    rule = rules.categories.get(case.category or "")
+    return {
+        **dict(case._mapping),
+        "category_name": rule.name if rule else None,
+        "hops": await list_hops(session=session, case_id=case_id),
+    }

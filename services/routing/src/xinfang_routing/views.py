@@ -27,7 +27,13 @@ from xinfang_routing import permissions, service
 from xinfang_routing.admin_views import router as admin_router
 from xinfang_routing.decision import suggestions_of
 from xinfang_routing.permissions import Refusal
-from xinfang_routing.schemas import CaseRead, ClassifyRead, ClassifyRequest, HopRead
+from xinfang_routing.schemas import (
+    CaseRead,
+    CaseRoutedRead,
+    ClassifyRead,
+    ClassifyRequest,
+    HopRead,
+)
 from xinfang_routing.service import RoutingContext
 
 # Every call names its caller; a case outside the caller's org subtree is answered as missing.
@@ -93,9 +99,9 @@ def _refused(r: Refusal) -> JSONResponse:
         "left for manual triage the classifier's top 3 categories with probabilities) and hops."
     ),
 )
-async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> Any:
+async def get_case(case_id: str, request: Request, scope: CurrentScope, session: SessionDep) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    return await service.case_view(session=session, case_id=case_id)
+    return await service.case_view(session=session, case_id=case_id, rules=_ctx(request).rules)
 
 
 @router.get(
@@ -151,7 +157,9 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
 
 
 @router.post(
-    "/cases/{case_id}/objection", summary="承办单位异议退回 / objection by the receiving body (A23)"
+    "/cases/{case_id}/objection",
+    summary="承办单位异议退回 / objection by the receiving body (A23)",
+    response_model=CaseRoutedRead,
 )
 async def objection(
     case_id: str,
@@ -187,6 +195,7 @@ async def objection(
 @router.post(
     "/cases/{case_id}/reassign",
     summary="改派 / reassign by a supervisor",
+    response_model=CaseRoutedRead,
     dependencies=[Depends(require_roles(Role.SUPERVISOR, Role.ADMIN, Role.SERVICE))],
 )
 async def reassign(
