@@ -1,5 +1,5 @@
-"""Routing's typed API answers: a case's routing (the decision and its hops), a correction's
-new hop, the classification preview and the org-tree admin."""
+"""Routing's case API, typed: a case's routing (the decision and its hops), the corrections
+asked for (objection, reassignment) and the hop they make, the classification preview."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from xinfang_shared.events import CaseRouted, CategorySuggestion
-from xinfang_shared.schemas import IsoDateTime
+from xinfang_shared.text import SingleLine
 
 
 class RoutingDecisionRead(BaseModel):
@@ -82,6 +82,31 @@ class CaseRead(BaseModel):
     hops: list[HopRead]
 
 
+# the hop's reason column holds 500: "承办单位提出异议：" + the reason
+REASON_MAX = 480
+
+
+class ObjectionCreate(BaseModel):
+    department_code: SingleLine | None = Field(
+        default=None,
+        min_length=3,
+        max_length=30,
+        description="提出异议的承办单位代码（默认为登录用户所在单位；服务账号须填写）",
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="异议理由")
+    actor: SingleLine | None = Field(
+        default=None, max_length=60, description="经办人（仅服务账号可填；人员以登录用户为准）"
+    )
+
+
+class ReassignCreate(BaseModel):
+    to_department_code: SingleLine = Field(
+        min_length=3, max_length=30, description="改派至的部门代码"
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="改派理由")
+    actor: SingleLine | None = Field(default=None, max_length=60)
+
+
 class ClassifyRequest(BaseModel):
     content: str = Field(min_length=1, max_length=20_000)
     title: str = Field(default="", max_length=200)
@@ -100,61 +125,3 @@ class ClassifyRead(BaseModel):
 
 class CaseRoutedRead(CaseRouted):
     """The hop a correction (objection, reassignment) just made, as ``case.routed`` tells it."""
-
-
-class TreeChangeRead(BaseModel):
-    units_added: list[str]
-    units_removed: list[str]
-    departments_added: list[str]
-    departments_removed: list[str]
-
-
-class OrgTreeRead(BaseModel):
-    """The org tree in use: its version, size, and who loaded it when."""
-
-    version: str
-    units: int
-    departments: int
-    version_id: int = Field(description="存储的版本号 / the stored version's id")
-    loaded_by: str | None = None
-    loaded_at: IsoDateTime | None = None
-
-
-class OrgTreeLoadedRead(TreeChangeRead):
-    """The tree just loaded and what it changed."""
-
-    version: str
-    units: int
-    departments: int
-    version_id: int
-
-
-class AuditProblemRead(BaseModel):
-    """Why a load was refused: a problem in the file (path, message) or a unit or department
-    that open cases still need (code, name, open_cases)."""
-
-    path: str | None = None
-    message: str | None = None
-    message_en: str | None = None
-    code: str | None = None
-    name: str | None = None
-    open_cases: int | None = None
-
-
-class AuditEntryRead(TreeChangeRead):
-    """One attempt to load a tree, refused ones included."""
-
-    id: int
-    at: IsoDateTime
-    actor: str
-    actor_org: str
-    outcome: str = Field(description="loaded | forbidden | invalid | in_use")
-    version: str | None
-    version_id: int | None
-    forced: bool
-    reason: str | None
-    problems: list[AuditProblemRead] | None
-
-
-class OrgTreeAuditRead(BaseModel):
-    entries: list[AuditEntryRead] = Field(description="最新的在前 / newest first")
