@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xinfang_routing import corpus
-from xinfang_routing.decision import Classifies, decide
+from xinfang_routing.cases.decision import Classifies, decide
 from xinfang_routing.rules import Rules, default_rules
 from xinfang_shared import classifier as learned
 from xinfang_shared import org

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from xinfang_routing import repeat_corpus as rc
-from xinfang_routing import repeat_fit, repeats
+from xinfang_routing import repeat_fit
+from xinfang_routing.repeats import matching as repeats
 
 
 def evaluate(

@@ -26,8 +26,8 @@ import urllib.request
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from xinfang_routing.decision import decide
-from xinfang_routing.repeats import RepeatIndex, identity_keys, signature
+from xinfang_routing.cases.decision import decide
+from xinfang_routing.repeats.matching import RepeatIndex, identity_keys, signature
 from xinfang_routing.rules import default_rules
 from xinfang_shared import classifier as learned
 from xinfang_shared import org

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from xinfang_shared.kafka import create_topics, make_producer, ping
+from xinfang_shared.retry import linear, retry
 from xinfang_shared.topics import DEFAULT_SCOPE, TopicSpec, all_topics
 
 
@@ -56,15 +57,13 @@ def start_tansu(
 
 async def wait_until_answering(servers: list[str], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            await ping(servers, timeout=1.0)
-            return
-        except Exception as exc:
-            last = exc
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"broker at {servers} did not answer within {timeout}s: {last}")
+    try:
+        await retry(
+            lambda: ping(servers, timeout=1.0),
+            wait=lambda exc, failures: 0.1 if time.monotonic() < deadline else None,
+        )
+    except Exception as exc:
+        raise TimeoutError(f"broker at {servers} did not answer within {timeout}s: {exc}") from exc
 
 
 def scopes_from_env() -> tuple[str, ...]:
@@ -91,6 +90,10 @@ async def prepare(
     return result
 
 
+class PartitionsNotOpened(Exception):
+    """Some partitions refused their opening record."""
+
+
 async def open_new_partitions(servers: list[str], specs: list[TopicSpec]) -> None:
     """Write one empty record (empty key, no value) to every partition of new topics.
 
@@ -110,7 +113,9 @@ async def open_new_partitions(servers: list[str], specs: list[TopicSpec]) -> Non
             if not spec.name.endswith("-changelog")
             for partition in range(spec.partitions)
         ]
-        for attempt in range(5):
+
+        async def send_opening_records() -> None:
+            nonlocal todo
             # one record per partition, sent together: one produce request, a few milliseconds
             sent = [await producer.send(t, key=b"", value=None, partition=p) for t, p in todo]
             results = await asyncio.gather(*sent, return_exceptions=True)
@@ -118,10 +123,13 @@ async def open_new_partitions(servers: list[str], specs: list[TopicSpec]) -> Non
             # Tansu refuse this record; the partition is open then, and the relay, seeing
             # offsets below what it had, publishes its recent rows again
             todo = [tp for tp, r in zip(todo, results, strict=True) if isinstance(r, Exception)]
-            if not todo:
-                return
-            await asyncio.sleep(0.1 * (attempt + 1))
-        print(f"partitions not opened (written by others first?): {todo}", file=sys.stderr)
+            if todo:
+                raise PartitionsNotOpened(todo)
+
+        try:  # 5 tries, 0.1 s, 0.2 s, ... apart
+            await retry(send_opening_records, wait=linear(0.1, attempts=5))
+        except PartitionsNotOpened:
+            print(f"partitions not opened (written by others first?): {todo}", file=sys.stderr)
     finally:
         await producer.stop()
 

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from xinfang_notify.channels import (
+from xinfang_notify.delivery.channels import (
     Channel,
     DeliveryError,
     DingTalkRobotChannel,

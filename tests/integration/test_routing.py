@@ -405,7 +405,7 @@ async def test_an_item_the_classifier_is_unsure_of_waits_for_triage_with_its_sug
         ("funeral", 0.1),
     )
     async with TopicReader(broker, "case.routed") as topic, running(app) as client:
-        app.state.routing.model = unsure(*ranked)
+        app.state.routing.ctx.model = unsure(*ranked)
         await produce(broker, "petition.received", raw, key=cid.encode())
         c = await eventually(lambda: case(client, cid), timeout=30, what="the case")
         assert c["category"] is None and c["category_source"] == "none"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from xinfang_intake.petitions.accusation import is_accusation
 from xinfang_intake.petitions.schemas import PetitionCreate
-from xinfang_routing.decision import Decision, decide
+from xinfang_routing.cases.decision import Decision, decide
 from xinfang_routing.rules import default_rules
 from xinfang_shared import classifier, org
 from xinfang_shared.events import PetitionReceived

@@ -25,8 +25,8 @@ from xinfang_intake.petitions.sealing import (
     new_key,
     parse_key,
 )
+from xinfang_routing.cases.decision import decide
 from xinfang_routing.classifier import default_classifier
-from xinfang_routing.decision import decide
 from xinfang_routing.rules import default_rules
 from xinfang_shared import classifier, org
 from xinfang_shared.events import PetitionReceived

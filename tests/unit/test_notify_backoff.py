@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from xinfang_notify.channels import backoff_delay
+from xinfang_notify.delivery.channels import backoff_delay
 from xinfang_shared.ratelimit import RateLimiter
 
 

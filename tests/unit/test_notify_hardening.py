@@ -8,18 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from xinfang_notify import directory, reminders
-from xinfang_notify.channels import (
+from xinfang_notify import directory
+from xinfang_notify.dashboard.views import safe_next
+from xinfang_notify.delivery import reminders
+from xinfang_notify.delivery.channels import (
     DingTalkRobotChannel,
     Outgoing,
     WeComRobotChannel,
     markdown_text,
 )
-from xinfang_notify.login import safe_next
-from xinfang_notify.messages import Message, compose
-from xinfang_notify.render import Renderer
-from xinfang_notify.service import _render
-from xinfang_notify.views import parse_last_event_id
+from xinfang_notify.notifications.messages import Message, compose
+from xinfang_notify.notifications.render import Renderer
+from xinfang_notify.notifications.telling import _render
+from xinfang_notify.notifications.views import parse_last_event_id
 from xinfang_shared.events import CaseStatusChanged, CollectiveAlert, SupervisionOrderIssued
 from xinfang_shared.org import default_tree
 
@@ -76,7 +77,7 @@ def test_an_order_issued_to_its_own_issuer_is_one_message_the_order() -> None:
 
 
 def test_a_template_that_cannot_be_rendered_still_tells_the_person() -> None:
-    from xinfang_notify.service import NotifyContext
+    from xinfang_notify.context import NotifyContext
 
     nc = NotifyContext(
         tree=TREE,

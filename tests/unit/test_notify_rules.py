@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from xinfang_notify import directory
-from xinfang_notify.delivery import quiet_until
-from xinfang_notify.messages import compose
-from xinfang_notify.queries import visible_to
-from xinfang_notify.render import Renderer
+from xinfang_notify.delivery.service import quiet_until
+from xinfang_notify.notifications.messages import compose
+from xinfang_notify.notifications.render import Renderer
+from xinfang_notify.notifications.service import visible_to
 from xinfang_shared.db import AwareDateTime, create_engine
 from xinfang_shared.events import (
     AlertEscalated,

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from xinfang_routing.decision import decide
+from xinfang_routing.cases.decision import decide
 from xinfang_routing.rules import parse as parse_rules
 from xinfang_shared import classifier as learned
 from xinfang_shared import org

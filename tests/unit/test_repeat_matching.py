@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 from xinfang_routing import repeat_corpus as rc
-from xinfang_routing.repeats import RepeatIndex, default_matcher, signature
+from xinfang_routing.repeats.matching import RepeatIndex, default_matcher, signature
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG_TREE = ROOT / "shared" / "src" / "xinfang_shared" / "data" / "org_tree.yaml"

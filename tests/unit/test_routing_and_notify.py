@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from xinfang_notify.hub import Hub
-from xinfang_notify.messages import Message, compose
-from xinfang_notify.render import Renderer
+from xinfang_notify.notifications.hub import Hub
+from xinfang_notify.notifications.messages import Message, compose
+from xinfang_notify.notifications.render import Renderer
 from xinfang_shared.events import (
     CollectiveAlert,
     DeadlineOverdue,

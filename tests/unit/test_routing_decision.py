@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from xinfang_routing.decision import Decision, decide
+from xinfang_routing.cases.decision import Decision, decide
 from xinfang_routing.rules import default_rules
 from xinfang_shared import org
 from xinfang_shared.events import PetitionReceived

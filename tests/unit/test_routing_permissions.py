@@ -3,7 +3,7 @@ that is not the demo's."""
 
 from __future__ import annotations
 
-from xinfang_routing.permissions import may_object, reassign_refusal
+from xinfang_routing.cases.permissions import may_object, reassign_refusal
 from xinfang_routing.rules import default_rules
 from xinfang_shared import org
 from xinfang_shared.auth.models import Role

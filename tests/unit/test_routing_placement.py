@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from xinfang_routing.decision import Decision, decide
+from xinfang_routing.cases.decision import Decision, decide
 from xinfang_routing.rules import Rules
 from xinfang_routing.rules import parse as parse_rules
 from xinfang_shared import org

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from xinfang_shared.retry import Backoff, retry
 from xinfang_shared.settings import ClockMode
 from xinfang_shared.topics import CLOCK_TOPIC
 
@@ -124,30 +125,33 @@ class ClockFollower:
                 pass
 
     async def _run(self) -> None:
-        delay = 0.5
-        while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._servers, enable_auto_commit=False, group_id=None
-            )
-            try:
-                await consumer.start()
-                tp = TopicPartition(CLOCK_TOPIC, 0)
-                consumer.assign([tp])
-                await consumer.seek_to_beginning(tp)
-                delay = 0.5
-                async for msg in consumer:
-                    if msg.value is None:
-                        continue  # the launcher's record that opens the partition
-                    offset = decode_offset(msg.value)
-                    if offset is None:
-                        log.error("ignoring malformed clock message at offset %s", msg.offset)
-                        continue
-                    await self._clock.set_offset(offset)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker down or topic missing: retry
-                log.warning("clock follower waiting for broker: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                await consumer.stop()
+        # broker down or topic missing: try again, 0.5 s up to 5 s apart (0.5 s again once
+        # connected)
+        backoff = Backoff(0.5, cap=5.0)
+
+        def waiting(exc: Exception, delay: float) -> None:
+            log.warning("clock follower waiting for broker: %s", exc)
+
+        while True:  # a consumer that stopped iterating is simply started again
+            await retry(lambda: self._follow(backoff), wait=backoff, before_sleep=waiting)
+
+    async def _follow(self, backoff: Backoff) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._servers, enable_auto_commit=False, group_id=None
+        )
+        try:
+            await consumer.start()
+            tp = TopicPartition(CLOCK_TOPIC, 0)
+            consumer.assign([tp])
+            await consumer.seek_to_beginning(tp)
+            backoff.reset()
+            async for msg in consumer:
+                if msg.value is None:
+                    continue  # the launcher's record that opens the partition
+                offset = decode_offset(msg.value)
+                if offset is None:
+                    log.error("ignoring malformed clock message at offset %s", msg.offset)
+                    continue
+                await self._clock.set_offset(offset)
+        finally:
+            await consumer.stop()

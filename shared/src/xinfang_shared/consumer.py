@@ -36,8 +36,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xinfang_shared.clock import Clock
-from xinfang_shared.db import UnitOfWork, add_message, already_processed, mark_processed
+from xinfang_shared.db import UnitOfWork, already_processed, mark_processed
 from xinfang_shared.events import BadEvent, Envelope, EventData, UnknownEventType, decode
+from xinfang_shared.retry import Backoff, retry
 from xinfang_shared.settings import CommonSettings
 from xinfang_shared.topics import dlq_topic
 
@@ -148,40 +149,40 @@ class EventProcessor:
             await self._dead_letter(msg, None, exc)
             return "dead-lettered"
 
+        # The database being away is waited out (0.2 s doubling up to max_backoff, not
+        # counted); any other error is tried MAX_ATTEMPTS times (0.05 s, 0.1 s, ... apart).
+        transient = Backoff(0.2, cap=self._max_backoff)
         attempts = 0
-        backoff = 0.2
-        while True:
-            try:
-                return await self._handle_once(envelope, payload, handler)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._on_rollback()
-                if _transient(exc):
-                    log.warning(
-                        "%s: database unavailable, retrying event %s in %.1fs: %s",
-                        self.service,
-                        envelope.id,
-                        backoff,
-                        exc,
-                    )
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
-                    continue
-                attempts += 1
-                if attempts >= MAX_ATTEMPTS:
-                    log.error(
-                        "%s: event %s failed %d times, dead-lettering",
-                        self.service,
-                        envelope.id,
-                        attempts,
-                    )
-                    await self._dead_letter(msg, envelope, exc)
-                    return "dead-lettered"
+
+        def wait(exc: Exception, failures: int) -> float | None:
+            nonlocal attempts
+            self._on_rollback()
+            if _transient(exc):
+                delay = transient.next_delay()
                 log.warning(
-                    "%s: event %s failed (attempt %d): %r", self.service, envelope.id, attempts, exc
+                    "%s: database unavailable, retrying event %s in %.1fs: %s",
+                    self.service,
+                    envelope.id,
+                    delay,
+                    exc,
                 )
-                await asyncio.sleep(0.05 * attempts)
+                return delay
+            attempts += 1
+            if attempts >= MAX_ATTEMPTS:
+                return None
+            log.warning(
+                "%s: event %s failed (attempt %d): %r", self.service, envelope.id, attempts, exc
+            )
+            return 0.05 * attempts
+
+        try:
+            return await retry(lambda: self._handle_once(envelope, payload, handler), wait=wait)
+        except Exception as exc:
+            log.error(
+                "%s: event %s failed %d times, dead-lettering", self.service, envelope.id, attempts
+            )
+            await self._dead_letter(msg, envelope, exc)
+            return "dead-lettered"
 
     async def process_batch(self, msgs: list[RawMessage]) -> None:
         """Handle many messages in ONE transaction (the fast path under load). If anything in
@@ -279,16 +280,15 @@ class EventProcessor:
         doc = dead_letter(
             msg, service=self.service, error=error, error_type=type(exc).__name__, at=now
         )
-        backoff = 0.2
-        while True:
-            try:
-                async with self._sessions() as session, session.begin():
-                    if envelope is not None:
-                        if await already_processed(session, self._processed, envelope.id):
-                            return
-                        await mark_processed(session, self._processed, envelope, now=now)
-                    await add_message(
-                        session,
+
+        async def record() -> bool:
+            async with self._sessions() as session, session.begin():
+                if envelope is not None:
+                    if await already_processed(session, self._processed, envelope.id):
+                        return False
+                    await mark_processed(session, self._processed, envelope, now=now)
+                async with UnitOfWork(session) as uow:
+                    uow.emit_message(
                         self._outbox,
                         message_id=f"dlq-{uuid.uuid4()}",
                         topic=dlq_topic(self.service),
@@ -296,13 +296,17 @@ class EventProcessor:
                         value=doc,
                         now=now,
                     )
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as db_exc:
-                log.warning("%s: cannot record dead letter yet: %s", self.service, db_exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+            return True
+
+        def not_yet(db_exc: Exception, delay: float) -> None:
+            log.warning("%s: cannot record dead letter yet: %s", self.service, db_exc)
+
+        # the database being away is waited out: a dead letter is never dropped
+        recorded = await retry(
+            record, wait=Backoff(0.2, cap=self._max_backoff), before_sleep=not_yet
+        )
+        if not recorded:
+            return
         self.dead_lettered += 1
         log.error(
             "%s: dead-lettered message %s[%d]@%d: %s",
@@ -321,6 +325,8 @@ class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         # faust hard-codes fetch_max_wait_ms=1500. A broker that holds a fetch for the whole
         # wait even when data arrives (Tansu does) then adds up to 1.5 s to every hop; a
         # Kafka cluster answers early anyway, so a short wait only costs idle polls.
+        # faust's and aiokafka's private names: pinned by tests/unit/test_library_patches.py::
+        # test_faust_s_consumer_is_built_with_the_configured_fetch_wait
         consumer._fetch_max_wait_ms = cast(XinfangFaustApp, self.app).fetch_max_wait_ms
         return consumer
 

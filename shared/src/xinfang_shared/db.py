@@ -156,7 +156,12 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
 class UnitOfWork:
     """A session plus rows staged for insertion: written table by table with one executemany
     each at :meth:`flush` (before commit), instead of one round trip per row. Under load this
-    is what lets a consumer handle thousands of events a second."""
+    is what lets a consumer handle thousands of events a second.
+
+    It is also THE way to put a message in the outbox, alone or by the thousand:
+    :meth:`emit` (an event) and :meth:`emit_message` (anything else: a dead letter). The relay
+    publishes it once the caller's transaction commits. ``async with UnitOfWork(session) as
+    uow`` flushes on leaving the block (for a caller that holds only a session)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -168,61 +173,60 @@ class UnitOfWork:
     def staged(self, table: Table) -> list[dict[str, Any]]:
         return self._rows.get(table, [])
 
-    def emit(self, outbox: Table, envelope: Envelope, *, topic: str, now: datetime) -> None:
+    def emit(
+        self, outbox: Table, envelope: Envelope, *, now: datetime, topic: str | None = None
+    ) -> None:
+        """Stage an event for the relay (on its payload's topic unless ``topic`` is given)."""
+        self.add(outbox, outbox_row(envelope, now=now, topic=topic))
+
+    def emit_message(
+        self,
+        outbox: Table,
+        *,
+        message_id: str,
+        topic: str,
+        key: str,
+        value: str | dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Stage a JSON message that is not an event (a dead letter) for the relay."""
         self.add(
-            outbox,
-            {
-                "event_id": envelope.id,
-                "topic": topic,
-                "key": envelope.subject,
-                "value": envelope.model_dump_json(),
-                "created_at": now,
-            },
+            outbox, message_row(message_id=message_id, topic=topic, key=key, value=value, now=now)
         )
 
     async def flush(self) -> None:
         rows, self._rows = self._rows, {}
         for table, batch in rows.items():
             if batch:
+                # parameters apart from the statement: compiled once, cached (a hot path)
                 await self.session.execute(insert(table), batch)
 
+    async def __aenter__(self) -> UnitOfWork:
+        return self
 
-async def add_to_outbox(
-    session: AsyncSession, outbox: Table, envelope: Envelope, *, topic: str, now: datetime
-) -> None:
-    """Stage an event in the caller's transaction; the relay publishes it after commit."""
-    await session.execute(insert(outbox), outbox_row(envelope, topic=topic, now=now))
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            await self.flush()
 
 
 def outbox_row(envelope: Envelope, *, now: datetime, topic: str | None = None) -> dict[str, Any]:
-    """The outbox row of an event (its topic is the payload's unless given), for a bulk insert."""
-    return {
-        "event_id": envelope.id,
-        "topic": topic or EVENT_TYPES[envelope.type].TOPIC,
-        "key": envelope.subject,
-        "value": envelope.model_dump_json(),
-        "created_at": now,
-    }
+    """The outbox row of an event (its topic is the payload's unless given)."""
+    return message_row(
+        message_id=envelope.id,
+        topic=topic or EVENT_TYPES[envelope.type].TOPIC,
+        key=envelope.subject,
+        value=envelope.model_dump_json(),
+        now=now,
+    )
 
 
-async def add_message(
-    session: AsyncSession,
-    outbox: Table,
-    *,
-    message_id: str,
-    topic: str,
-    key: str,
-    value: str | dict[str, Any],
-    now: datetime,
-) -> None:
-    """Stage any JSON message (an event, a dead letter) for the relay."""
+def message_row(
+    *, message_id: str, topic: str, key: str, value: str | dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The outbox row of any JSON message (a dict is serialised, Chinese kept as is)."""
     if not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False)
-    # parameters apart from the statement: compiled once, cached (a hot path under load)
-    await session.execute(
-        insert(outbox),
-        {"event_id": message_id, "topic": topic, "key": key, "value": value, "created_at": now},
-    )
+    return {"event_id": message_id, "topic": topic, "key": key, "value": value, "created_at": now}
 
 
 async def already_processed(session: AsyncSession, processed: Table, event_id: str) -> bool:

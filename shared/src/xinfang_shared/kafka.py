@@ -21,7 +21,10 @@ def forbid_topic_auto_creation() -> None:
     missing topic with its own default: after an empty restart, a relay that asked first made
     ``petition.received`` 4 partitions instead of 3, and a consumer assigned 3 never read the
     fourth (the broker-restart fault test lost 43 of 300). A send to a missing topic now waits
-    and is retried until the launcher has created it."""
+    and is retried until the launcher has created it.
+
+    Patches aiokafka's private defaults: pinned by tests/unit/test_library_patches.py::
+    test_metadata_requests_never_ask_the_broker_to_create_topics (fails when aiokafka changes)."""
     defaults = MetadataRequest.__init__.__defaults__
     if defaults != (None, False):
         MetadataRequest.__init__.__defaults__ = (None, False)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from xinfang_shared.db import is_sqlite
 from xinfang_shared.kafka import make_producer
+from xinfang_shared.retry import Backoff, retry
 
 log = logging.getLogger(__name__)
 
@@ -161,37 +162,39 @@ class OutboxRelay:
         )
 
     async def _run(self) -> None:
-        backoff = 0.2
+        # Broker or database unavailable: nothing is lost, rows stay pending; tried again
+        # 0.2 s doubling up to 5 s apart, from 0.2 s again after a batch went out.
+        backoff = Backoff(0.2, cap=5.0)
+
+        async def cannot_publish(exc: Exception, delay: float) -> None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox relay cannot publish yet: %s", self.last_error)
+            await self._discard_producer()
+
         while True:
-            try:
-                started = time.monotonic()
-                if self._reset_seen:
-                    # Let the broker's setup finish first (the launcher creating topics and
-                    # opening partitions): on Tansu, batches written into a partition at the
-                    # same time as its first record could be acknowledged and then not be
-                    # readable, and they are replayed only if they are sent again after it.
-                    await asyncio.sleep(self._grace)
-                    await self._replay()
-                n = await self.publish_batch()
-                self.last_error = None
-                backoff = 0.2
-                if n:
-                    log.debug("outbox published %d in %.3fs", n, time.monotonic() - started)
-                    continue  # more may be waiting
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                except TimeoutError:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Broker or database unavailable: nothing is lost, rows stay pending.
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("outbox relay cannot publish yet: %s", self.last_error)
-                await self._discard_producer()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+            await retry(lambda: self._cycle(backoff), wait=backoff, before_sleep=cannot_publish)
+
+    async def _cycle(self, backoff: Backoff) -> None:
+        """Publish one batch, or wait (woken or polled) when there was nothing to publish."""
+        started = time.monotonic()
+        if self._reset_seen:
+            # Let the broker's setup finish first (the launcher creating topics and
+            # opening partitions): on Tansu, batches written into a partition at the
+            # same time as its first record could be acknowledged and then not be
+            # readable, and they are replayed only if they are sent again after it.
+            await asyncio.sleep(self._grace)
+            await self._replay()
+        n = await self.publish_batch()
+        self.last_error = None
+        backoff.reset()
+        if n:
+            log.debug("outbox published %d in %.3fs", n, time.monotonic() - started)
+            return  # more may be waiting
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._poll)
+        except TimeoutError:
+            pass
 
     @staticmethod
     async def _send(producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[Any]:
@@ -203,7 +206,10 @@ class OutboxRelay:
     async def _discard_producer(self) -> None:
         """Drop the producer without delivering what it still holds. ``stop()`` would keep
         trying to deliver it (into a broker that may be coming back empty); those rows are
-        still pending in the outbox and are sent again by a new producer."""
+        still pending in the outbox and are sent again by a new producer.
+
+        aiokafka's private ``_sender``: pinned by tests/unit/test_library_patches.py::
+        test_discarding_the_relay_s_producer_cancels_its_sender_task"""
         producer, self._producer = self._producer, None
         if producer is None:
             return

@@ -25,6 +25,8 @@ from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_
 from xinfang_shared.consumer import EventProcessor, Handler, HandlerContext, build_faust_app
 from xinfang_shared.events import TokensRevoked
 from xinfang_shared.outbox import OutboxRelay
+from xinfang_shared.retry import Backoff, retry
+from xinfang_shared.schemas import HealthRead, ReadinessRead
 from xinfang_shared.settings import DEMO_AUTH_SECRET, CommonSettings
 
 log = logging.getLogger(__name__)
@@ -141,14 +143,7 @@ class ServiceRuntime:
         absent when it starts, so wait for it (intake keeps accepting meanwhile)."""
         assert self.faust_app is not None
         self.consumer_state = "waiting for broker"
-        delay = 0.2
-        while True:
-            try:
-                await kafka.ping(self.settings.bootstrap_list)
-                break
-            except Exception:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await retry(lambda: kafka.ping(self.settings.bootstrap_list), wait=Backoff(0.2, cap=5.0))
         self.consumer_state = "starting"
         await self.faust_app.start()
         self.consumer_state = "running"
@@ -250,11 +245,16 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="进程存活 / liveness")
+    @router.get("/healthz", summary="进程存活 / liveness", response_model=HealthRead)
     async def healthz(rt: RuntimeDep) -> dict[str, Any]:
         return rt.health()
 
-    @router.get("/readyz", summary="依赖可达 / readiness (database and broker)")
+    @router.get(
+        "/readyz",
+        summary="依赖可达 / readiness (database and broker)",
+        response_model=ReadinessRead,
+        responses={503: {"model": ReadinessRead, "description": "未就绪 / not ready"}},
+    )
     async def readyz(rt: RuntimeDep) -> JSONResponse:
         ok, checks = await rt.readiness()
         return JSONResponse(

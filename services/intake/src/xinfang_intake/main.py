@@ -1,4 +1,5 @@
-"""Wiring: ``bootstrap()`` builds the runtime, ``create_app()`` the FastAPI application."""
+"""Wiring: ``bootstrap()`` builds the intake service (one :class:`~xinfang_intake.deps.Intake`),
+``create_app()`` the FastAPI application that starts and stops it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -21,6 +21,7 @@ from xinfang_shared.web import DOCS_LINK, install_platform
 
 from xinfang_intake import consumers
 from xinfang_intake.config import IntakeSettings
+from xinfang_intake.deps import Intake
 from xinfang_intake.petitions import models
 from xinfang_intake.petitions.informants import router as informants_router
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
@@ -32,15 +33,7 @@ from xinfang_intake.petitions.writer import RegistrationWriter
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class IntakeContext:
-    settings: IntakeSettings
-    limiter: RateLimiter
-    writer: RegistrationWriter
-    cipher: InformantCipher  # 检举控告: seals and reveals informants' identities
-
-
-def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
+def bootstrap(settings: IntakeSettings) -> Intake:
     runtime = ServiceRuntime(
         service="intake",
         settings=settings,
@@ -55,7 +48,8 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
     numbers = CaseNumberAllocator(runtime.engine, block_size=settings.case_number_block)
     source = f"/xinfang/intake/{settings.org_scope}"
     cipher = InformantCipher(parse_key(settings.informant_key))
-    ctx = IntakeContext(
+    return Intake(
+        runtime=runtime,
         settings=settings,
         limiter=RateLimiter(settings.rate_per_client, settings.burst_per_client),
         writer=RegistrationWriter(
@@ -69,9 +63,8 @@ def bootstrap(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeContext]:
             model=classifier.load(),
             on_commit=runtime.relay.wake,
         ),
-        cipher=cipher,
+        cipher=cipher,  # 检举控告: seals and reveals informants' identities
     )
-    return runtime, ctx
 
 
 async def seed_users_from_file(runtime: ServiceRuntime, path: Path) -> None:
@@ -90,14 +83,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, ctx = bootstrap(settings)
+        intake = bootstrap(settings)
+        runtime = intake.runtime
         if settings.informant_key == DEMO_INFORMANT_KEY:
             log.warning(
                 "XF_INFORMANT_KEY is the public demo value: anyone can read sealed informants; "
                 "set it outside the demo (使用演示密钥，生产环境必须设置 XF_INFORMANT_KEY)"
             )
-        app.state.runtime = runtime
-        app.state.intake = ctx
+        app.state.runtime, app.state.intake = runtime, intake
         await runtime.start()
         if settings.users_file is not None:
             await seed_users_from_file(runtime, settings.users_file)

@@ -11,9 +11,9 @@ def main() -> None:
     app = create_app(settings)
 
     def close_streams() -> None:
-        hub = getattr(app.state, "hub", None)
-        if hub is not None:
-            hub.close_all()
+        notify = getattr(app.state, "notify", None)  # None: the app never started
+        if notify is not None:
+            notify.hub.close_all()
 
     serve(
         app,

@@ -21,16 +21,11 @@ from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, unit_of
 from xinfang_shared.auth.security import InvalidToken, Principal
 from xinfang_shared.http import error_body
-from xinfang_shared.runtime import RuntimeDep
+from xinfang_shared.runtime import ServiceRuntime
 
-from xinfang_notify import service
+from xinfang_notify.deps import NotifyDep
 
 COOKIE = "xf_notify_session"
-
-
-def _nc(request: Request) -> service.NotifyContext:
-    nc: service.NotifyContext = request.app.state.notify.nc
-    return nc
 
 
 def token_of(request: Request, bearer: str | None) -> str | None:
@@ -50,7 +45,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def from_this_site(request: Request) -> bool:
+def from_this_site(request: Request, public_url: str) -> bool:
     """Did a page of this very origin send this request? A browser says so in
     ``Sec-Fetch-Site`` (``same-origin``; ``none`` when the user typed it) or, older ones, in
     ``Origin``; SameSite cookies alone let a page of a sibling port or subdomain post here. A
@@ -61,17 +56,17 @@ def from_this_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    ours = {_origin(str(request.base_url)), _origin(_nc(request).public_url)}
+    ours = {_origin(str(request.base_url)), _origin(public_url)}
     return origin.lower() in ours
 
 
-def check_same_origin(request: Request) -> None:
+def check_same_origin(request: Request, public_url: str) -> None:
     """403 for a state-changing request another site's page made (CSRF)."""
-    if request.method not in SAFE_METHODS and not from_this_site(request):
+    if request.method not in SAFE_METHODS and not from_this_site(request, public_url):
         raise deps.AuthHTTPError(403, CROSS_SITE)
 
 
-def read(token: str, rt: RuntimeDep) -> tuple[Principal, int]:
+def read(token: str, rt: ServiceRuntime) -> tuple[Principal, int]:
     """The principal a token names and when it expires (epoch seconds); InvalidToken if it
     cannot be trusted (at the service clock's time)."""
     principal = deps.principal_of_token(token, rt)
@@ -82,14 +77,14 @@ def read(token: str, rt: RuntimeDep) -> tuple[Principal, int]:
 
 async def get_principal(
     request: Request,
-    rt: RuntimeDep,
+    notify: NotifyDep,
     bearer: Annotated[str | None, Depends(deps.oauth2_scheme)],
 ) -> Principal:
     """The caller, from the Authorization header or the dashboard's cookie; 401 otherwise.
     Remembers the token's expiry in ``request.state.token_expires`` (the live stream ends then)."""
     token = token_of(request, bearer)
     if token and not bearer:  # a cookie comes with every request, whoever's page sends it
-        check_same_origin(request)
+        check_same_origin(request, notify.nc.public_url)
     if not token:
         raise deps.AuthHTTPError(
             401,
@@ -102,7 +97,7 @@ async def get_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        principal, exp = read(token, rt)
+        principal, exp = read(token, notify.runtime)
     except InvalidToken as exc:
         raise deps.AuthHTTPError(
             401,
@@ -116,9 +111,9 @@ async def get_principal(
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_scope(principal: CurrentUser, request: Request) -> Scope:
+async def get_scope(principal: CurrentUser, notify: NotifyDep) -> Scope:
     """The caller's part of notify's org tree (403 if the account's org is not in it)."""
-    return await deps.get_scope(principal, _nc(request).tree)
+    return await deps.get_scope(principal, notify.nc.tree)
 
 
 CurrentScope = Annotated[Scope, Depends(get_scope)]

@@ -1,3 +1,6 @@
+"""What notify does with the events it reads: tell officials (dashboard and channels),
+tell petitioners of their own case, and take over or close alerts another level handed on."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +23,9 @@ from xinfang_shared.events import (
     SupervisionOrderIssued,
 )
 
-from xinfang_notify import petitioners, service
-from xinfang_notify.hub import Hub
+from xinfang_notify.context import NotifyContext
+from xinfang_notify.notifications import alerts, petitioners, service
+from xinfang_notify.notifications.hub import Hub
 
 # Events that tell officials something (dashboard + their channels).
 OFFICIAL = (
@@ -51,7 +55,7 @@ def notice_time(ctx: HandlerContext) -> datetime:
 
 
 def handlers(
-    hub: Hub, nc: service.NotifyContext, *, on_deliveries: Callable[[], None]
+    hub: Hub, nc: NotifyContext, *, on_deliveries: Callable[[], None]
 ) -> dict[str, Handler]:
     async def notify(ctx: HandlerContext) -> None:
         rows = await service.record_notifications(
@@ -85,7 +89,7 @@ def handlers(
 
     async def escalated_here(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, AlertEscalated)
-        rows = await service.take_over_alert(
+        rows = await alerts.take_over_alert(
             session=ctx.session, nc=nc, envelope=ctx.envelope, e=ctx.payload, now=notice_time(ctx)
         )
 
@@ -98,7 +102,7 @@ def handlers(
 
     async def acknowledged(ctx: HandlerContext) -> None:
         assert isinstance(ctx.payload, AlertAcknowledged)
-        await service.note_acknowledged(session=ctx.session, e=ctx.payload)
+        await alerts.note_acknowledged(session=ctx.session, e=ctx.payload)
 
     return {
         AlertEscalated.TYPE: escalated_here,

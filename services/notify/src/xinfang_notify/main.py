@@ -1,8 +1,10 @@
+"""Wiring: ``bootstrap()`` builds the notify service (one :class:`~xinfang_notify.deps.Notify`),
+``create_app()`` the FastAPI application that starts and stops it."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -10,30 +12,27 @@ from fastapi import FastAPI
 from xinfang_shared import org
 from xinfang_shared.auth.deps import install_auth_errors
 from xinfang_shared.clock import ManualClock
+from xinfang_shared.loop import Kickable
 from xinfang_shared.runtime import ServiceRuntime, health_router
 from xinfang_shared.web import install_platform
 
-from xinfang_notify import consumers, directory, login, models, reminders, service
+from xinfang_notify import consumers, directory, models
 from xinfang_notify.config import NotifySettings
-from xinfang_notify.delivery import AlertEscalator, DeliveryWorker, build_channels
-from xinfang_notify.hub import Hub
-from xinfang_notify.render import Renderer
-from xinfang_notify.views import router
-
-
-@dataclass
-class Notify:
-    runtime: ServiceRuntime
-    hub: Hub
-    nc: service.NotifyContext
-    worker: DeliveryWorker
-    escalator: AlertEscalator
+from xinfang_notify.context import NotifyContext
+from xinfang_notify.dashboard.views import router as dashboard_router
+from xinfang_notify.delivery import reminders
+from xinfang_notify.delivery.escalator import AlertEscalator
+from xinfang_notify.delivery.service import DeliveryWorker, build_channels
+from xinfang_notify.deps import Notify
+from xinfang_notify.notifications.hub import Hub
+from xinfang_notify.notifications.render import Renderer
+from xinfang_notify.notifications.views import router as notifications_router
 
 
 def bootstrap(settings: NotifySettings) -> Notify:
     """Wire the notify service: org tree, directory, templates, channels, worker, escalator."""
     tree = org.default_tree()
-    nc = service.NotifyContext(
+    nc = NotifyContext(
         tree=tree,
         directory=directory.load(settings.directory_file, tree),
         renderer=Renderer(),
@@ -48,7 +47,7 @@ def bootstrap(settings: NotifySettings) -> Notify:
     )
     nc.deployment.check(tree)
     hub = Hub()
-    worker_ref: list[DeliveryWorker] = []
+    deliveries_queued = Kickable()  # the delivery worker's wake-up: new deliveries wait
     runtime = ServiceRuntime(
         service="notify",
         settings=settings,
@@ -57,10 +56,9 @@ def bootstrap(settings: NotifySettings) -> Notify:
         outbox=models.outbox,
         processed=models.processed_events,
         consumes=consumers.TOPICS,
-        handlers=consumers.handlers(hub, nc, on_deliveries=lambda: worker_ref[0].kick()),
+        handlers=consumers.handlers(hub, nc, on_deliveries=deliveries_queued.kick),
     )
-    worker = DeliveryWorker(runtime, settings, build_channels(settings))
-    worker_ref.append(worker)
+    worker = DeliveryWorker(runtime, settings, build_channels(settings), wake=deliveries_queued)
 
     def publish(rows: list[dict[str, object]]) -> None:
         for row in rows:
@@ -72,7 +70,15 @@ def bootstrap(settings: NotifySettings) -> Notify:
     if isinstance(runtime.clock, ManualClock):
         runtime.clock.on_change(escalator.kick_async)
         runtime.clock.on_change(worker.kick_async)
-    return Notify(runtime, hub, nc, worker, escalator)
+    return Notify(
+        runtime=runtime,
+        settings=settings,
+        nc=nc,
+        hub=hub,
+        worker=worker,
+        escalator=escalator,
+        login_client=httpx.AsyncClient(timeout=10.0),
+    )
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -81,25 +87,22 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        n = bootstrap(settings)
-        app.state.runtime, app.state.hub, app.state.notify = n.runtime, n.hub, n
-        app.state.heartbeat = settings.sse_heartbeat_s
-        await n.runtime.start()
-        n.runtime.add_task(n.worker.run, "delivery-worker")
-        n.runtime.add_task(n.escalator.run, "alert-escalator")
-        # the dashboard's login form forwards credentials to the token issuer (intake)
-        app.state.login_client = httpx.AsyncClient(timeout=10.0)
+        notify = bootstrap(settings)
+        app.state.runtime, app.state.notify = notify.runtime, notify
+        await notify.runtime.start()
+        notify.runtime.add_task(notify.worker.run, "delivery-worker")
+        notify.runtime.add_task(notify.escalator.run, "alert-escalator")
         try:
             yield
         finally:
-            await app.state.login_client.aclose()
-            await n.runtime.stop()
-            await n.worker.aclose()
+            await notify.login_client.aclose()
+            await notify.runtime.stop()
+            await notify.worker.aclose()
 
     app = FastAPI(title="信访通知 Notify", version="0.2.0", lifespan=lifespan)
     install_auth_errors(app)
     app.include_router(health_router())
-    app.include_router(router)
-    app.include_router(login.router)
+    app.include_router(notifications_router)
+    app.include_router(dashboard_router)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     return app

@@ -29,7 +29,8 @@ async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, 
     from xinfang_shared import db, org
     from xinfang_shared.clock import SystemClock
 
-    from xinfang_routing import models, orgadmin, service
+    from xinfang_routing import models
+    from xinfang_routing.orgtree import service
 
     settings = RoutingSettings()
     actor, actor_org = f"命令行（{_os_user()}）"[:60], settings.deployment.scope
@@ -42,7 +43,7 @@ async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, 
             try:
                 async with session.begin():
                     found = await service.active_org_tree(session=session)
-                    tree, vid, change = await orgadmin.load_tree(
+                    tree, vid, change = await service.load_tree(
                         session=session,
                         text=text,
                         current=found[0] if found else None,
@@ -51,7 +52,7 @@ async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, 
                         force=force,
                         now=now,
                     )
-                    await orgadmin.record(
+                    await service.record(
                         session=session,
                         actor=actor,
                         actor_org=actor_org,
@@ -63,9 +64,9 @@ async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, 
                         reason=reason,
                         change=change,
                     )
-            except (org.OrgTreeError, orgadmin.TreeInUse) as exc:
+            except (org.OrgTreeError, service.TreeInUse) as exc:
                 async with session.begin():
-                    await orgadmin.record(
+                    await service.record(
                         session=session,
                         actor=actor,
                         actor_org=actor_org,
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         from xinfang_shared.org import OrgTreeError
         from xinfang_shared.text import text_problem
 
-        from xinfang_routing.orgadmin import TreeInUse
+        from xinfang_routing.orgtree.service import TreeInUse
 
         reason = (args.reason or "").strip() or None
         if (args.force and not reason) or (reason and text_problem(reason)):

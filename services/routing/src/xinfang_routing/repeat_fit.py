@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from xinfang_routing import repeat_corpus as rc
-from xinfang_routing import repeats
+from xinfang_routing.repeats import matching as repeats
 
 C = 10.0
 GRID = tuple(round(x, 2) for x in np.arange(-4.0, 4.0001, 0.05))

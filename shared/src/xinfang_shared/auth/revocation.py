@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinfang_shared.auth.models import USERNAME_MAX
 from xinfang_shared.auth.security import Principal
-from xinfang_shared.db import AwareDateTime, add_to_outbox
+from xinfang_shared.db import AwareDateTime, UnitOfWork
 from xinfang_shared.events import TokensRevoked, new_event
 from xinfang_shared.timeutil import ensure_aware
 
@@ -96,7 +96,6 @@ async def revoke_tokens(
     transaction (the caller commits). ``now`` (business time) dates the event."""
     await store_revocation(session=session, username=username, at=cutoff, reason=reason)
     event = TokensRevoked(username=username, revoked_at=cutoff, reason=reason, by=by)
-    await add_to_outbox(
-        session, outbox, new_event(data=event, source=source, time=now), topic=event.TOPIC, now=now
-    )
+    async with UnitOfWork(session) as uow:
+        uow.emit(outbox, new_event(data=event, source=source, time=now), now=now)
     return event

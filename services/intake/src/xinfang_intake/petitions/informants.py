@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from xinfang_shared.http import error_body
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.text import check_text
 
+from xinfang_intake.deps import IntakeDep
 from xinfang_intake.petitions.accusation import sealed_context
 from xinfang_intake.petitions.models import informant_reveals, petitions, sealed_informants
 from xinfang_intake.petitions.revealers import case_place, competent_discipline_body, may_reveal
@@ -186,7 +187,7 @@ async def reveal(
     scope: CurrentScope,
     session: SessionDep,
     rt: RuntimeDep,
-    request: Request,
+    intake: IntakeDep,
     response: Response,
 ) -> InformantReveal:
     principal = scope.principal
@@ -235,7 +236,7 @@ async def reveal(
                 "this petition has no sealed informant (not an accusation, or anonymous)",
             ),
         )
-    cipher: InformantCipher = request.app.state.intake.cipher
+    cipher = intake.cipher
     try:
         informants = open_identity(cipher, case_id, sealed)
     except SealBroken as exc:

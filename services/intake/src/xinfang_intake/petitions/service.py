@@ -14,12 +14,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
 from xinfang_shared.classifier import Model
-from xinfang_shared.db import outbox_row
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
     CaseLinked,
     CaseRouted,
     CaseStatusChanged,
     CollectiveAlert,
+    Envelope,
     PetitionerInfo,
     PetitionReceived,
     new_event,
@@ -100,7 +101,8 @@ class Registration:
     petition: dict[str, Any]
     petitioners: list[dict[str, Any]]
     history: dict[str, Any]
-    outbox: list[dict[str, Any]]
+    events: list[Envelope]  # for the outbox, dated ``at``
+    at: datetime
     idempotency: dict[str, Any] | None = None
     sealed: dict[str, Any] | None = None  # 检举控告: the encrypted identity of the informants
 
@@ -217,7 +219,7 @@ def prepare_registration(
         query_code=None if sealed else query_code,
         informant_sealed=sealed,
     )
-    messages = [outbox_row(new_event(data=received, source=source, time=now), now=now)]
+    events = [new_event(data=received, source=source, time=now)]
     if collective:
         alert = CollectiveAlert(
             case_id=case_id,
@@ -230,7 +232,7 @@ def prepare_registration(
             summary=(data.title or data.content)[:80],
             raised_at=now,
         )
-        messages.append(outbox_row(new_event(data=alert, source=source, time=now), now=now))
+        events.append(new_event(data=alert, source=source, time=now))
     created = PetitionCreated(
         case_id=case_id,
         case_number=case_number,
@@ -252,7 +254,7 @@ def prepare_registration(
             response=created.model_dump(mode="json"),
             created_at=now,
         )
-    return Registration(created, petition, rows, entry, messages, key_row, sealed_row)
+    return Registration(created, petition, rows, entry, events, now, key_row, sealed_row)
 
 
 def received_time(data: PetitionCreate, now: datetime) -> datetime:
@@ -263,21 +265,21 @@ def received_time(data: PetitionCreate, now: datetime) -> datetime:
 
 async def insert_registrations(*, session: AsyncSession, registrations: list[Registration]) -> None:
     """Write prepared registrations in the caller's transaction: one INSERT per table for all
-    of them (parameters apart from the statements: compiled once, cached)."""
-    if not registrations:
-        return
-    await session.execute(insert(petitions), [r.petition for r in registrations])
-    people = [p for r in registrations for p in r.petitioners]
-    if people:
-        await session.execute(insert(petitioners), people)
-    seals = [r.sealed for r in registrations if r.sealed]
-    if seals:
-        await session.execute(insert(sealed_informants), seals)
-    await session.execute(insert(history), [r.history for r in registrations])
-    await session.execute(insert(outbox), [m for r in registrations for m in r.outbox])
-    keys = [r.idempotency for r in registrations if r.idempotency]
-    if keys:
-        await session.execute(insert(idempotency_keys), keys)
+    of them, in this order (the unit of work writes a table's rows with one executemany)."""
+    async with UnitOfWork(session) as uow:
+        for table, rows in [
+            (petitions, [r.petition for r in registrations]),
+            (petitioners, [p for r in registrations for p in r.petitioners]),
+            (sealed_informants, [r.sealed for r in registrations if r.sealed]),
+            (history, [r.history for r in registrations]),
+        ]:
+            for row in rows:
+                uow.add(table, row)
+        for r in registrations:
+            for envelope in r.events:
+                uow.emit(outbox, envelope, now=r.at)
+        for key_row in [r.idempotency for r in registrations if r.idempotency]:
+            uow.add(idempotency_keys, key_row)
 
 
 async def get_status_by_query_code_or_raise(

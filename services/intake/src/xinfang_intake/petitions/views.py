@@ -20,6 +20,7 @@ from xinfang_shared.ratelimit import request_client_key
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.timeutil import local_date
 
+from xinfang_intake.deps import IntakeDep
 from xinfang_intake.errors import error_body
 from xinfang_intake.petitions import service
 from xinfang_intake.petitions.schemas import (
@@ -60,6 +61,7 @@ def _unavailable(zh: str, en: str, retry_after: int) -> JSONResponse:
 async def register(
     data: PetitionCreate,
     request: Request,
+    intake: IntakeDep,
     scope: Annotated[Scope, Depends(get_scope)],
     _: Annotated[Principal, Depends(require_roles(Role.REGISTRAR, Role.ADMIN, Role.SERVICE))],
     idempotency_key: Annotated[
@@ -71,7 +73,6 @@ async def register(
         Header(max_length=100, description="服务账号代多个窗口登记时的窗口标识 / a service's desk"),
     ] = None,
 ) -> PetitionCreated | JSONResponse:
-    ctx = request.app.state.intake
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         return JSONResponse(
             error_body(
@@ -81,10 +82,10 @@ async def register(
             ),
             status_code=422,
         )
-    settings = ctx.settings
+    settings = intake.settings
     problems = clock_problems(
         data,
-        now=request.app.state.runtime.clock.now(),
+        now=intake.runtime.clock.now(),
         max_skew=timedelta(seconds=settings.received_max_skew_s),
         max_age=timedelta(days=settings.received_max_age_days),
     )
@@ -117,7 +118,7 @@ async def register(
         service=principal.kind == "service",
         client_id=x_client_id,
     )
-    wait = ctx.limiter.try_acquire(key)
+    wait = intake.limiter.try_acquire(key)
     if wait > 0:
         retry = max(1, math.ceil(wait))
         return JSONResponse(
@@ -133,7 +134,7 @@ async def register(
     request_hash = service.request_hash(data) if idempotency_key else ""
     try:
         # group commit: written with the registrations that arrive with it, 201 after COMMIT
-        outcome = await ctx.writer.register(
+        outcome = await intake.writer.register(
             data, idempotency_key=idempotency_key, request_hash=request_hash
         )
     except service.IdempotencyKeyReused:
@@ -162,7 +163,7 @@ async def register(
         return _unavailable(
             "系统繁忙（数据库暂不可用），本次未登记，请稍后重试",
             "busy (database unavailable); nothing was registered, retry later",
-            ctx.settings.retry_after_s,
+            intake.settings.retry_after_s,
         )
     if outcome.replayed is not None:
         return _replayed(outcome.replayed)

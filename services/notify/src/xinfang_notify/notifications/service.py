@@ -1,5 +1,6 @@
-"""What the API reads: the notification log, the delivery log and inboxes (the caller's view is
-filtered in views.py)."""
+"""What one event causes (the notifications, their deliveries, an alert to acknowledge), and
+what the API reads: the notification log, the delivery log and inboxes (the caller's view is
+filtered in views.py). Functions take a session and never commit: the caller does."""
 
 from __future__ import annotations
 
@@ -9,10 +10,44 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
+from xinfang_shared.events import (
+    Envelope,
+    EventData,
+)
 
+from xinfang_notify.context import NotifyContext
 from xinfang_notify.directory import unit_of
 from xinfang_notify.models import deliveries, notifications
-from xinfang_notify.service import to_public
+from xinfang_notify.notifications.alerts import ACK_KINDS, alert_unit, open_alert
+from xinfang_notify.notifications.messages import compose
+from xinfang_notify.notifications.telling import notify_recipients, to_public
+
+
+async def record_notifications(
+    *,
+    session: AsyncSession,
+    nc: NotifyContext,
+    envelope: Envelope,
+    event: EventData,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Everything one event causes: one dashboard notification per recipient, deliveries to
+    the people and robots behind each recipient (one per address), and, for alerts that must
+    be acknowledged, the alert itself. Returns the dashboard rows for the live stream."""
+    alert_id: str | None = None
+    if envelope.type in ACK_KINDS and nc.serves(alert_unit(event)):
+        alert_id = await open_alert(session=session, nc=nc, event=event, now=now)
+    return await notify_recipients(
+        session=session,
+        nc=nc,
+        msgs=compose(event, nc.tree),
+        source_event_id=envelope.id,
+        source_event_type=envelope.type,
+        case_id=envelope.subject,
+        case_number=getattr(event, "case_number", ""),
+        alert_id=alert_id,
+        now=now,
+    )
 
 
 def visible_to(tree: org.OrgTree, org_code: str | None, unit_code: str | None) -> bool:

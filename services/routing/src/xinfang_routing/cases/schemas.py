@@ -1,11 +1,13 @@
-"""Routing's typed API answers: a case's routing (the decision and its hops)."""
+"""Routing's case API, typed: a case's routing (the decision and its hops), the corrections
+asked for (objection, reassignment) and the hop they make, the classification preview."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from xinfang_shared.events import CategorySuggestion
+from xinfang_shared.events import CaseRouted, CategorySuggestion
+from xinfang_shared.text import SingleLine
 
 
 class RoutingDecisionRead(BaseModel):
@@ -60,6 +62,9 @@ class CaseRead(BaseModel):
     received_at: datetime
     channel: str
     category: str | None = Field(description="问题类别代码（人工分办待定时为空）")
+    category_name: str | None = Field(
+        default=None, description="问题类别名称 / the category's Chinese name (rules.yaml)"
+    )
     category_source: str = Field(description="registrar | classifier | named | linked | none")
     kind: str | None = Field(description="申诉求决 | 建议意见 | 检举控告")
     legal_channel: str = Field(description="ordinary | legal（涉法涉诉）| discipline（纪检监察）")
@@ -77,6 +82,31 @@ class CaseRead(BaseModel):
     hops: list[HopRead]
 
 
+# the hop's reason column holds 500: "承办单位提出异议：" + the reason
+REASON_MAX = 480
+
+
+class ObjectionCreate(BaseModel):
+    department_code: SingleLine | None = Field(
+        default=None,
+        min_length=3,
+        max_length=30,
+        description="提出异议的承办单位代码（默认为登录用户所在单位；服务账号须填写）",
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="异议理由")
+    actor: SingleLine | None = Field(
+        default=None, max_length=60, description="经办人（仅服务账号可填；人员以登录用户为准）"
+    )
+
+
+class ReassignCreate(BaseModel):
+    to_department_code: SingleLine = Field(
+        min_length=3, max_length=30, description="改派至的部门代码"
+    )
+    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="改派理由")
+    actor: SingleLine | None = Field(default=None, max_length=60)
+
+
 class ClassifyRequest(BaseModel):
     content: str = Field(min_length=1, max_length=20_000)
     title: str = Field(default="", max_length=200)
@@ -91,3 +121,7 @@ class ClassifyRead(BaseModel):
     accusation: bool = Field(description="按检举控告处理（保密）/ treated as an accusation")
     legal: bool = Field(description="涉法涉诉，诉访分离 / the legal channel")
     suggestions: list[CategorySuggestion] = Field(description="最可能的问题类别（最多 3 个）")
+
+
+class CaseRoutedRead(CaseRouted):
+    """The hop a correction (objection, reassignment) just made, as ``case.routed`` tells it."""

@@ -1,17 +1,15 @@
-"""Routing service functions. They take the session (or a unit of work) and never commit: the
-caller does."""
+"""Routing a case: a new petition (linked to the open case it repeats, else decided and sent
+down its hops), the corrections (objection, reassignment), closing, and the case as read.
+Functions take the session (or a unit of work) and never commit: the caller does."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
@@ -23,35 +21,15 @@ from xinfang_shared.events import (
     SkipLevelAlert,
     new_event,
 )
-from xinfang_shared.levels import Deployment
 from xinfang_shared.timeutil import local_date
 from xinfang_shared.workdays import add_working_days
 
-from xinfang_routing.decision import Classifies, Decision, decide
-from xinfang_routing.models import cases, fingerprints, hops, org_tree_versions, outbox
-from xinfang_routing.repeats import Match, RepeatIndex, identity_keys, signature
+from xinfang_routing.cases.decision import Decision, decide
+from xinfang_routing.context import SOURCE, RoutingContext
+from xinfang_routing.models import cases, fingerprints, hops, outbox
+from xinfang_routing.repeats.matching import Match, identity_keys, signature
+from xinfang_routing.repeats.service import refresh_index
 from xinfang_routing.rules import Rules
-
-SOURCE = "/xinfang/routing"
-
-
-@dataclass
-class RoutingContext:
-    """What a routing worker decides with: the org tree, the rules, the learned classifier
-    (loaded once at start) and the repeat index. The tree is swapped whole when a new version
-    is loaded."""
-
-    rules: Rules
-    model: Classifies
-    index: RepeatIndex
-    tree: org.OrgTree
-    id_salt: str
-    same_letter_threshold: float = 0.6
-    deployment: Deployment = field(default_factory=lambda: Deployment("339900"))
-    tree_version_id: int = 0
-    tree_checked_at: float = 0.0
-    refresh_every_s: float = 1.0  # how stale another replica's view may be
-    stats: dict[str, int] = field(default_factory=lambda: {"routed": 0, "linked": 0})
 
 
 class CaseNotFound(LookupError):
@@ -66,105 +44,11 @@ class Conflict(Exception):
         self.zh, self.en, self.extra = zh, en, extra
 
 
-# --- the org tree -------------------------------------------------------------------------
-
-
-async def store_org_tree(
-    *, session: AsyncSession, text: str, actor: str, now: datetime
-) -> tuple[org.OrgTree, int]:
-    """Validate and store a tree version (raises OrgTreeError, storing nothing)."""
-    tree = await asyncio.to_thread(org.loads, text)
-    return tree, await insert_tree_version(
-        session=session, tree=tree, text=text, actor=actor, now=now
-    )
-
-
-async def insert_tree_version(
-    *, session: AsyncSession, tree: org.OrgTree, text: str, actor: str, now: datetime
-) -> int:
-    """Store a validated tree as the newest (active) version; its id."""
-    result = await session.execute(
-        insert(org_tree_versions)
-        .values(
-            version=tree.version,
-            source=text,
-            units=len(tree.units),
-            departments=len(tree.departments),
-            loaded_by=actor,
-            loaded_at=now,
-        )
-        .returning(org_tree_versions.c.id)
-    )
-    return int(result.scalar_one())
-
-
-async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] | None:
-    row = (
-        await session.execute(
-            select(org_tree_versions).order_by(org_tree_versions.c.id.desc()).limit(1)
-        )
-    ).first()
-    if row is None:
-        return None
-    return await asyncio.to_thread(org.loads, row.source), int(row.id)
-
-
-async def refresh_org_tree(
-    *, session: AsyncSession, ctx: RoutingContext, force: bool = False
-) -> None:
-    """Pick up a tree version stored by the CLI or another replica (checked at most every
-    ``refresh_every_s``)."""
-    if not force and time.monotonic() - ctx.tree_checked_at < ctx.refresh_every_s:
-        return
-    ctx.tree_checked_at = time.monotonic()
-    latest = (await session.execute(select(func.max(org_tree_versions.c.id)))).scalar_one()
-    if latest and latest != ctx.tree_version_id:
-        found = await active_org_tree(session=session)
-        if found:
-            ctx.tree, ctx.tree_version_id = found
-
-
-# --- the repeat index -------------------------------------------------------------------
-
-
-async def refresh_index(*, session: AsyncSession, index: RepeatIndex) -> int:
-    """Add fingerprints written since the last refresh (by this or another replica)."""
-    index.refreshed_at = time.monotonic()
-    rows = (
-        await session.execute(
-            select(
-                fingerprints.c.seq,
-                fingerprints.c.case_id,
-                fingerprints.c.root_case_id,
-                fingerprints.c.identity_keys,
-                fingerprints.c.signature,
-                fingerprints.c.category,
-                fingerprints.c.department,
-                fingerprints.c.terms,
-                fingerprints.c.topic,
-            )
-            .where(fingerprints.c.seq > index.last_seq)
-            .order_by(fingerprints.c.seq)
-        )
-    ).all()
-    for r in rows:
-        index.add(
-            case_id=r.case_id,
-            root_case_id=r.root_case_id,
-            keys=list(r.identity_keys),
-            sig=np.frombuffer(r.signature, dtype=np.uint32),
-            matter=(r.category, r.department) if r.category and r.department else None,
-            profile=index.matcher.decode(r.terms, r.topic),
-        )
-        index.last_seq = r.seq
-    return len(rows)
-
-
 # --- routing a new petition -------------------------------------------------------------
 
 
 def _emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
-    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), now=now)
 
 
 async def _case_row(uow: UnitOfWork, case_id: str) -> Any:
@@ -672,6 +556,17 @@ async def list_hops(*, session: AsyncSession, case_id: str) -> list[dict[str, An
     return [dict(r._mapping) for r in rows]
 
 
-async def case_view(*, session: AsyncSession, case_id: str) -> dict[str, Any]:
+async def case_view(*, session: AsyncSession, case_id: str, rules: Rules) -> dict[str, Any]:
+    """The case, its category's name beside its code, and its hops."""
     case = await get_case_or_raise(session=session, case_id=case_id)
-    return {**dict(case._mapping), "hops": await list_hops(session=session, case_id=case_id)}
+    rule = rules.categories.get(case.category or "")
+    return {
+        **dict(case._mapping),
+        "category_name": rule.name if rule else None,
+        "hops": await list_hops(session=session, case_id=case_id),
+    }
+
+
+async def close_case(*, session: AsyncSession, case_id: str) -> None:
+    """The case was closed: a repeat of it is a new case from now on."""
+    await session.execute(update(cases).where(cases.c.case_id == case_id).values(status="closed"))

@@ -11,9 +11,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.events import CaseStatusChanged, Envelope, EventData, PetitionReceived
 
-from xinfang_notify.messages import Message
+from xinfang_notify.context import NotifyContext
 from xinfang_notify.models import case_contacts, deliveries
-from xinfang_notify.service import PETITIONER_NOTICES, NotifyContext, delivery_row
+from xinfang_notify.notifications.messages import Message
+from xinfang_notify.notifications.telling import delivery_row
+
+# the template that tells the petitioner of each step of the handling
+PETITIONER_NOTICES = {
+    "accepted": "petitioner_accepted",
+    "not_accepted": "petitioner_not_accepted",
+    "extended": "petitioner_extended",
+    "replied": "petitioner_replied",
+}
 
 
 async def on_petition_received(

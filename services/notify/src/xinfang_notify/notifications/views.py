@@ -24,9 +24,18 @@ from xinfang_shared.http import error_body, error_response
 from xinfang_shared.runtime import RuntimeDep, SessionDep
 from xinfang_shared.text import MultiLine, SingleLine
 
-from xinfang_notify import models, queries, service
+from xinfang_notify import models
 from xinfang_notify.auth import CurrentScope, get_principal, narrow, sees, within
-from xinfang_notify.hub import Hub
+from xinfang_notify.context import NotifyContext
+from xinfang_notify.deps import NotifyDep
+from xinfang_notify.notifications import alerts, service
+from xinfang_notify.notifications.schemas import (
+    AlertListItemRead,
+    AlertRead,
+    DeliveryRead,
+    InboxItemMarkedRead,
+    NotificationRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["notify 通知"], dependencies=[Depends(get_principal)])
 ALERT_NOT_FOUND = error_body("not_found", "预警不存在", "no such alert")
@@ -51,7 +60,7 @@ def parse_last_event_id(value: str | None) -> int | None:
     return seq if seq <= SEQ_MAX else None
 
 
-def named(nc: service.NotifyContext, item: dict[str, Any]) -> dict[str, Any]:
+def named(nc: NotifyContext, item: dict[str, Any]) -> dict[str, Any]:
     """A notification as a person reads it: who it went to by name, not by code."""
     return {**item, "recipient_name": nc.directory.recipient_name(item["recipient"], nc.tree)}
 
@@ -59,11 +68,6 @@ def named(nc: service.NotifyContext, item: dict[str, Any]) -> dict[str, Any]:
 def sse_frame(item: dict[str, Any]) -> str:
     data = json.dumps(item, ensure_ascii=False)
     return f"id: {item['seq']}\nevent: notification\ndata: {data}\n\n"
-
-
-def _nc(request: Request) -> service.NotifyContext:
-    nc: service.NotifyContext = request.app.state.notify.nc
-    return nc
 
 
 OrgQuery = Annotated[
@@ -121,6 +125,7 @@ async def me(scope: CurrentScope) -> PrincipalRead:
 )
 async def stream(
     request: Request,
+    notify: NotifyDep,
     rt: RuntimeDep,
     scope: CurrentScope,
     last_event_id: Annotated[str | None, Header()] = None,
@@ -132,9 +137,8 @@ async def stream(
 ) -> StreamingResponse:
     """The caller's notifications as they happen. The stream ends when the caller's token
     expires (a browser reconnects, is refused and logs in again)."""
-    hub: Hub = request.app.state.hub
-    heartbeat: float = request.app.state.heartbeat
-    nc = _nc(request)
+    hub, nc = notify.hub, notify.nc
+    heartbeat = notify.settings.sse_heartbeat_s
     visible = notification_filter(scope, org)
     expires: int = request.state.token_expires
     sub = hub.subscribe()  # before the replay, so nothing falls between the two
@@ -163,7 +167,7 @@ async def stream(
                 )
             else:
                 async with rt.sessions() as session:
-                    backlog = await queries.list_notifications(
+                    backlog = await service.list_notifications(
                         session=session,
                         tree=nc.tree,
                         after_seq=start,
@@ -198,9 +202,13 @@ async def stream(
     )
 
 
-@router.get("/notifications", summary="通知记录 / notification log")
+@router.get(
+    "/notifications",
+    summary="通知记录 / notification log",
+    response_model=list[NotificationRead],
+)
 async def notifications(
-    request: Request,
+    notify: NotifyDep,
     scope: CurrentScope,
     session: SessionDep,
     case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
@@ -209,11 +217,11 @@ async def notifications(
     after: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    nc = _nc(request)
+    nc = notify.nc
     tree = nc.tree
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await queries.list_notifications(
+        return await service.list_notifications(
             session=session,
             tree=tree,
             after_seq=after,
@@ -225,9 +233,13 @@ async def notifications(
     return [named(nc, n) for n in await _take(fetch, notification_filter(scope, org), limit)]
 
 
-@router.get("/deliveries", summary="投递记录 / delivery log (by case, address, person)")
+@router.get(
+    "/deliveries",
+    summary="投递记录 / delivery log (by case, address, person)",
+    response_model=list[DeliveryRead],
+)
 async def delivery_log(
-    request: Request,
+    notify: NotifyDep,
     scope: CurrentScope,
     session: SessionDep,
     case_id: Annotated[SingleLine | None, Query(max_length=64)] = None,
@@ -237,7 +249,7 @@ async def delivery_log(
     channel: Annotated[SingleLine | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[dict[str, Any]]:
-    directory = _nc(request).directory
+    directory = notify.nc.directory
 
     def keep(row: dict[str, Any]) -> bool:
         # seen where the message was addressed, or where the person it went to works
@@ -247,7 +259,7 @@ async def delivery_log(
         return who is not None and sees(scope, who.unit)
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await queries.list_deliveries(
+        return await service.list_deliveries(
             session=session,
             case_id=case_id,
             address=address,
@@ -260,40 +272,48 @@ async def delivery_log(
     return await _take(fetch, keep, limit)
 
 
-def _person_in_scope(request: Request, scope: Scope, person_id: str) -> None:
-    person = _nc(request).directory.person(person_id)
+def _person_in_scope(nc: NotifyContext, scope: Scope, person_id: str) -> None:
+    person = nc.directory.person(person_id)
     if person is None or not sees(scope, person.unit):
         not_found_outside_scope(PERSON_NOT_FOUND)
 
 
-@router.get("/inbox/{person_id}", summary="个人站内信 / a person's in-app inbox")
+@router.get(
+    "/inbox/{person_id}",
+    summary="个人站内信 / a person's in-app inbox",
+    response_model=list[DeliveryRead],
+)
 async def inbox(
     person_id: PersonPath,
-    request: Request,
+    notify: NotifyDep,
     scope: CurrentScope,
     session: SessionDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
-    _person_in_scope(request, scope, person_id)
-    rows = await queries.list_deliveries(
+    _person_in_scope(notify.nc, scope, person_id)
+    rows = await service.list_deliveries(
         session=session, person_id=person_id, channel="inbox", limit=limit
     )
     return [r for r in rows if not unread or r["read_at"] is None]
 
 
-@router.post("/inbox/{person_id}/{delivery_id}/read", summary="标记已读 / mark an inbox item read")
+@router.post(
+    "/inbox/{person_id}/{delivery_id}/read",
+    summary="标记已读 / mark an inbox item read",
+    response_model=InboxItemMarkedRead,
+)
 async def read(
     person_id: PersonPath,
     delivery_id: Annotated[SingleLine, Path(max_length=36)],
-    request: Request,
+    notify: NotifyDep,
     rt: RuntimeDep,
     scope: CurrentScope,
     session: SessionDep,
 ) -> Any:
-    _person_in_scope(request, scope, person_id)
+    _person_in_scope(notify.nc, scope, person_id)
     async with session.begin():
-        ok = await queries.mark_read(
+        ok = await service.mark_read(
             session=session, person_id=person_id, delivery_id=delivery_id, now=rt.clock.now()
         )
     if not ok:
@@ -301,7 +321,7 @@ async def read(
     return {"delivery_id": delivery_id, "read": True}
 
 
-def signs_for(nc: service.NotifyContext, scope: Scope, unit_code: str) -> bool:
+def signs_for(nc: NotifyContext, scope: Scope, unit_code: str) -> bool:
     """May the caller acknowledge an alert awaiting ``unit_code``? The roles the directory
     names for the unit (a service account acts for the person it names)."""
     principal = scope.principal
@@ -310,9 +330,13 @@ def signs_for(nc: service.NotifyContext, scope: Scope, unit_code: str) -> bool:
     )
 
 
-@router.get("/alerts", summary="预警（须签收）/ alerts that must be acknowledged")
+@router.get(
+    "/alerts",
+    summary="预警（须签收）/ alerts that must be acknowledged",
+    response_model=list[AlertListItemRead],
+)
 async def list_alerts(
-    request: Request,
+    notify: NotifyDep,
     scope: CurrentScope,
     session: SessionDep,
     open: bool = False,
@@ -320,10 +344,10 @@ async def list_alerts(
 ) -> list[dict[str, Any]]:
     """Each with ``can_acknowledge``: whether the caller may sign for it now (the dashboard
     shows its 签收 button then only)."""
-    nc = _nc(request)
+    nc = notify.nc
 
     async def fetch(n: int) -> list[dict[str, Any]]:
-        return await service.list_alerts(session=session, open_only=open, limit=n)
+        return await alerts.list_alerts(session=session, open_only=open, limit=n)
 
     rows = await _take(fetch, lambda a: alert_visible(scope, a), limit)
     return [
@@ -356,11 +380,12 @@ class AckRequest(BaseModel):
 @router.post(
     "/alerts/{alert_id}/ack",
     summary="签收预警 / acknowledge an alert",
+    response_model=AlertRead,
     responses={409: {"description": "该预警已签收 / already acknowledged"}},
 )
 async def acknowledge(
     alert_id: Annotated[SingleLine, Path(max_length=36)],
-    request: Request,
+    notify: NotifyDep,
     rt: RuntimeDep,
     scope: CurrentScope,
     session: SessionDep,
@@ -387,9 +412,9 @@ async def acknowledge(
             ).first()
             if found is None or not alert_visible(scope, found):
                 not_found_outside_scope(ALERT_NOT_FOUND)
-            if not signs_for(_nc(request), scope, found.unit_code):
+            if not signs_for(notify.nc, scope, found.unit_code):
                 return error_response(403, **NOT_A_SIGNER_ARGS)
-            row = await service.acknowledge(
+            row = await alerts.acknowledge(
                 session=session,
                 alert_id=alert_id,
                 by=actor_name(principal, body.by),
@@ -397,9 +422,9 @@ async def acknowledge(
                 note=body.note,
                 now=rt.clock.now(),
             )
-    except service.AlertNotFound:
+    except alerts.AlertNotFound:
         not_found_outside_scope(ALERT_NOT_FOUND)
-    except service.AlreadyAcknowledged as exc:
+    except alerts.AlreadyAcknowledged as exc:
         return error_response(
             409,
             "already_acknowledged",

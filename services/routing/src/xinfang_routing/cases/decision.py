@@ -35,7 +35,7 @@ from xinfang_shared.events import CategorySuggestion, PetitionReceived
 from xinfang_shared.org import LEVEL_DEPTH, Department, DepartmentKind, Level, OrgTree, OrgUnit
 from xinfang_shared.timeutil import local_date
 
-from xinfang_routing.placement import (
+from xinfang_routing.cases.placement import (
     body_for,
     discipline_body,
     level_unit,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from xinfang_shared.auth.deps import (
     CurrentScope,
@@ -20,22 +19,27 @@ from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import actor_name
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_body, error_response
-from xinfang_shared.runtime import RuntimeDep, SessionDep
-from xinfang_shared.text import SingleLine, text_problem
+from xinfang_shared.runtime import SessionDep
+from xinfang_shared.text import text_problem
 
-from xinfang_routing import permissions, service
-from xinfang_routing.admin_views import router as admin_router
-from xinfang_routing.decision import suggestions_of
-from xinfang_routing.permissions import Refusal
-from xinfang_routing.schemas import CaseRead, ClassifyRead, ClassifyRequest, HopRead
-from xinfang_routing.service import RoutingContext
+from xinfang_routing.cases import permissions, service
+from xinfang_routing.cases.decision import suggestions_of
+from xinfang_routing.cases.permissions import Refusal
+from xinfang_routing.cases.schemas import (
+    CaseRead,
+    CaseRoutedRead,
+    ClassifyRead,
+    ClassifyRequest,
+    HopRead,
+    ObjectionCreate,
+    ReassignCreate,
+)
+from xinfang_routing.deps import Routing, RoutingDep
 
 # Every call names its caller; a case outside the caller's org subtree is answered as missing.
 router = APIRouter(prefix="/api/v1", tags=["routing 分办"], dependencies=[Depends(get_principal)])
 CASE_NOT_FOUND = error_body("not_found", "案件不存在", "no such case")
 CASE_ID_MAX = 36  # routing_cases.case_id
-# the hop's reason column holds 500: "承办单位提出异议：" + the reason
-REASON_MAX = 480
 
 
 def visible(scope: Scope, case: Any) -> bool:
@@ -70,11 +74,6 @@ async def case_in_scope_or_404(*, session: Any, case_id: str, scope: Scope) -> A
     return case
 
 
-def _ctx(request: Request) -> RoutingContext:
-    ctx: RoutingContext = request.app.state.routing
-    return ctx
-
-
 def _not_found() -> JSONResponse:
     return error_response(404, "not_found", "案件不存在", "no such case")
 
@@ -93,9 +92,11 @@ def _refused(r: Refusal) -> JSONResponse:
         "left for manual triage the classifier's top 3 categories with probabilities) and hops."
     ),
 )
-async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> Any:
+async def get_case(
+    case_id: str, routing: RoutingDep, scope: CurrentScope, session: SessionDep
+) -> Any:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    return await service.case_view(session=session, case_id=case_id)
+    return await service.case_view(session=session, case_id=case_id, rules=routing.ctx.rules)
 
 
 @router.get(
@@ -108,32 +109,12 @@ async def case_hops(case_id: str, scope: CurrentScope, session: SessionDep) -> l
     return await service.list_hops(session=session, case_id=case_id)
 
 
-class ObjectionCreate(BaseModel):
-    department_code: SingleLine | None = Field(
-        default=None,
-        min_length=3,
-        max_length=30,
-        description="提出异议的承办单位代码（默认为登录用户所在单位；服务账号须填写）",
-    )
-    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="异议理由")
-    actor: SingleLine | None = Field(
-        default=None, max_length=60, description="经办人（仅服务账号可填；人员以登录用户为准）"
-    )
-
-
-class ReassignCreate(BaseModel):
-    to_department_code: SingleLine = Field(
-        min_length=3, max_length=30, description="改派至的部门代码"
-    )
-    reason: SingleLine = Field(min_length=2, max_length=REASON_MAX, description="改派理由")
-    actor: SingleLine | None = Field(default=None, max_length=60)
-
-
-async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: Any) -> Any:
+async def _correct(routing: Routing, session: Any, fn: Any, **kwargs: Any) -> Any:
+    rt = routing.runtime
     try:
         async with session.begin():
             uow = UnitOfWork(session)
-            routed = await fn(uow=uow, ctx=_ctx(request), now=rt.clock.now(), **kwargs)
+            routed = await fn(uow=uow, ctx=routing.ctx, now=rt.clock.now(), **kwargs)
             await uow.flush()
     except service.CaseNotFound:
         return _not_found()
@@ -151,19 +132,20 @@ async def _correct(request: Request, rt: Any, session: Any, fn: Any, **kwargs: A
 
 
 @router.post(
-    "/cases/{case_id}/objection", summary="承办单位异议退回 / objection by the receiving body (A23)"
+    "/cases/{case_id}/objection",
+    summary="承办单位异议退回 / objection by the receiving body (A23)",
+    response_model=CaseRoutedRead,
 )
 async def objection(
     case_id: str,
     body: ObjectionCreate,
-    request: Request,
-    rt: RuntimeDep,
+    routing: RoutingDep,
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
     case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     who = scope.principal
-    if not permissions.may_object(who, case.holder_code, _ctx(request).tree):
+    if not permissions.may_object(who, case.holder_code, routing.ctx.tree):
         return _refused(permissions.NOT_THE_HOLDER)
     # a person objects for the body holding the case (checked above); a service names it
     department = case.holder_code
@@ -173,8 +155,7 @@ async def objection(
         return _refused(permissions.NOT_THE_HOLDER)
     body.actor = actor_name(who, body.actor)
     return await _correct(
-        request,
-        rt,
+        routing,
         session,
         service.object_to_case,
         case_id=case_id,
@@ -187,18 +168,18 @@ async def objection(
 @router.post(
     "/cases/{case_id}/reassign",
     summary="改派 / reassign by a supervisor",
+    response_model=CaseRoutedRead,
     dependencies=[Depends(require_roles(Role.SUPERVISOR, Role.ADMIN, Role.SERVICE))],
 )
 async def reassign(
     case_id: str,
     body: ReassignCreate,
-    request: Request,
-    rt: RuntimeDep,
+    routing: RoutingDep,
     session: SessionDep,
     scope: CurrentScope,
 ) -> Any:
     case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    ctx = _ctx(request)
+    ctx = routing.ctx
     refusal = permissions.reassign_refusal(
         scope=scope,
         to_code=body.to_department_code,
@@ -210,8 +191,7 @@ async def reassign(
         return _refused(refusal)
     body.actor = actor_name(scope.principal, body.actor)
     return await _correct(
-        request,
-        rt,
+        routing,
         session,
         service.reassign_case,
         case_id=case_id,
@@ -226,8 +206,8 @@ async def reassign(
     summary="问题类别识别预览 / classification preview for registrars",
     response_model=ClassifyRead,
 )
-async def classify(body: ClassifyRequest, request: Request) -> ClassifyRead:
-    ctx = _ctx(request)
+async def classify(body: ClassifyRequest, routing: RoutingDep) -> ClassifyRead:
+    ctx = routing.ctx
     result = ctx.model.classify(body.content, body.title)
     rule = ctx.rules.categories.get(result.category or "")
     return ClassifyRead(
@@ -238,6 +218,3 @@ async def classify(body: ClassifyRequest, request: Request) -> ClassifyRead:
         legal=result.legal,
         suggestions=list(suggestions_of(result, ctx.rules)),
     )
-
-
-router.include_router(admin_router)

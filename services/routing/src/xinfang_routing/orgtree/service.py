@@ -4,21 +4,77 @@ break, and the audit of every attempt. Functions take the session and never comm
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.security import Principal
 from xinfang_shared.levels import Deployment
 
-from xinfang_routing import service
+from xinfang_routing.context import RoutingContext
 from xinfang_routing.models import cases, org_tree_audit, org_tree_versions
 
 AUDIT_PROBLEMS_KEPT = 50  # a refused file may have thousands; the audit keeps the first
+
+
+async def store_org_tree(
+    *, session: AsyncSession, text: str, actor: str, now: datetime
+) -> tuple[org.OrgTree, int]:
+    """Validate and store a tree version (raises OrgTreeError, storing nothing)."""
+    tree = await asyncio.to_thread(org.loads, text)
+    return tree, await insert_tree_version(
+        session=session, tree=tree, text=text, actor=actor, now=now
+    )
+
+
+async def insert_tree_version(
+    *, session: AsyncSession, tree: org.OrgTree, text: str, actor: str, now: datetime
+) -> int:
+    """Store a validated tree as the newest (active) version; its id."""
+    result = await session.execute(
+        insert(org_tree_versions)
+        .values(
+            version=tree.version,
+            source=text,
+            units=len(tree.units),
+            departments=len(tree.departments),
+            loaded_by=actor,
+            loaded_at=now,
+        )
+        .returning(org_tree_versions.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] | None:
+    row = (
+        await session.execute(
+            select(org_tree_versions).order_by(org_tree_versions.c.id.desc()).limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return await asyncio.to_thread(org.loads, row.source), int(row.id)
+
+
+async def refresh_org_tree(
+    *, session: AsyncSession, ctx: RoutingContext, force: bool = False
+) -> None:
+    """Pick up a tree version stored by the CLI or another replica (checked at most every
+    ``refresh_every_s``)."""
+    if not force and time.monotonic() - ctx.tree_checked_at < ctx.refresh_every_s:
+        return
+    ctx.tree_checked_at = time.monotonic()
+    latest = (await session.execute(select(func.max(org_tree_versions.c.id)))).scalar_one()
+    if latest and latest != ctx.tree_version_id:
+        found = await active_org_tree(session=session)
+        if found:
+            ctx.tree, ctx.tree_version_id = found
 
 
 def may_load_tree(principal: Principal, deployment: Deployment) -> bool:
@@ -118,7 +174,7 @@ async def load_tree(
             ],
             change,
         )
-    version_id = await service.insert_tree_version(
+    version_id = await insert_tree_version(
         session=session, tree=tree, text=text, actor=actor, now=now
     )
     return tree, version_id, change

@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from xinfang_shared import org
-from xinfang_shared.auth.deps import CurrentUser
+from xinfang_shared.auth.deps import CurrentUser, get_principal
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.security import Principal, actor_name
 from xinfang_shared.http import error_response
-from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.runtime import SessionDep
 from xinfang_shared.text import text_problem
 
-from xinfang_routing import orgadmin, service
-from xinfang_routing.service import RoutingContext
+from xinfang_routing.context import RoutingContext
+from xinfang_routing.deps import RoutingDep
+from xinfang_routing.orgtree import service
+from xinfang_routing.orgtree.schemas import OrgTreeAuditRead, OrgTreeLoadedRead, OrgTreeRead
 
-router = APIRouter()
+# Every call names its caller (a token); loading is for the deployment's top administrator.
+router = APIRouter(prefix="/api/v1", tags=["routing 分办"], dependencies=[Depends(get_principal)])
 REASON_MIN, REASON_MAX = 2, 500
 ID_MAX = 2**31 - 1  # an INTEGER column
-
-
-def _ctx(request: Request) -> RoutingContext:
-    ctx: RoutingContext = request.app.state.routing
-    return ctx
 
 
 def _summary(tree: org.OrgTree, version_id: int) -> dict[str, Any]:
@@ -38,14 +36,16 @@ def _summary(tree: org.OrgTree, version_id: int) -> dict[str, Any]:
 
 
 def _forbidden(ctx: RoutingContext) -> JSONResponse:
-    zh, en = orgadmin.forbidden_message(ctx.deployment)
+    zh, en = service.forbidden_message(ctx.deployment)
     return error_response(403, "forbidden", zh, en)
 
 
-@router.get("/admin/org-tree", summary="当前组织机构树 / the org tree in use")
-async def get_org_tree(request: Request, session: SessionDep) -> dict[str, Any]:
-    ctx = _ctx(request)
-    loaded = await orgadmin.loaded_by(session=session, version_id=ctx.tree_version_id)
+@router.get(
+    "/admin/org-tree", summary="当前组织机构树 / the org tree in use", response_model=OrgTreeRead
+)
+async def get_org_tree(routing: RoutingDep, session: SessionDep) -> dict[str, Any]:
+    ctx = routing.ctx
+    loaded = await service.loaded_by(session=session, version_id=ctx.tree_version_id)
     return {**_summary(ctx.tree, ctx.tree_version_id), **loaded}
 
 
@@ -77,6 +77,7 @@ async def _read_at_most(request: Request, limit: int) -> bytes | None:
 @router.put(
     "/admin/org-tree",
     summary="加载组织机构树（YAML）/ load a new org tree",
+    response_model=OrgTreeLoadedRead,
     description=(
         "仅限本级（XF_ORG_SCOPE）管理员。校验失败（422）、删除仍有在办案件的单位或部门（409，"
         "除非 force=true 并说明理由）时不作任何修改；每次尝试均记入审计。"
@@ -96,18 +97,18 @@ async def _read_at_most(request: Request, limit: int) -> bytes | None:
 )
 async def put_org_tree(
     request: Request,
-    rt: RuntimeDep,
+    routing: RoutingDep,
     session: SessionDep,
     principal: CurrentUser,
     force: Annotated[bool, Query(description="删除仍有在办案件的单位或部门时强制加载")] = False,
     reason: Annotated[str | None, Query(description="理由（强制加载时必填）")] = None,
 ) -> Any:
-    ctx, now = _ctx(request), rt.clock.now()
+    ctx, now = routing.ctx, routing.runtime.clock.now()
     actor = actor_name(principal)
 
     async def refuse(outcome: str, response: JSONResponse, **audit: Any) -> JSONResponse:
         async with session.begin():
-            await orgadmin.record(
+            await service.record(
                 session=session,
                 actor=actor,
                 actor_org=principal.org_code,
@@ -117,7 +118,7 @@ async def put_org_tree(
             )
         return response
 
-    if not orgadmin.may_load_tree(principal, ctx.deployment):
+    if not service.may_load_tree(principal, ctx.deployment):
         return await refuse("forbidden", _forbidden(ctx))
     if (problem := _reason_problem(force, reason)) is not None:
         zh, en = problem
@@ -148,7 +149,7 @@ async def put_org_tree(
     try:
         async with session.begin():
             await service.refresh_org_tree(session=session, ctx=ctx, force=True)
-            tree, version_id, change = await orgadmin.load_tree(
+            tree, version_id, change = await service.load_tree(
                 session=session,
                 text=text,
                 current=ctx.tree,
@@ -157,7 +158,7 @@ async def put_org_tree(
                 force=force,
                 now=now,
             )
-            await orgadmin.record(
+            await service.record(
                 session=session,
                 actor=actor,
                 actor_org=principal.org_code,
@@ -182,7 +183,7 @@ async def put_org_tree(
             ),
             problems=problems,
         )
-    except orgadmin.TreeInUse as exc:
+    except service.TreeInUse as exc:
         return await refuse(
             "in_use",
             error_response(
@@ -203,23 +204,24 @@ async def put_org_tree(
 
 
 def _may_read_audit(principal: Principal, ctx: RoutingContext) -> bool:
-    return principal.role is Role.SERVICE or orgadmin.may_load_tree(principal, ctx.deployment)
+    return principal.role is Role.SERVICE or service.may_load_tree(principal, ctx.deployment)
 
 
 @router.get(
     "/admin/org-tree/audit",
     summary="组织机构树加载审计 / every attempt to load an org tree, newest first",
+    response_model=OrgTreeAuditRead,
     responses={403: {"description": "不是本级管理员"}},
 )
 async def org_tree_audit(
-    request: Request,
+    routing: RoutingDep,
     session: SessionDep,
     principal: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[int | None, Query(ge=1, le=ID_MAX, description="翻页：此 id 之前")] = None,
 ) -> Any:
-    ctx = _ctx(request)
+    ctx = routing.ctx
     if not _may_read_audit(principal, ctx):
         return _forbidden(ctx)
-    entries = await orgadmin.audit_entries(session=session, limit=limit, before=before)
+    entries = await service.audit_entries(session=session, limit=limit, before=before)
     return {"entries": entries}

@@ -1,7 +1,7 @@
 """The delivery worker: sends queued deliveries on their channels, with retries (exponential
 backoff and jitter), per-address rate limits and quiet hours; after the last failure, the
 delivery is dead, dead-lettered to ``dlq.notify`` and visible in the delivery log. Urgent
-messages skip quiet hours and rate limits. Also the alert escalator.
+messages skip quiet hours and rate limits.
 
 Several notify replicas may run workers: on PostgreSQL each claims its rows with
 ``FOR UPDATE SKIP LOCKED`` and a short lease, so a delivery is sent by one of them.
@@ -12,21 +12,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
-from xinfang_shared.db import add_message
+from xinfang_shared.db import UnitOfWork
 from xinfang_shared.loop import Kickable
 from xinfang_shared.ratelimit import RateLimiter
 from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.timeutil import SHANGHAI
 from xinfang_shared.topics import dlq_topic
 
-from xinfang_notify import service
-from xinfang_notify.channels import (
+from xinfang_notify.config import NotifySettings
+from xinfang_notify.context import DEAD, PENDING, SENT, SKIPPED
+from xinfang_notify.delivery.channels import (
     Channel,
     DeliveryError,
     DingTalkRobotChannel,
@@ -36,7 +35,6 @@ from xinfang_notify.channels import (
     WeComRobotChannel,
     backoff_delay,
 )
-from xinfang_notify.config import NotifySettings
 from xinfang_notify.models import deliveries, outbox
 
 log = logging.getLogger(__name__)
@@ -79,22 +77,26 @@ def quiet_until(now: datetime, hours: tuple[int, int] | None) -> datetime | None
     return datetime.combine(day, time(end), tzinfo=SHANGHAI)
 
 
-class DeliveryWorker(Kickable):
+class DeliveryWorker:
+    """Sends due deliveries in batches, at once when ``wake`` is kicked (deliveries were
+    queued, the manual clock moved), else every second."""
+
     def __init__(
         self,
         runtime: ServiceRuntime,
         settings: NotifySettings,
         channels: dict[str, Channel],
         *,
+        wake: Kickable,
         batch: int = 50,
         concurrency: int = 16,
     ) -> None:
         self.rt = runtime
         self.settings = settings
         self.channels = channels
+        self.wake = wake
         self.batch = batch
         self._sem = asyncio.Semaphore(concurrency)
-        super().__init__()
         self._limiters = {
             ch: RateLimiter(per_min / 60.0, burst=max(1, int(per_min // 6) or 1))
             for ch, per_min in settings.rate_per_min.items()
@@ -103,8 +105,14 @@ class DeliveryWorker(Kickable):
         self.failed = 0
         self.dead = 0
 
+    def kick(self) -> None:
+        self.wake.kick()
+
+    async def kick_async(self) -> None:
+        self.wake.kick()
+
     async def run(self) -> None:
-        await self.run_forever(self.run_once, interval=1.0, what="delivery worker")
+        await self.wake.run_forever(self.run_once, interval=1.0, what="delivery worker")
 
     async def run_once(self) -> bool:
         """Claim and send one batch of due deliveries; True if there may be more."""
@@ -112,7 +120,7 @@ class DeliveryWorker(Kickable):
         async with self.rt.sessions() as session, session.begin():
             q = (
                 select(deliveries)
-                .where(deliveries.c.status == service.PENDING)
+                .where(deliveries.c.status == PENDING)
                 .where(
                     or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)
                 )
@@ -140,7 +148,7 @@ class DeliveryWorker(Kickable):
             if channel is None:
                 await self._finish(
                     row,
-                    status=service.SKIPPED,
+                    status=SKIPPED,
                     error=f"渠道未配置 / channel {row.channel} is not configured",
                 )
                 return
@@ -179,7 +187,7 @@ class DeliveryWorker(Kickable):
                 await self._failed(row, DeliveryError(repr(exc), permanent=False))
                 return
             self.sent += 1
-            await self._finish(row, status=service.SENT, receipt=receipt[:200])
+            await self._finish(row, status=SENT, receipt=receipt[:200])
 
     async def _reschedule(self, row: Any, at: datetime, note: str | None) -> None:
         async with self.rt.sessions() as session, session.begin():
@@ -194,7 +202,7 @@ class DeliveryWorker(Kickable):
         attempts = row.attempts + 1
         now = self.rt.clock.now()
         if exc.permanent or attempts >= self.settings.max_attempts:
-            await self._finish(row, status=service.DEAD, error=str(exc), attempts=attempts)
+            await self._finish(row, status=DEAD, error=str(exc), attempts=attempts)
             return
         delay = backoff_delay(
             attempts, base=self.settings.backoff_base_s, cap=self.settings.backoff_cap_s
@@ -236,89 +244,39 @@ class DeliveryWorker(Kickable):
                     attempts=attempts if attempts is not None else row.attempts + 1,
                     receipt=receipt,
                     last_error=error[:2000] if error else None,
-                    sent_at=now if status == service.SENT else None,
+                    sent_at=now if status == SENT else None,
                     next_attempt_at=None,
                 )
             )
-            if status == service.DEAD:
+            if status == DEAD:
                 self.dead += 1
-                await add_message(
-                    session,
-                    outbox,
-                    message_id=f"dlq-delivery-{row.delivery_id}",
-                    topic=dlq_topic("notify"),
-                    key=row.case_id,
-                    value={
-                        "service": "notify",
-                        "kind": "delivery",
-                        "delivery_id": row.delivery_id,
-                        "case_id": row.case_id,
-                        "case_number": row.case_number,
-                        "channel": row.channel,
-                        "address": row.address,
-                        "subject": row.subject,
-                        "attempts": attempts,
-                        "error": error,
-                        "failed_at": now.isoformat(),
-                    },
-                    now=now,
-                )
+                async with UnitOfWork(session) as uow:
+                    uow.emit_message(
+                        outbox,
+                        message_id=f"dlq-delivery-{row.delivery_id}",
+                        topic=dlq_topic("notify"),
+                        key=row.case_id,
+                        value={
+                            "service": "notify",
+                            "kind": "delivery",
+                            "delivery_id": row.delivery_id,
+                            "case_id": row.case_id,
+                            "case_number": row.case_number,
+                            "channel": row.channel,
+                            "address": row.address,
+                            "subject": row.subject,
+                            "attempts": attempts,
+                            "error": error,
+                            "failed_at": now.isoformat(),
+                        },
+                        now=now,
+                    )
                 log.error(
                     "delivery %s dead after %s attempts: %s", row.delivery_id, attempts, error
                 )
-        if status == service.DEAD:
+        if status == DEAD:
             self.rt.relay.wake()
 
     async def aclose(self) -> None:
         for ch in self.channels.values():
             await ch.aclose()
-
-
-class AlertEscalator(Kickable):
-    """Every few seconds (and at once when the manual clock moves), escalate the alerts that
-    nobody acknowledged in time."""
-
-    def __init__(
-        self,
-        runtime: ServiceRuntime,
-        nc: service.NotifyContext,
-        *,
-        interval: float,
-        publish: Callable[[list[dict[str, Any]]], None],
-        on_deliveries: Callable[[], None],
-    ) -> None:
-        self.rt = runtime
-        self.nc = nc
-        self.interval = interval
-        self._publish = publish
-        self._on_deliveries = on_deliveries
-        super().__init__()
-
-    async def run(self) -> None:
-        async def step() -> bool:
-            await self.run_once()  # escalates level after level itself after a clock jump
-            return False
-
-        await self.run_forever(step, interval=self.interval, what="alert escalator")
-
-    async def run_once(self) -> int:
-        total = 0
-        for _ in range(20):  # a clock jump of hours escalates level after level at once
-            try:
-                async with self.rt.sessions() as session, session.begin():
-                    rows = await service.escalate_due(
-                        session=session, nc=self.nc, now=self.rt.clock.now()
-                    )
-            except IntegrityError:
-                # another replica (or run) escalated or reminded the same alert at the same
-                # point first: the notification log's unique key refused our copy, our whole
-                # step rolled back, and the next round sees what it did
-                log.info("alert escalator: another run handled these alerts first")
-                continue
-            if not rows:
-                break
-            total += len(rows)
-            self.rt.relay.wake()
-            self._on_deliveries()
-            self._publish(rows)
-        return total

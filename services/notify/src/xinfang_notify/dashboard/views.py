@@ -28,11 +28,11 @@ from xinfang_shared.auth.models import ROLE_LABELS
 from xinfang_shared.auth.scope import org_name
 from xinfang_shared.auth.security import InvalidToken, service_token
 from xinfang_shared.auth.views import FORWARDED_ADDRESS_HEADER
-from xinfang_shared.runtime import ServiceRuntime
 from xinfang_shared.text import text_problem
 
 from xinfang_notify import auth
 from xinfang_notify.config import NotifySettings
+from xinfang_notify.deps import NotifyDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ PAGES = Environment(
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
 )
-STATIC = Path(__file__).with_name("static")
+STATIC = Path(__file__).parent.parent / "static"
 # the dashboard's own files (the page loads nothing else: it runs under a strict CSP)
 STATIC_FILES = {
     "dashboard.css": "text/css; charset=utf-8",
@@ -55,12 +55,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     html = PAGES.get_template(f"pages/{name}.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
-
-
-def _settings(request: Request) -> NotifySettings:
-    rt: ServiceRuntime = request.app.state.runtime
-    settings: NotifySettings = rt.settings  # type: ignore[assignment]
-    return settings
 
 
 def safe_next(target: str | None) -> str:
@@ -86,21 +80,21 @@ def cross_site_page() -> HTMLResponse:
     return page("message", 403, message=auth.CROSS_SITE["message"])
 
 
-def _to_login(request: Request, *, expired: bool) -> RedirectResponse:
+def _to_login(request: Request, settings: NotifySettings, *, expired: bool) -> RedirectResponse:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     query = {"expired": "1"} if expired else {}
     query["next"] = here
     resp = RedirectResponse("/login?" + urlencode(query, quote_via=quote), status_code=303)
     if expired:
-        _forget(request, resp)
+        _forget(settings, resp)
     return resp
 
 
-def _forget(request: Request, resp: Response) -> None:
+def _forget(settings: NotifySettings, resp: Response) -> None:
     resp.delete_cookie(
         auth.COOKIE,
         path="/",
-        secure=_settings(request).cookie_secure,
+        secure=settings.cookie_secure,
         httponly=True,
         samesite="strict",
     )
@@ -112,10 +106,11 @@ async def login_form(request: Request, expired: bool = False, next: str = "/") -
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+async def login(request: Request, notify: NotifyDep) -> Response:
     """Forward the form's credentials to the token issuer; on success keep the token in the
     session cookie and go on to the dashboard."""
-    if not auth.from_this_site(request):  # login CSRF: into the attacker's account
+    # login CSRF: into the attacker's account
+    if not auth.from_this_site(request, notify.nc.public_url):
         return cross_site_page()
     raw = await request.body()
     if len(raw) > FORM_MAX_BYTES:
@@ -132,14 +127,12 @@ async def login(request: Request) -> Response:
         )
     if problem := text_problem(username) or text_problem(password):
         return login_page(message=problem[1], next_url=next_url, status=422)
-    settings = _settings(request)
-    client: httpx.AsyncClient = request.app.state.login_client
-    rt_settings = request.app.state.runtime.settings
+    settings, client = notify.settings, notify.login_client
     # the issuer's throttle counts the browser's address, which this service vouches for
     forwarded = {
         "Authorization": "Bearer "
         + service_token(
-            "notify", secret=rt_settings.auth_secret, ttl_s=60, org_code=rt_settings.org_scope
+            "notify", secret=settings.auth_secret, ttl_s=60, org_code=settings.org_scope
         ),
         FORWARDED_ADDRESS_HEADER: request.client.host if request.client else "unknown",
     }
@@ -167,9 +160,8 @@ async def login(request: Request) -> Response:
         return login_page(message=message, next_url=next_url, username=username, status=status)
     body = _json(r)
     token = str(body.get("access_token") or "")
-    rt: ServiceRuntime = request.app.state.runtime
     try:
-        auth.read(token, rt)
+        auth.read(token, notify.runtime)
     except (InvalidToken, KeyError, ValueError) as exc:
         # e.g. notify and intake configured with different XF_AUTH_SECRET
         log.error("login: the token from %s does not verify here: %s", settings.auth_url, exc)
@@ -202,25 +194,25 @@ def _json(r: httpx.Response) -> dict[str, Any]:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
-    if not auth.from_this_site(request):
+async def logout(request: Request, notify: NotifyDep) -> Response:
+    if not auth.from_this_site(request, notify.nc.public_url):
         return cross_site_page()
     resp = RedirectResponse("/login", status_code=303)
-    _forget(request, resp)
+    _forget(notify.settings, resp)
     return resp
 
 
 @router.get("/", response_class=HTMLResponse)
-async def dashboard(request: Request, org: str | None = None) -> Response:
+async def dashboard(request: Request, notify: NotifyDep, org: str | None = None) -> Response:
     """The live dashboard of the logged-in user (the login form without a valid session)."""
     token = request.cookies.get(auth.COOKIE)
     if not token:
-        return _to_login(request, expired=False)
+        return _to_login(request, notify.settings, expired=False)
     try:
-        principal, _ = auth.read(token, request.app.state.runtime)
+        principal, _ = auth.read(token, notify.runtime)
     except InvalidToken:
-        return _to_login(request, expired=True)
-    tree = request.app.state.notify.nc.tree
+        return _to_login(request, notify.settings, expired=True)
+    tree = notify.nc.tree
     try:
         scope = await get_scope(principal, tree)
         if org:
