@@ -12,7 +12,7 @@ import pytest
 from xinfang_shared.runtime import ServiceRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "routing", "notify")
+SERVICES = ("intake", "routing", "supervision", "notify")
 MAX_LINES = 600
 
 
@@ -43,6 +43,7 @@ def test_only_the_dependencies_read_the_app_state() -> None:
         "services/intake/src/xinfang_intake/deps.py",
         "services/notify/src/xinfang_notify/deps.py",
         "services/routing/src/xinfang_routing/deps.py",
+        "services/supervision/src/xinfang_supervision/deps.py",
         "shared/src/xinfang_shared/runtime.py",
     ]
 
@@ -73,6 +74,13 @@ def test_bootstrap_returns_one_typed_object(service: str, tmp_path: Path) -> Non
         from xinfang_routing.main import bootstrap as routing_bootstrap
 
         built, kind = routing_bootstrap(RoutingSettings(database_url=url)), Routing
+    elif service == "supervision":
+        from xinfang_supervision.config import SupervisionSettings
+        from xinfang_supervision.deps import Supervision
+        from xinfang_supervision.main import bootstrap as supervision_bootstrap
+
+        built = supervision_bootstrap(SupervisionSettings(database_url=url))
+        kind = Supervision
     else:
         from xinfang_notify.config import NotifySettings
         from xinfang_notify.deps import Notify

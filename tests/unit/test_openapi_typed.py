@@ -1,4 +1,4 @@
-"""Every data endpoint of intake, routing and notify (the shared auth and health routers
+"""Every data endpoint of intake, routing, supervision and notify (the shared auth and health routers
 included) declares what it answers: each 2xx JSON response in ``/openapi.json`` has a schema
 with named fields (or a list of such), never an untyped ``{}`` or a bare mapping. A client
 generated from the document then knows every answer. The live stream (SSE) is no JSON and is
@@ -31,6 +31,11 @@ def app_of(service: str, tmp_path: Path) -> FastAPI:
         from xinfang_routing.main import create_app as routing_app
 
         return routing_app(RoutingSettings(database_url=url))
+    if service == "supervision":
+        from xinfang_supervision.config import SupervisionSettings
+        from xinfang_supervision.main import create_app as supervision_app
+
+        return supervision_app(SupervisionSettings(database_url=url))
     from xinfang_notify.config import NotifySettings
     from xinfang_notify.main import create_app as notify_app
 
@@ -80,7 +85,7 @@ def untyped(
     return f"type {kind!r}"
 
 
-@pytest.mark.parametrize("service", ["intake", "routing", "notify"])
+@pytest.mark.parametrize("service", ["intake", "routing", "supervision", "notify"])
 def test_every_json_answer_has_a_schema(service: str, tmp_path: Path) -> None:
     doc = app_of(service, tmp_path).openapi()
     problems = []
@@ -107,7 +112,7 @@ def test_the_pages_and_streams_named_here_exist(tmp_path: Path) -> None:
     """An exception for a path that is gone would hide a new endpoint of that name."""
     known = {
         (service, method, path)
-        for service in ("intake", "routing", "notify")
+        for service in ("intake", "routing", "supervision", "notify")
         for path, item in app_of(service, tmp_path).openapi()["paths"].items()
         for method in item
     }

@@ -21,7 +21,6 @@ transaction with the ``alert.emerging`` event (outbox).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -37,6 +36,7 @@ from xinfang_shared import org
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import CaseRouted, EmergingAlert, EmergingMember, new_event
 from xinfang_shared.levels import Deployment
+from xinfang_shared.retry import Backoff, retry
 from xinfang_shared.topics import EMERGING_FEED_TOPIC, emerging_changelog_topic
 
 from xinfang_supervision.models import emerging_alerts, outbox
@@ -191,20 +191,19 @@ class EmergingDetector:
     async def _record(
         self, item: dict[str, Any], window: tuple[float, float], members: dict[str, Any]
     ) -> None:
-        delay = 0.2
-        for attempt in range(1, 8):
-            try:
-                await self._record_once(item, window, members)
-                self._on_commit()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("emerging alert not recorded yet (attempt %d): %r", attempt, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        # The table keeps the count: the next item of this place+matter raises it.
-        log.error("emerging alert for %s not recorded; will retry on the next item", item)
+        backoff = Backoff(0.2, cap=5.0)
+
+        def wait(exc: Exception, failures: int) -> float | None:
+            log.warning("emerging alert not recorded yet (attempt %d): %r", failures, exc)
+            return backoff.next_delay() if failures < 7 else None
+
+        try:
+            await retry(lambda: self._record_once(item, window, members), wait=wait)
+        except Exception:
+            # The table keeps the count: the next item of this place+matter raises it.
+            log.error("emerging alert for %s not recorded; will retry on the next item", item)
+            return
+        self._on_commit()
 
     async def _record_once(
         self, item: dict[str, Any], window: tuple[float, float], members: dict[str, Any]
@@ -274,11 +273,8 @@ class EmergingDetector:
                 responsible_code=item.get("responsible_code"),
                 raised_at=now,
             )
-            uow = UnitOfWork(session)
-            uow.emit(
-                outbox, new_event(data=alert, source=SOURCE, time=now), topic=alert.TOPIC, now=now
-            )
-            await uow.flush()
+            async with UnitOfWork(session) as uow:
+                uow.emit(outbox, new_event(data=alert, source=SOURCE, time=now), now=now)
             self.raised += 1
             log.warning(
                 "群体性苗头: %s %s, %d petitioners in the window from %s",

@@ -5,7 +5,7 @@ models of the case as a person reads it (each code with its Chinese label beside
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -221,6 +221,28 @@ class DeadlineRead(_Read):
     notices: list[DeadlineNoticeRead] = Field(description="已发出的提醒、超期和提级通知")
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class StepDetailRead(BaseModel):
+    """The fields a step was given (each step fills its own; history written before release
+    15 may carry the old common body's other fields, kept as they were)."""
+
+    model_config = ConfigDict(extra="allow")
+    reason: str | None = Field(
+        default=None, exclude_if=_absent, description="理由（不予受理、延期）"
+    )
+    days: int | None = Field(default=None, exclude_if=_absent, description="延长天数")
+    approver: str | None = Field(default=None, exclude_if=_absent, description="延期批准人")
+    outcome: str | None = Field(
+        default=None, exclude_if=_absent, description="处理、复查或复核意见"
+    )
+    facts: str | None = Field(default=None, exclude_if=_absent, description="查明的事实")
+    reasons: str | None = Field(default=None, exclude_if=_absent, description="理由")
+    legal_basis: str | None = Field(default=None, exclude_if=_absent, description="法律依据")
+
+
 class HistoryRead(_Read):
     id: int
     case_id: str
@@ -231,7 +253,7 @@ class HistoryRead(_Read):
     from_state: str | None
     to_state: str | None
     note: str | None
-    detail: dict[str, Any] | None
+    detail: StepDetailRead | None
 
 
 class ExtensionRequestRead(_Read):
