@@ -44,7 +44,7 @@ def bootstrap(settings: RoutingSettings) -> tuple[ServiceRuntime, service.Routin
 
 async def prepare(runtime: ServiceRuntime, ctx: service.RoutingContext) -> None:
     """Load the stored org tree (storing the configured one on first start) and the index."""
-    await runtime.create_schema()
+    await runtime.upgrade_schema()
     async with runtime.sessions() as session, session.begin():
         found = await service.active_org_tree(session=session)
         if found is None:
