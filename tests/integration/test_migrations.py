@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from xinfang_shared import db, migrate
+from xinfang_shared.timeutil import local_date
 
 from tests.conftest import DB_KIND, Databases
 from tests.freeze_schema import statements
@@ -248,3 +249,66 @@ def test_command_line_reports_and_checks(
     assert migrate.main(["notify", "check", "--url", url]) == 0
     assert migrate.main(["notify", "current", "--url", url]) == 0
     assert head("notify") in capsys.readouterr().out
+
+
+async def test_intake_started_on_a_previous_release_database_answers_for_its_petitions(
+    databases: Databases,
+) -> None:
+    """The whole start-up path: intake, upgraded from release 14 at start, finds a petition
+    registered before (written as that release wrote it) by its query code."""
+    from xinfang_intake.config import IntakeSettings
+    from xinfang_intake.main import create_app
+
+    from tests.apps import running
+    from tests.conftest import free_port
+
+    url = await databases.new("intake")
+    await release_14_database(url, "intake")
+    year = local_date(datetime.now(UTC)).year
+    number = f"339922-{year}-000001"
+    registered = {"at": AT, "case_id": "5b0c5a52-3b8e-4f43-9a53-2d1f0c1e0a01", "number": number}
+    async with connect(url) as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO petitions (case_id, case_number, query_code, channel, anonymous,"
+                " persons, receiving_office_code, matter_location_code, category, content,"
+                " collective, received_at, registered_at, status, status_at)"
+                " VALUES (:case_id, :number, 'QC7K2M9P4X', 'visit', :no, 1,"
+                " '339922', '339922101201', '土地征收补偿', '补偿款至今未发放', :no, :at, :at,"
+                " 'registered', :at)"
+            ),
+            {**registered, "no": False},
+        )
+        await conn.execute(  # the block the number came from: the next one is 000002
+            sa.text(
+                "INSERT INTO case_number_blocks (office_code, year, next_value)"
+                " VALUES ('339922', :year, 2)"
+            ),
+            {"year": year},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO petition_history (case_id, at, status, note)"
+                " VALUES (:case_id, :at, 'registered', '清河县信访局登记')"
+            ),
+            registered,
+        )
+    settings = IntakeSettings(
+        XF_INTAKE_DATABASE_URL=url, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}"
+    )
+    async with running(create_app(settings)) as client:
+        status = (await client.get("/api/v1/petitions/QC7K2M9P4X")).json()
+        created = await client.post(
+            "/api/v1/petitions",
+            json={
+                "channel": "visit",
+                "petitioners": [{"name": "王建国", "phone": "13905710001"}],
+                "receiving_office_code": "339922",
+                "content": "承包地被征收后补偿款至今未发放，请求督促落实。",
+            },
+        )
+    assert status["case_number"] == number
+    assert status["status_label"] == "已登记" and status["history"][0]["note"] == "清河县信访局登记"
+    assert created.status_code == 201, created.text
+    assert created.json()["case_number"] == f"339922-{year}-000002"
+    assert await run(url, version) == [head("intake")]
