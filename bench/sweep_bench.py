@@ -21,18 +21,21 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import sqlalchemy as sa
 from xinfang_shared.timeutil import local_date
 
 
 async def load(dsn: str, n: int, due: int) -> float:
-    from xinfang_shared import db
+    from xinfang_shared import db, migrate
     from xinfang_supervision import models
 
-    engine = db.create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"))
-    async with engine.begin() as conn:
+    url = dsn.replace("postgresql://", "postgresql+asyncpg://")
+    engine = db.create_engine(url)
+    async with engine.begin() as conn:  # from empty, as a new deployment starts
         await conn.run_sync(models.metadata.drop_all)
-        await conn.run_sync(models.metadata.create_all)
+        await conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     await engine.dispose()
+    await migrate.upgrade_to_head(url, service="supervision")
     conn = await asyncpg.connect(dsn)
     t = time.perf_counter()
     now = datetime.now(UTC)

@@ -13,14 +13,13 @@ import yaml
 from xinfang_intake.petitions.accusation import is_accusation
 from xinfang_intake.petitions.schemas import PetitionCreate
 from xinfang_intake.petitions.validation import id_hash, mask_id_number
-from xinfang_routing import models
 from xinfang_routing.cases import service
 from xinfang_routing.cases.decision import Decision
 from xinfang_routing.context import RoutingContext
 from xinfang_routing.repeats.matching import RepeatIndex
 from xinfang_routing.rules import default_rules
 from xinfang_shared import classifier as learned
-from xinfang_shared import db, org
+from xinfang_shared import db, migrate, org
 from xinfang_shared.events import CaseLinked, PetitionerInfo, PetitionReceived
 
 DATA = Path(__file__).parent / "data" / "labelled_petitions.yaml"
@@ -128,9 +127,8 @@ class Report:
 
 
 async def evaluate(database_url: str, path: Path = DATA) -> Report:
+    await migrate.upgrade_to_head(database_url, service="routing")
     engine = db.create_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(models.metadata.create_all)
     ctx = RoutingContext(
         rules=default_rules(),
         model=learned.load(),

@@ -206,18 +206,17 @@ async def test_two_replicas_racing_on_the_same_keys_register_each_petition_once(
     """Two replicas' writers on one database get the same 40 requests at the same moment (a
     client retrying on the other replica): each key ends as one petition and both replicas
     answer with it."""
-    from xinfang_intake.petitions import models
     from xinfang_intake.petitions.numbering import CaseNumberAllocator
     from xinfang_intake.petitions.schemas import PetitionCreate
     from xinfang_intake.petitions.sealing import InformantCipher, new_key, parse_key
     from xinfang_intake.petitions.service import request_hash
     from xinfang_intake.petitions.writer import RegistrationWriter
-    from xinfang_shared import classifier, db
+    from xinfang_shared import classifier, db, migrate
     from xinfang_shared.clock import SystemClock
 
-    engine = db.create_engine(await databases.new("intake"))
-    async with engine.begin() as conn:
-        await conn.run_sync(models.metadata.create_all)
+    url = await databases.new("intake")
+    await migrate.upgrade_to_head(url, service="intake")
+    engine = db.create_engine(url)
     sessions = db.sessionmaker(engine)
     writers = [
         RegistrationWriter(

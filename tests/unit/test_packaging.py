@@ -40,3 +40,30 @@ def test_lock_file_is_committed_with_the_workspace() -> None:
     lock = (ROOT / "uv.lock").read_text()
     for member in ["xinfang-shared", *(f"xinfang-{s}" for s in PORTS)]:
         assert f'name = "{member}"' in lock
+
+
+@pytest.mark.parametrize("service", sorted(PORTS))
+def test_migrations_ship_in_the_service_package_with_one_head(service: str) -> None:
+    """The wheel holds everything under its package folder: the Alembic environment must be
+    there (env.py, the template a new revision is written from, versions/), and the revisions
+    must form one line (two heads: two revisions written apart, to be merged)."""
+    from alembic.script import ScriptDirectory
+    from xinfang_shared import migrate
+
+    project = tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())
+    package = (
+        ROOT
+        / "services"
+        / service
+        / project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"][0]
+    )
+    found = migrate.migrations_dir(service)
+    assert found == package / "migrations"
+    assert (found / "env.py").is_file() and (found / "script.py.mako").is_file()
+    template = (
+        ROOT / "services" / "intake" / "src" / "xinfang_intake" / "migrations" / "script.py.mako"
+    )
+    assert (found / "script.py.mako").read_text() == template.read_text()
+    script = ScriptDirectory.from_config(migrate.config(service))
+    assert len(script.get_heads()) == 1
+    assert script.get_base() == "0001"

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinfang_shared import db, kafka
+from xinfang_shared import db, kafka, migrate
 from xinfang_shared.auth.revocation import Revocations, revocations_table, store_revocation
 from xinfang_shared.clock import ClockFollower, ManualClock, SystemClock, build_clock
 from xinfang_shared.consumer import EventProcessor, Handler, HandlerContext, build_faust_app
@@ -57,6 +57,8 @@ class ServiceRuntime:
         # intake takes petitions while the broker is away (outbox): it stays in service
         self.ready_without_broker = ready_without_broker
         self.metadata = metadata
+        self.database_url = database_url
+        self._schema_upgraded = False
         self.engine = db.create_engine(
             database_url, timeout_s=settings.db_timeout_s, pool_size=settings.db_pool_size
         )
@@ -104,9 +106,12 @@ class ServiceRuntime:
         self.started = False
         self.consumer_state = "none" if self.faust_app is None else "stopped"
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(self.metadata.create_all)
+    async def upgrade_schema(self) -> None:
+        """Bring the database to the newest revision of the service's migrations (once per
+        process; replicas starting together take turns, see :mod:`xinfang_shared.migrate`)."""
+        if not self._schema_upgraded:
+            await migrate.upgrade_to_head(self.database_url, service=self.service)
+            self._schema_upgraded = True
 
     async def _on_tokens_revoked(self, ctx: HandlerContext) -> None:
         e = ctx.payload
@@ -122,7 +127,7 @@ class ServiceRuntime:
                 "XF_AUTH_SECRET is the public demo value: anyone can forge tokens; "
                 "set it outside the demo (使用演示密钥，生产环境必须设置 XF_AUTH_SECRET)"
             )
-        await self.create_schema()
+        await self.upgrade_schema()
         async with self.sessions() as session:
             await self.revocations.load(session)
         self.relay.start()

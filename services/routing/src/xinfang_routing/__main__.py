@@ -26,19 +26,17 @@ def _os_user() -> str:
 async def _load_org(text: str, *, force: bool, reason: str | None) -> dict[str, object]:
     """Load a tree as the API does (validated against the deployment, refused if it drops what
     open cases need unless forced), audited under the operating-system user who ran it."""
-    from xinfang_shared import db, org
+    from xinfang_shared import db, migrate, org
     from xinfang_shared.clock import SystemClock
 
-    from xinfang_routing import models
     from xinfang_routing.orgtree import service
 
     settings = RoutingSettings()
     actor, actor_org = f"命令行（{_os_user()}）"[:60], settings.deployment.scope
     now = SystemClock().now()
+    await migrate.upgrade_to_head(settings.database_url, service="routing")
     engine = db.create_engine(settings.database_url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(models.metadata.create_all)
         async with db.sessionmaker(engine)() as session:
             try:
                 async with session.begin():

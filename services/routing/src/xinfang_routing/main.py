@@ -53,7 +53,7 @@ def bootstrap(settings: RoutingSettings) -> Routing:
 async def prepare(routing: Routing) -> None:
     """Load the stored org tree (storing the configured one on first start) and the index."""
     runtime, ctx = routing.runtime, routing.ctx
-    await runtime.create_schema()
+    await runtime.upgrade_schema()
     async with runtime.sessions() as session, session.begin():
         found = await orgtree.active_org_tree(session=session)
         if found is None:

@@ -104,8 +104,7 @@ fingerprints = Table(
     Column("signature", LargeBinary, nullable=False),  # MinHash of the text
     # the matter profile (repeats.Profile): character code points + TF-IDF weights, and the
     # category probabilities by name; NULL on rows stored before it existed (MinHash only)
-    # and for anonymous items. Nullable, so `create_all` makes them on a fresh database; an
-    # existing one needs `ALTER TABLE repeat_fingerprints ADD COLUMN terms BLOB / topic JSON`.
+    # and for anonymous items.
     Column("terms", LargeBinary, nullable=True),
     Column("topic", JSON, nullable=True),
     Column("category", String(40), nullable=True),  # the matter: category + responsible body

@@ -63,5 +63,5 @@ def login_failures_table(metadata: MetaData) -> Table:
 
 
 def users_table(metadata: MetaData) -> Table:
-    """Add the ``users`` table to a service's metadata (``create_all`` creates it) and return it."""
+    """Add the ``users`` table to a service's metadata (its migrations create it) and return it."""
     return users.to_metadata(metadata)

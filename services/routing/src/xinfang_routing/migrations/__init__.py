@@ -1,0 +1,3 @@
+"""Routing's database migrations (Alembic): env.py and versions/, run at start-up by
+xinfang_shared.migrate.upgrade_to_head; `python -m xinfang_shared.migrate routing revision -m ...`
+writes a new one."""
