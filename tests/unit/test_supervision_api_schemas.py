@@ -111,3 +111,26 @@ def test_the_api_document_describes_every_answer(monkeypatch: pytest.MonkeyPatch
     body = doc["paths"]["/api/v1/cases/{case_id}/actions/{action}"]["post"]["requestBody"]
     variants = body["content"]["application/json"]["schema"]["anyOf"]
     assert {v["title"] for v in variants} == {a.value for a in Action}
+
+
+def test_answers_write_times_as_they_did_before_they_were_typed() -> None:
+    """``+00:00`` as ``datetime.isoformat()`` wrote them (and the other services still do),
+    not pydantic's ``Z``: a client comparing strings keeps working."""
+    from datetime import UTC, datetime
+
+    from xinfang_supervision.cases.schemas import HistoryRead
+
+    at = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    row = HistoryRead(
+        id=1,
+        case_id="c",
+        at=at,
+        actor="经办人",
+        action="accept",
+        action_label="受理",
+        from_state="routed",
+        to_state="accepted",
+        note=None,
+        detail=None,
+    )
+    assert row.model_dump(mode="json")["at"] == at.isoformat() == "2026-12-01T08:30:00+00:00"

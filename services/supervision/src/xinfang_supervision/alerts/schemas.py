@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
+from xinfang_shared.schemas import IsoDateTime
 
 
 class MemberRead(BaseModel):
@@ -19,9 +18,9 @@ class EmergingAlertRead(BaseModel):
     place_code: str = Field(description="村（社区）或乡镇代码")
     category: str = Field(description="事项类别代码")
     category_label: str = Field(description="事项类别名称")
-    window_start: datetime
-    window_end: datetime
+    window_start: IsoDateTime
+    window_end: IsoDateTime
     petitioners: int = Field(description="窗口内不同信访人数")
     members: list[MemberRead]
-    raised_at: datetime
-    updated_at: datetime
+    raised_at: IsoDateTime
+    updated_at: IsoDateTime

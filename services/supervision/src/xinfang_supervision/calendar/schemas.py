@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+from xinfang_shared.schemas import IsoDateTime
 from xinfang_shared.text import MultiLine, SingleLine
 
 
@@ -50,7 +51,7 @@ class HolidayNoticeRead(BaseModel):
     workdays: list[date]
     reason: str | None
     loaded_by: str
-    loaded_at: datetime
+    loaded_at: IsoDateTime
 
 
 class YearRead(BaseModel):

@@ -4,11 +4,12 @@ models of the case as a person reads it (each code with its Chinese label beside
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+from xinfang_shared.schemas import IsoDateTime
 from xinfang_shared.text import MultiLine, SingleLine
 
 from xinfang_supervision.cases import commands as c
@@ -197,7 +198,7 @@ class DeadlineNoticeRead(_Read):
     kind: str = Field(description="reminder | overdue | escalation")
     kind_label: str = Field(description="催办提醒 / 超期 / 提级督办")
     stage: int
-    sent_at: datetime
+    sent_at: IsoDateTime
 
 
 class DeadlineRead(_Read):
@@ -214,10 +215,10 @@ class DeadlineRead(_Read):
     due_date: date
     status: str = Field(description="open | met | cancelled")
     status_label: str
-    met_at: datetime | None
+    met_at: IsoDateTime | None
     stage_done: int = Field(description="已发出的最后一个提醒阶段，-1 为无")
     next_check: date | None
-    created_at: datetime
+    created_at: IsoDateTime
     notices: list[DeadlineNoticeRead] = Field(description="已发出的提醒、超期和提级通知")
 
 
@@ -246,7 +247,7 @@ class StepDetailRead(BaseModel):
 class HistoryRead(_Read):
     id: int
     case_id: str
-    at: datetime
+    at: IsoDateTime
     actor: str
     action: str
     action_label: str
@@ -262,10 +263,10 @@ class ExtensionRequestRead(_Read):
     days: int
     reason: str
     requested_by: str
-    requested_at: datetime
+    requested_at: IsoDateTime
     decision: str | None = Field(description="空：待批准；approved：已批准")
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
 
 
 class OrderRead(_Read):
@@ -274,9 +275,9 @@ class OrderRead(_Read):
     deadline_id: str
     issued_by: str
     issued_to: str
-    issued_at: datetime
+    issued_at: IsoDateTime
     feedback_due: date
-    feedback_at: datetime | None
+    feedback_at: IsoDateTime | None
     feedback: str | None
 
 
@@ -291,19 +292,19 @@ class CaseSummaryRead(_Read):
     supervising_code: str | None = Field(description="交办、督办的机构")
     category: str | None = Field(description="事项类别代码")
     category_label: str | None = Field(description="事项类别名称")
-    received_at: datetime
-    routed_at: datetime
-    accepted_at: datetime | None
-    replied_at: datetime | None
+    received_at: IsoDateTime
+    routed_at: IsoDateTime
+    accepted_at: IsoDateTime | None
+    replied_at: IsoDateTime | None
     reply_outcome: str | None
-    review_answered_at: datetime | None
+    review_answered_at: IsoDateTime | None
     extension_days: int
     leader: str | None = Field(description="包案领导")
     repeat_count: int
     escalations: int
     backlog: bool = Field(description="积案")
     backlog_reasons: list[str] | None
-    updated_at: datetime
+    updated_at: IsoDateTime
 
 
 class CaseRead(CaseSummaryRead):
