@@ -20,8 +20,9 @@ run: setup  ## broker + four services + demo data (LEVELS=3: city, county, towns
 	$(RUN) python -m deploy.run --levels $(LEVELS)
 
 TEST_ARGS ?=
+TEST_WORKERS ?= 2
 test: setup  ## the whole suite (SQLite; XF_TEST_DATABASE=postgresql for PostgreSQL; TEST_ARGS=tests/integration for a part)
-	$(RUN) pytest $(TEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup $(TEST_ARGS)
 
 test-fast: setup  ## unit tests only
 	$(RUN) pytest tests/unit -q

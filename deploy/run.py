@@ -134,17 +134,23 @@ def post_json(
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def ready_timeout() -> float:
+    """How long ``make run`` waits for a service to answer: ``XF_RUN_READY_TIMEOUT_S``, 60 s
+    unless set (the tests give more: their stacks start beside other tests on two cores)."""
+    return float(os.environ.get("XF_RUN_READY_TIMEOUT_S") or 60)
+
+
 def wait_healthy(
     stack: Stack,
     names: list[str],
-    timeout: float = 60.0,
+    timeout: float | None = None,
     path: str = "/healthz",
     *,
     progress: Progress = quiet,
     label: str = "",
 ) -> None:
     """Wait until every service in ``names`` answers ``path``; ``progress`` is told of each."""
-    wait_all([(stack, label, names)], timeout, path, progress=progress)
+    wait_all([(stack, label, names)], timeout or ready_timeout(), path, progress=progress)
 
 
 def wait_all(
@@ -351,7 +357,7 @@ def start_levels(
             )
         # twelve processes starting together on a small machine: allow more than one stack
         groups = [(stacks[sp.name], f"【{sp.label}】", list(stacks[sp.name].ports)) for sp in specs]
-        wait_all(groups, timeout=180, progress=progress)
+        wait_all(groups, timeout=max(180, ready_timeout()), progress=progress)
     except BaseException:
         levels.stop()
         raise

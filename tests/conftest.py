@@ -147,3 +147,17 @@ def pytest_configure(config: pytest.Config) -> None:
     """The tests run in demo mode: the services may start on the public demo secrets
     (XF_DEMO; without it a service refuses to). A test about that switch unsets it."""
     os.environ.setdefault("XF_DEMO", "true")
+    # the end-to-end stacks start while another worker runs its tests (make test -n 2): wait
+    # for a service longer than make run does on an idle machine
+    os.environ.setdefault("XF_RUN_READY_TIMEOUT_S", "180")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``-n`` (pytest-xdist, as ``make test`` runs): a module's tests stay together on one
+    worker, in their order, and the end-to-end tests all run on one worker, one stack at a time
+    (each starts a dozen processes: two stacks at once on two cores starve each other)."""
+    for item in items:
+        group = "e2e" if item.get_closest_marker("e2e") else item.nodeid.split("::", 1)[0]
+        if "/e2e/" in item.nodeid:
+            group = "e2e"
+        item.add_marker(pytest.mark.xdist_group(group))
