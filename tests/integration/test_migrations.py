@@ -255,6 +255,22 @@ async def test_database_with_only_some_of_the_tables_is_refused_unchanged(
     assert "alembic_version" not in tables and "petitions" in tables
 
 
+async def test_database_whose_table_lacks_a_column_is_refused_unchanged(
+    databases: Databases,
+) -> None:
+    """A routing database made before release 14 added the matter profile (``topic``) to the
+    repeat index, never altered by hand: stamping it would start a service that fails on its
+    first repeat. It is refused, naming the column, and left as it was."""
+    url = await databases.new("routing")
+    await release_14_database(url, "routing")
+    async with connect(url) as conn:
+        await conn.execute(sa.text("ALTER TABLE repeat_fingerprints DROP COLUMN topic"))
+    with pytest.raises(migrate.SchemaError, match=r"repeat_fingerprints\.topic"):
+        await migrate.upgrade_to_head(url, service="routing")
+    tables = await run(url, lambda c: set(sa.inspect(c).get_table_names()))
+    assert "alembic_version" not in tables and "routing_cases" in tables
+
+
 def test_command_line_reports_and_checks(
     databases: Databases, capsys: pytest.CaptureFixture[str]
 ) -> None:

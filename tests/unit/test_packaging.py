@@ -67,3 +67,18 @@ def test_migrations_ship_in_the_service_package_with_one_head(service: str) -> N
     script = ScriptDirectory.from_config(migrate.config(service))
     assert len(script.get_heads()) == 1
     assert script.get_base() == "0001"
+
+
+def test_a_database_is_adopted_only_with_every_table_and_column_of_the_baseline() -> None:
+    from xinfang_shared.migrate import adoption_problems
+
+    expected = {"cases": ("id", "status"), "history": ("id",)}
+    assert (
+        adoption_problems(expected, {"cases": {"id", "status", "extra"}, "history": {"id"}}) == []
+    )
+    assert adoption_problems(expected, {"cases": {"id"}, "history": {"id"}}) == [
+        "cases.status（缺少列 / missing column）"
+    ]
+    assert adoption_problems(expected, {"cases": {"id", "status"}}) == [
+        "history（缺少数据表 / missing table）"
+    ]

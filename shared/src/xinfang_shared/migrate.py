@@ -145,14 +145,28 @@ def run_env(metadata: MetaData) -> None:
 # --- upgrading -------------------------------------------------------------------------------
 
 
-def _baseline(script: ScriptDirectory) -> tuple[str, frozenset[str]] | None:
-    """The first revision and the tables it creates (its module's ``TABLES``)."""
+def _baseline(script: ScriptDirectory) -> tuple[str, dict[str, tuple[str, ...]]] | None:
+    """The first revision and the tables it creates with their columns (its ``TABLES``)."""
     base = script.get_base()
     if base is None:
         return None  # no revision yet (writing the first one)
     found = script.get_revision(base)
     assert found is not None
-    return found.revision, frozenset(found.module.TABLES)
+    return found.revision, dict(found.module.TABLES)
+
+
+def adoption_problems(
+    expected: dict[str, tuple[str, ...]], found: dict[str, set[str]]
+) -> list[str]:
+    """Why a database without ``alembic_version`` holding ``found`` (table -> its columns) is
+    not the baseline's schema: each missing table, and each table missing a column. Empty when
+    it is (a release's ``create_all`` made it: stamp it). Extra tables and columns are allowed
+    (an operator's own, or the release's ``ALTER`` that added one by hand)."""
+    problems = [f"{t}（缺少数据表 / missing table）" for t in sorted(set(expected) - set(found))]
+    for table in sorted(set(expected) & set(found)):
+        if missing := [c for c in expected[table] if c not in found[table]]:
+            problems.append(f"{table}.{'/'.join(missing)}（缺少列 / missing column）")
+    return problems
 
 
 def _upgrade(connection: Connection, service: str) -> Upgraded:
@@ -162,13 +176,16 @@ def _upgrade(connection: Connection, service: str) -> Upgraded:
     baseline = _baseline(ScriptDirectory.from_config(cfg))
     if before is None and baseline is not None:
         revision, tables = baseline
-        present = tables & set(inspect(connection).get_table_names())
+        inspector = inspect(connection)
+        present = set(tables) & set(inspector.get_table_names())
         if present:
-            if missing := sorted(tables - present):
+            found = {t: {c["name"] for c in inspector.get_columns(t)} for t in present}
+            if problems := adoption_problems(tables, found):
                 raise SchemaError(
-                    f"{service}: the database has some of the service's tables but not "
-                    f"{', '.join(missing)}: not a schema any release created; nothing changed / "
-                    f"数据库缺少部分数据表（{', '.join(missing)}），未作任何修改"
+                    f"{service}: the database has the service's tables without all of release "
+                    f"14's schema ({'; '.join(problems)}): not a schema a release created, "
+                    f"nothing changed / 数据库不是历史版本建立的完整结构"
+                    f"（{'；'.join(problems)}），未作任何修改"
                 )
             command.stamp(cfg, revision)
             adopted = True

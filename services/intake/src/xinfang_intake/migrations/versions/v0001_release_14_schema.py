@@ -15,22 +15,84 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# the tables this revision creates: a database without alembic_version that has them all was
-# made by create_all before the migrations and is stamped at this revision (xinfang_shared.migrate)
-TABLES = (
-    "case_number_blocks",
-    "idempotency_keys",
-    "informant_reveals",
-    "login_throttle",
-    "outbox",
-    "petition_history",
-    "petitioners",
-    "petitions",
-    "processed_events",
-    "sealed_informants",
-    "token_revocations",
-    "users",
-)
+# the tables this revision creates and their columns: a database without alembic_version that
+# has them all, each with at least these columns, was made by create_all before the migrations
+# and is stamped at this revision (xinfang_shared.migrate)
+TABLES = {
+    "case_number_blocks": ("office_code", "year", "next_value"),
+    "idempotency_keys": ("key", "request_hash", "case_id", "response", "created_at"),
+    "informant_reveals": (
+        "id",
+        "case_id",
+        "case_number",
+        "office_code",
+        "at",
+        "username",
+        "actor",
+        "role",
+        "org_code",
+        "reason",
+        "outcome",
+    ),
+    "login_throttle": (
+        "kind",
+        "subject",
+        "username",
+        "attempts",
+        "delay_s",
+        "next_at",
+        "last_at",
+        "version",
+    ),
+    "outbox": ("id", "event_id", "topic", "key", "value", "created_at", "published_at", "attempts"),
+    "petition_history": ("id", "case_id", "at", "status", "note", "detail"),
+    "petitioners": (
+        "id",
+        "case_id",
+        "position",
+        "name",
+        "id_number",
+        "id_hash",
+        "phone",
+        "email",
+        "address",
+    ),
+    "petitions": (
+        "case_id",
+        "case_number",
+        "query_code",
+        "channel",
+        "anonymous",
+        "persons",
+        "receiving_office_code",
+        "matter_location_code",
+        "matter_address",
+        "category",
+        "title",
+        "content",
+        "collective",
+        "received_at",
+        "registered_at",
+        "status",
+        "status_at",
+        "handling_unit_name",
+        "deadlines",
+        "next_step",
+    ),
+    "processed_events": ("event_id", "event_type", "processed_at"),
+    "sealed_informants": ("case_id", "identity", "sealed_at"),
+    "token_revocations": ("username", "revoked_at", "reason"),
+    "users": (
+        "id",
+        "username",
+        "display_name",
+        "password_hash",
+        "role",
+        "org_code",
+        "active",
+        "created_at",
+    ),
+}
 
 
 def upgrade() -> None:

@@ -15,17 +15,85 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# the tables this revision creates: a database without alembic_version that has them all was
-# made by create_all before the migrations and is stamped at this revision (xinfang_shared.migrate)
-TABLES = (
-    "alerts",
-    "case_contacts",
-    "deliveries",
-    "notifications",
-    "outbox",
-    "processed_events",
-    "token_revocations",
-)
+# the tables this revision creates and their columns: a database without alembic_version that
+# has them all, each with at least these columns, was made by create_all before the migrations
+# and is stamped at this revision (xinfang_shared.migrate)
+TABLES = {
+    "alerts": (
+        "alert_id",
+        "kind",
+        "case_id",
+        "case_number",
+        "title",
+        "summary",
+        "origin_unit_code",
+        "unit_code",
+        "escalations",
+        "unit_since",
+        "reminders",
+        "raised_at",
+        "next_escalation_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "ack_note",
+    ),
+    "case_contacts": (
+        "case_id",
+        "case_number",
+        "name",
+        "phone",
+        "email",
+        "query_code",
+        "office_name",
+    ),
+    "deliveries": (
+        "id",
+        "delivery_id",
+        "source_event_id",
+        "case_id",
+        "case_number",
+        "channel",
+        "address",
+        "person_id",
+        "recipient",
+        "level",
+        "subject",
+        "body",
+        "link",
+        "secret",
+        "template_id",
+        "params",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "receipt",
+        "created_at",
+        "sent_at",
+        "read_at",
+        "alert_id",
+    ),
+    "notifications": (
+        "seq",
+        "notification_id",
+        "source_event_id",
+        "source_event_type",
+        "case_id",
+        "case_number",
+        "channel",
+        "recipient",
+        "unit_code",
+        "alert_id",
+        "level",
+        "title",
+        "body",
+        "link",
+        "created_at",
+    ),
+    "outbox": ("id", "event_id", "topic", "key", "value", "created_at", "published_at", "attempts"),
+    "processed_events": ("event_id", "event_type", "processed_at"),
+    "token_revocations": ("username", "revoked_at", "reason"),
+}
 
 
 def upgrade() -> None:

@@ -15,18 +15,87 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# the tables this revision creates: a database without alembic_version that has them all was
-# made by create_all before the migrations and is stamped at this revision (xinfang_shared.migrate)
-TABLES = (
-    "org_tree_audit",
-    "org_tree_versions",
-    "outbox",
-    "processed_events",
-    "repeat_fingerprints",
-    "routing_cases",
-    "routing_hops",
-    "token_revocations",
-)
+# the tables this revision creates and their columns: a database without alembic_version that
+# has them all, each with at least these columns, was made by create_all before the migrations
+# and is stamped at this revision (xinfang_shared.migrate)
+TABLES = {
+    "org_tree_audit": (
+        "id",
+        "at",
+        "actor",
+        "actor_org",
+        "outcome",
+        "version",
+        "version_id",
+        "forced",
+        "reason",
+        "changes",
+        "problems",
+    ),
+    "org_tree_versions": (
+        "id",
+        "version",
+        "source",
+        "units",
+        "departments",
+        "loaded_by",
+        "loaded_at",
+    ),
+    "outbox": ("id", "event_id", "topic", "key", "value", "created_at", "published_at", "attempts"),
+    "processed_events": ("event_id", "event_type", "processed_at"),
+    "repeat_fingerprints": (
+        "seq",
+        "case_id",
+        "root_case_id",
+        "identity_keys",
+        "signature",
+        "terms",
+        "topic",
+        "category",
+        "department",
+        "received_at",
+    ),
+    "routing_cases": (
+        "case_id",
+        "case_number",
+        "receiving_office_code",
+        "received_at",
+        "channel",
+        "category",
+        "category_source",
+        "kind",
+        "legal_channel",
+        "confidential",
+        "territory_code",
+        "responsible_unit_code",
+        "holder_code",
+        "holder_since",
+        "supervising_code",
+        "skip_level",
+        "status",
+        "linked_to",
+        "repeat_count",
+        "decision",
+    ),
+    "routing_hops": (
+        "case_id",
+        "hop",
+        "case_number",
+        "action",
+        "from_unit_code",
+        "from_unit_name",
+        "to_unit_code",
+        "to_unit_name",
+        "reason",
+        "actor",
+        "needs_manual_triage",
+        "final",
+        "transfer_due",
+        "received_at",
+        "routed_at",
+    ),
+    "token_revocations": ("username", "revoked_at", "reason"),
+}
 
 
 def upgrade() -> None:
