@@ -37,9 +37,11 @@ from xinfang_supervision.models import (
 SOURCE = "/xinfang/supervision"
 
 
-def emit(uow: UnitOfWork, data: EventData, now: datetime) -> None:
-    """Stage an event for the relay (published after commit)."""
-    uow.emit(outbox, new_event(data=data, source=SOURCE, time=now), topic=data.TOPIC, now=now)
+def emit(uow: UnitOfWork, data: EventData, now: datetime) -> str:
+    """Stage an event for the relay (published after commit); its id."""
+    envelope = new_event(data=data, source=SOURCE, time=now)
+    uow.emit(outbox, envelope, now=now)
+    return envelope.id
 
 
 # --- loading the aggregate --------------------------------------------------------------------

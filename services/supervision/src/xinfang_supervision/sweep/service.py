@@ -14,9 +14,7 @@ from xinfang_shared.events import (
     CaseEscalated,
     DeadlineOverdue,
     DeadlineReminder,
-    EventData,
     SupervisionOrderIssued,
-    new_event,
 )
 
 from xinfang_supervision.cases import store
@@ -70,12 +68,6 @@ async def sweep_batch(
     return len(rows)
 
 
-def _publish(uow: UnitOfWork, data: EventData, now: datetime) -> str:
-    env = new_event(data=data, source=store.SOURCE, time=now)
-    uow.emit(store.outbox, env, topic=data.TOPIC, now=now)
-    return env.id
-
-
 def _note(uow: UnitOfWork, case_id: str, action: str, note: str, now: datetime) -> None:
     store.add_history(uow, case_id, Noted("supervision", action, None, None, note, now))
 
@@ -99,9 +91,11 @@ async def _act(
     }
     if notice.kind == "reminder":
         assert notice.days_before is not None, "a reminder is so many days before"
-        return _publish(uow, DeadlineReminder(days_before=notice.days_before, **common), now), None
+        return store.emit(
+            uow, DeadlineReminder(days_before=notice.days_before, **common), now
+        ), None
     if notice.kind == "overdue":
-        event_id = _publish(
+        event_id = store.emit(
             uow, DeadlineOverdue(days_overdue=(today - d.due_date).days, **common), now
         )
         issuer = order_issuer(sc.tree, d.unit_code, d.supervisor_code)
@@ -113,7 +107,7 @@ async def _act(
     if up is None:
         return str(uuid.uuid4()), None  # already at the top of this tree: nothing to send
     count = int(d.escalations or 0) + 1
-    event_id = _publish(
+    event_id = store.emit(
         uow,
         CaseEscalated(
             case_id=d.case_id,
@@ -160,7 +154,7 @@ def _issue_order(
         deadline_id=d.id,
     )
     store.add_order(uow, d.case_id, order)
-    _publish(
+    store.emit(
         uow,
         SupervisionOrderIssued(
             case_id=d.case_id,
