@@ -36,6 +36,10 @@ from deploy import broker
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004}
+# the staff workbench (信访工作台): no database of its own, it calls the four services' APIs
+WORKBENCH = "workbench"
+WORKBENCH_PORT = 8000
+WITH_WORKBENCH = {**SERVICES, WORKBENCH: WORKBENCH_PORT}
 DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
 DEMO_USERS = Path(__file__).with_name("demo_users.yaml")
 MAIL_PORT = 8025  # the demo mail sink (make run)
@@ -207,6 +211,10 @@ def base_env(
     )
     for name, port in ports.items():
         env[f"XF_{name.upper()}_PORT"] = str(port)
+        if name == WORKBENCH:
+            env["XF_WORKBENCH_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+            continue
+        env[f"XF_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"  # where the workbench calls
         url = (database_urls or {}).get(name) or env.get(f"XF_{name.upper()}_DATABASE_URL")
         env[f"XF_{name.upper()}_DATABASE_URL"] = url or f"sqlite+aiosqlite:///{var / f'{name}.db'}"
     env.setdefault("XF_NOTIFY_AUTH_URL", f"http://127.0.0.1:{ports.get('intake', 8001)}")
@@ -231,7 +239,7 @@ def start_stack(
     """Start the broker (unless external; its topics for the deployments rooted at ``scopes``)
     and the services; returns once every service answers its health check (``wait=False``: at
     once, the caller waits). ``progress`` is told of each step."""
-    ports = ports or dict(SERVICES)
+    ports = ports or dict(WITH_WORKBENCH)
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = base_env(var, broker_port, ports, database_urls, extra_env)
     stack = Stack(var=var, env=env, ports=ports)
@@ -271,7 +279,8 @@ class LevelSpec:
 
 
 def _ports(base: int) -> dict[str, int]:
-    return {name: base + i for i, name in enumerate(SERVICES)}
+    """A level's ports: the workbench on ``base - 1`` (8000, 8010, 8020), the services after."""
+    return {WORKBENCH: base - 1, **{name: base + i for i, name in enumerate(SERVICES)}}
 
 
 # make run LEVELS=3: 江临市 (city), 清河县 (county) and 柳塘乡 (township) on one broker.
@@ -409,20 +418,73 @@ def load_level_demo(levels: Levels) -> list[tuple[LevelSpec, dict[str, Any]]]:
     return created
 
 
+ROLE_ORDER = ("registrar", "handler", "supervisor", "leader", "admin")
+ROLE_LABELS = {
+    "registrar": "登记员",
+    "handler": "承办人",
+    "supervisor": "督办员",
+    "leader": "包案领导",
+    "admin": "管理员",
+}
+
+
+def print_accounts(users: list[dict[str, Any]], indent: str = "  ") -> None:
+    """The demo accounts by role (登记员 first), each with its password and unit."""
+    tree = org.default_tree()
+    for role in ROLE_ORDER:
+        for u in (u for u in users if u["role"] == role):
+            unit = tree.units.get(u["org_code"]) or tree.department(u["org_code"])
+            place = unit.name if unit is not None else u["org_code"]
+            print(
+                f"{indent}{ROLE_LABELS[role]:<5} {u['username']:<22} {u['password']:<24} "
+                f"{u['display_name']}（{place}）"
+            )
+
+
+def demo_holders(
+    stack: Stack, demo: list[dict[str, Any]], timeout: float = 20.0
+) -> dict[str, dict[str, Any]]:
+    """The body that holds each demo case, once routing has assigned them all (as supervision
+    sees them, read with the city supervisor's account): case number -> its case summary."""
+    desk = next(u for u in demo_users() if u["username"] == "city.supervisor")
+    token = login(stack.url("intake"), desk["username"], desk["password"])
+    wanted = {d["case_number"] for d in demo}
+    deadline = time.monotonic() + timeout
+    found: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        req = urllib.request.Request(
+            stack.url("supervision") + "/api/v1/cases",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            rows = json.loads(resp.read())
+        found = {r["case_number"]: r for r in rows if r["case_number"] in wanted}
+        if len(found) == len(wanted):
+            break
+        time.sleep(0.5)
+    return found
+
+
+def print_handlers(holders: dict[str, dict[str, Any]], users: list[dict[str, Any]]) -> None:
+    for number, case in sorted(holders.items()):
+        accounts = [
+            u for u in users if u["role"] == "handler" and u["org_code"] == case["unit_code"]
+        ]
+        who = "、".join(f"{u['username']} / {u['password']}" for u in accounts) or "（无演示账号）"
+        print(f"  {number}  {case['unit_name']:<14} 承办人 {who}")
+
+
 def print_levels(levels: Levels, demo: list[tuple[LevelSpec, dict[str, Any]]]) -> None:
     users = demo_users()
     for spec in levels.specs:
         stack = levels.stacks[spec.name]
         lower = "、".join(spec.lower) or "无"
         print(f"【{spec.label}】{spec.name}  XF_ORG_SCOPE={spec.scope}  下级独立部署 {lower}")
+        print(f"  {'工作台':<10} {stack.url(WORKBENCH)}   信访工作台")
         for name in SERVICES:
             print(f"  {name:<12} {stack.url(name)}")
         print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
-        for u in level_users(spec, users):
-            print(
-                f"  账号 {u['username']:<22} {u['password']:<22} {u['role']:<10} "
-                f"{u['org_code']:<12} {u['display_name']}"
-            )
+        print_accounts(level_users(spec, users), indent="  账号 ")
         for s, d in demo:
             if s.name == spec.name:
                 print(f"  信访件 {d['case_number']}  查询码 {d['query_code']}")
@@ -532,27 +594,24 @@ def main(argv: list[str] | None = None) -> int:
         if demo:
             progress(f"已登记 {len(demo)} 件演示信访件")
         print(f"\n信访平台已启动（{time.monotonic() - started:.1f} 秒）/ platform up\n")
+        print(f"  {'工作台':<10} {stack.url(WORKBENCH)}   信访工作台：工作人员在浏览器中登录办理")
         for name in SERVICES:
             print(f"  {name:<12} {stack.url(name)}   (API docs: {stack.url(name)}/docs)")
         print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
         print(f"  {'broker':<12} {stack.env['XF_KAFKA_BOOTSTRAP_SERVERS']}")
         if sink is not None:
             print(f"  {'mail':<12} 127.0.0.1:{MAIL_PORT} → {args.var / 'mail'}/*.eml   演示邮件")
+        print(f"\n演示账号 / demo accounts (工作台登录 {stack.url(WORKBENCH)}/login):")
+        print_accounts(demo_users())
         if demo:
             print("\n演示信访件 / demo petitions (查询码 query codes):")
             for d in demo:
                 print(
                     f"  {d['case_number']}  查询码 {d['query_code']}  "
-                    f"{stack.url('intake')}/api/v1/petitions/{d['query_code']}"
+                    f"{stack.url('intake')}/cx/{d['query_code']}"
                 )
-        print(
-            f"\n演示账号 / demo accounts (登录 log in: POST {stack.url('intake')}/api/v1/auth/token):"
-        )
-        for u in demo_users():
-            print(
-                f"  {u['username']:<22} {u['password']:<22} {u['role']:<10} "
-                f"{u['org_code']:<12} {u['display_name']}"
-            )
+            print("\n演示信访件的承办单位与承办人账号 / who handles each demo petition:")
+            print_handlers(demo_holders(stack, demo), demo_users())
         print("\n时钟（演示模式）/ move the clock:  make clock-advance DAYS=12")
         print(f"日志 / logs: {args.var / 'log'}   停止 / stop: Ctrl-C\n", flush=True)
         while not stopping:

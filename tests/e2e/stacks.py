@@ -16,7 +16,7 @@ import httpx
 import pytest
 from xinfang_shared.settings import CommonSettings
 
-from deploy.run import DEMO_USERS, SERVICES, Stack, demo_users, start_stack
+from deploy.run import DEMO_USERS, SERVICES, WORKBENCH, Stack, demo_users, start_stack
 from tests.apps import service_token_for_tests
 from tests.conftest import Databases, free_port
 
@@ -28,7 +28,7 @@ async def launched(
     extra_env: dict[str, str] | None = None,
     services: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[Stack]:
-    urls = {name: await databases.new(name) for name in services}
+    urls = {name: await databases.new(name) for name in services if name != WORKBENCH}
     ports = {name: free_port() for name in services}
     started = time.monotonic()
     s = await asyncio.to_thread(

@@ -1,0 +1,1 @@
+"""信访工作台: the staff workbench, served to the browser (a backend-for-frontend)."""
