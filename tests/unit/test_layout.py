@@ -12,7 +12,9 @@ import pytest
 from xinfang_shared.runtime import ServiceRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "routing", "supervision", "notify")
+SERVICES = ("intake", "routing", "supervision", "notify", "workbench")
+# the workbench keeps no data: no database, no runtime (it calls the others' APIs)
+DATA_SERVICES = SERVICES[:4]
 MAX_LINES = 600
 
 
@@ -44,6 +46,7 @@ def test_only_the_dependencies_read_the_app_state() -> None:
         "services/notify/src/xinfang_notify/deps.py",
         "services/routing/src/xinfang_routing/deps.py",
         "services/supervision/src/xinfang_supervision/deps.py",
+        "services/workbench/src/xinfang_workbench/deps.py",
         "shared/src/xinfang_shared/runtime.py",
     ]
 
@@ -58,7 +61,7 @@ def test_every_service_has_its_domain_packages(service: str) -> None:
         assert names & {"service.py", "views.py"}, (package, names)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DATA_SERVICES)
 def test_bootstrap_returns_one_typed_object(service: str, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / f'{service}.db'}"
     if service == "intake":
@@ -89,3 +92,13 @@ def test_bootstrap_returns_one_typed_object(service: str, tmp_path: Path) -> Non
         built, kind = notify_bootstrap(NotifySettings(database_url=url)), Notify
     assert isinstance(built, kind) and dataclasses.is_dataclass(built)
     assert isinstance(built.runtime, ServiceRuntime)  # type: ignore[attr-defined]
+
+
+def test_the_workbench_bootstrap_returns_one_typed_object() -> None:
+    from xinfang_workbench.config import WorkbenchSettings
+    from xinfang_workbench.deps import Workbench
+    from xinfang_workbench.main import bootstrap
+
+    built = bootstrap(WorkbenchSettings())
+    assert isinstance(built, Workbench) and dataclasses.is_dataclass(built)
+    assert set(built.api.clients) == {"intake", "routing", "supervision", "notify"}

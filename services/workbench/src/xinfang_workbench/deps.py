@@ -15,7 +15,7 @@ from xinfang_shared.org import OrgTree
 from xinfang_workbench.api import Api
 from xinfang_workbench.config import WorkbenchSettings
 from xinfang_workbench.pages import Pages
-from xinfang_workbench.session import User, check_post, user_of
+from xinfang_workbench.session import COOKIE, User, check_post, user_of
 
 FORM_MAX_FIELDS = 400
 FORM_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -38,16 +38,20 @@ class WrongRole(Exception):
         self.roles = roles
 
 
-async def get_workbench(request: Request) -> Workbench:
+def workbench_of(request: Request) -> Workbench:
     wb: Workbench = request.app.state.workbench
     return wb
+
+
+async def get_workbench(request: Request) -> Workbench:
+    return workbench_of(request)
 
 
 WorkbenchDep = Annotated[Workbench, Depends(get_workbench)]
 
 
 async def get_user(request: Request, wb: WorkbenchDep) -> User:
-    token = request.cookies.get("xf_workbench_session") or ""
+    token = request.cookies.get(COOKIE) or ""
     return user_of(
         request,
         secret=wb.settings.auth_secret,

@@ -21,7 +21,7 @@ from xinfang_shared.web import InputGuard, SecurityHeaders
 
 from xinfang_workbench.api import Api, NotFound, Refused, SessionExpired, Unavailable
 from xinfang_workbench.config import WorkbenchSettings
-from xinfang_workbench.deps import Workbench, WrongRole
+from xinfang_workbench.deps import Workbench, WrongRole, workbench_of
 from xinfang_workbench.live.views import router as live_router
 from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
@@ -42,13 +42,8 @@ def bootstrap(settings: WorkbenchSettings) -> Workbench:
     )
 
 
-def _workbench(request: Request) -> Workbench:
-    wb: Workbench = request.app.state.workbench
-    return wb
-
-
 def _message(request: Request, status: int, message: str, title: str = "提示") -> HTMLResponse:
-    wb = _workbench(request)
+    wb = workbench_of(request)
     return wb.pages.render(
         request, "message.html", user=None, status=status, title=title, message=message
     )
@@ -60,7 +55,7 @@ def _back_to_login(request: Request, *, next_url: str, expired: bool) -> Respons
         query["expired"] = "1"
     resp = RedirectResponse("/login?" + urlencode(query, quote_via=quote), status_code=303)
     if expired:
-        forget(resp, secure=_workbench(request).settings.cookie_secure)
+        forget(resp, secure=workbench_of(request).settings.cookie_secure)
     return resp
 
 
