@@ -1,7 +1,7 @@
 """deploy/compose.yaml and deploy/k8s/: valid against the real schemas (the Compose
 Specification and the Kubernetes API's, vendored in tests/data/schemas/, used offline), and right
-in what an operator relies on: health checks, database URLs, replicas, selectors, probes and the
-topics job.
+in what an operator relies on: health checks, database URLs, replicas, selectors, probes, the
+topics job and where the workbench finds the four services.
 
 Every check is a function returning the problems it finds; ``test_check_catches`` breaks a copy
 of the real files in one way per check (a typo in a selector, a wrong port, ...) and asserts
@@ -34,7 +34,11 @@ DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 SCHEMAS = ROOT / "tests" / "data" / "schemas"
 K8S_SCHEMAS = SCHEMAS / "kubernetes-v1.37.0-local-strict"
-SERVICES = ("intake", "routing", "supervision", "notify")
+# the four services with a database each and Kafka (consumers, producers)
+DATA_SERVICES = ("intake", "routing", "supervision", "notify")
+# the staff web UI: no database, no Kafka, only the four's HTTP APIs (and XF_AUTH_SECRET)
+WORKBENCH = "workbench"
+SERVICES = (*DATA_SERVICES, WORKBENCH)  # every image built and deployed
 TOPICS = "topics"  # the one-shot compose service that creates the topics
 CONFIG, SECRETS = "xinfang-config", "xinfang-secrets"
 LAUNCHER_FILES = ("__init__.py", "broker.py")  # deploy/ files the topics command needs
@@ -60,6 +64,16 @@ def env_name(service: str, field: str) -> str:
 
 def default_port(service: str) -> str:
     return str(settings_class(service).model_fields["port"].default)
+
+
+def has_database(service: str) -> bool:
+    return "database_url" in settings_class(service).model_fields
+
+
+def ready_path(service: str) -> str:
+    """The readiness endpoint: /readyz (database and broker reachable) where there are any;
+    the workbench has neither, and only /healthz."""
+    return "/readyz" if has_database(service) else "/healthz"
 
 
 def uses_salt(service: str) -> bool:
@@ -258,8 +272,8 @@ def words_of(command: str | list[str]) -> list[str]:
     return shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
 
 
-def demo_on(value: str | None) -> bool:
-    """Whether an XF_DEMO value turns demo mode on (pydantic's true values)."""
+def truthy(value: str | None) -> bool:
+    """Whether a boolean setting (XF_DEMO, ...) is on: pydantic's true values."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on", "t", "y"}
 
 
@@ -270,11 +284,56 @@ def compose_env(service: Doc) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+def published_ports(service: Doc) -> list[tuple[str, str, str]]:
+    """(host address, host port, container port) of each published port; "" where unset."""
+    found = []
+    for p in service.get("ports") or []:
+        if isinstance(p, dict):
+            found.append((str(p.get("host_ip", "")), str(p.get("published", "")), str(p["target"])))
+            continue
+        parts = str(p).split(":")
+        host = parts[-3] if len(parts) >= 3 else ""
+        published = parts[-2] if len(parts) >= 2 else ""
+        found.append((host, published, parts[-1]))
+    return found
+
+
+def compose_default(value: str | None) -> str | None:
+    """What Compose makes of ``${VAR:-default}`` when VAR is unset (a literal stays itself)."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\$\{\w+:?-([^}]*)\}", value)
+    return match.group(1) if match else value
+
+
+def calls(service: str) -> str:
+    """The workbench's variable naming the address of ``service``."""
+    return env_name(WORKBENCH, f"{service}_url")
+
+
 # --- checks: Compose -------------------------------------------------------------------------
 
 
 def check_compose_schema(compose: Doc) -> list[str]:
     return schema_errors(compose_validator(), compose, "deploy/compose.yaml")
+
+
+def check_compose_images(compose: Doc) -> list[str]:
+    """Each service is built from its own Dockerfile into the image the k8s manifests run."""
+    problems = []
+    for svc in SERVICES:
+        service = compose["services"].get(svc)
+        if service is None:
+            problems.append(f"no {svc} service")
+            continue
+        if service.get("image") != f"xinfang/{svc}:{version(svc)}":
+            problems.append(
+                f"{svc}: image {service.get('image')!r}, want xinfang/{svc}:{version(svc)}"
+            )
+        build = service.get("build") or {}
+        if build.get("dockerfile") != f"services/{svc}/Dockerfile" or build.get("context") != "..":
+            problems.append(f"{svc}: not built from services/{svc}/Dockerfile: {build}")
+    return problems
 
 
 def check_compose_healthchecks(compose: Doc) -> list[str]:
@@ -326,7 +385,7 @@ def check_compose_databases(compose: Doc) -> list[str]:
             created |= set(re.findall(r"CREATE DATABASE (\w+)", sql.read_text(), re.I))
     if not init_dirs:
         problems.append("postgres: no init script mounted at /docker-entrypoint-initdb.d")
-    for svc in SERVICES:
+    for svc in DATA_SERVICES:
         env = compose_env(compose["services"][svc])
         var = env_name(svc, "database_url")
         url = env.get(var)
@@ -335,9 +394,15 @@ def check_compose_databases(compose: Doc) -> list[str]:
             problems.append(f"{svc}: {var}={url!r} is not {want}")
         if f"xinfang_{svc}" not in created:
             problems.append(f"postgres: the init script does not create xinfang_{svc}")
-        others = [env_name(o, "database_url") for o in SERVICES if o != svc]
+        others = [env_name(o, "database_url") for o in DATA_SERVICES if o != svc]
         if leaked := [o for o in others if o in env]:
             problems.append(f"{svc}: has another service's database URL: {leaked}")
+    for svc in (s for s in SERVICES if s not in DATA_SERVICES):
+        env = compose_env(compose["services"][svc])
+        if leaked := [
+            env_name(o, "database_url") for o in DATA_SERVICES if env_name(o, "database_url") in env
+        ]:
+            problems.append(f"{svc}: has no database but gets the URL of {leaked}")
     return problems
 
 
@@ -346,13 +411,14 @@ def check_compose_env(compose: Doc) -> list[str]:
     kafka_env = compose_env(compose["services"].get("kafka") or {})
     for svc in SERVICES:
         env = compose_env(compose["services"][svc])
-        servers = env.get("XF_KAFKA_BOOTSTRAP_SERVERS", "")
-        if servers != "kafka:9092":
-            problems.append(f"{svc}: XF_KAFKA_BOOTSTRAP_SERVERS={servers!r}, not kafka:9092")
+        if svc in DATA_SERVICES:
+            servers = env.get("XF_KAFKA_BOOTSTRAP_SERVERS", "")
+            if servers != "kafka:9092":
+                problems.append(f"{svc}: XF_KAFKA_BOOTSTRAP_SERVERS={servers!r}, not kafka:9092")
+            if not env.get("APP_DATADIR", "").startswith("/tmp/"):
+                problems.append(f"{svc}: APP_DATADIR (faust's data directory) must be writable")
         if env.get("XF_HTTP_HOST") != "0.0.0.0":
             problems.append(f"{svc}: XF_HTTP_HOST must be 0.0.0.0 in a container")
-        if not env.get("APP_DATADIR", "").startswith("/tmp/"):
-            problems.append(f"{svc}: APP_DATADIR (faust's data directory) must be writable")
         salt = env.get("XF_ID_HASH_SALT")
         if uses_salt(svc) and not (salt and re.fullmatch(r"\$\{XF_ID_HASH_SALT:\?[^}]+\}", salt)):
             problems.append(f"{svc}: XF_ID_HASH_SALT={salt!r}, not ${{XF_ID_HASH_SALT:?...}}")
@@ -361,10 +427,10 @@ def check_compose_env(compose: Doc) -> list[str]:
         secret = env.get("XF_AUTH_SECRET")
         if not (secret and re.fullmatch(r"\$\{XF_AUTH_SECRET:\?[^}]+\}", secret)):
             problems.append(f"{svc}: XF_AUTH_SECRET={secret!r}, not ${{XF_AUTH_SECRET:?...}}")
-        if demo_on(env.get("XF_DEMO")):
+        if truthy(env.get("XF_DEMO")):
             problems.append(f"{svc}: XF_DEMO is on: the services would accept the demo secrets")
     for servers in {
-        compose_env(compose["services"][s]).get("XF_KAFKA_BOOTSTRAP_SERVERS") for s in SERVICES
+        compose_env(compose["services"][s]).get("XF_KAFKA_BOOTSTRAP_SERVERS") for s in DATA_SERVICES
     }:
         if f"//{servers}" not in kafka_env.get("KAFKA_ADVERTISED_LISTENERS", ""):
             problems.append(f"kafka: advertises no listener at {servers}")
@@ -399,7 +465,7 @@ def check_compose_start_order(compose: Doc) -> list[str]:
         "kafka": "service_healthy",
         TOPICS: "service_completed_successfully",
     }
-    for svc in SERVICES:
+    for svc in DATA_SERVICES:
         deps = services[svc].get("depends_on") or {}
         for dep, condition in want.items():
             got = deps.get(dep, {}).get("condition") if isinstance(deps, dict) else None
@@ -423,7 +489,7 @@ def check_compose_topics(compose: Doc) -> list[str]:
     words = words_of(job.get("command") or [])
     if words[:3] != ["python", "-m", "deploy.broker"] or "--topics-only" not in words:
         problems.append(f"{TOPICS}: command is not python -m deploy.broker --topics-only: {words}")
-    for svc in SERVICES:
+    for svc in DATA_SERVICES:
         env = compose_env(compose["services"][svc])
         if option(words, "--bootstrap") != env.get("XF_KAFKA_BOOTSTRAP_SERVERS"):
             problems.append(f"{TOPICS}: --bootstrap differs from {svc}'s broker")
@@ -435,8 +501,8 @@ def check_compose_topics(compose: Doc) -> list[str]:
     build = job.get("build") or {}
     built_from = re.search(r"services/(\w+)/Dockerfile", str(build.get("dockerfile", "")))
     image = built_from.group(1) if built_from else None
-    if image not in SERVICES:
-        problems.append(f"{TOPICS}: not built from a service's Dockerfile: {build}")
+    if image not in DATA_SERVICES:
+        problems.append(f"{TOPICS}: not built from a data service's Dockerfile: {build}")
     elif not image_has_deploy_package(image):
         mounts = {}
         for v in job.get("volumes") or []:
@@ -446,6 +512,50 @@ def check_compose_topics(compose: Doc) -> list[str]:
             src = mounts.get(f"/app/deploy/{f}")
             if src is None or (DEPLOY / src).resolve() != (DEPLOY / f).resolve():
                 problems.append(f"{TOPICS}: the image has no deploy/; mount deploy/{f} there")
+    return problems
+
+
+def check_compose_published_on_loopback(compose: Doc) -> list[str]:
+    """The file publishes on 127.0.0.1 only: a proxy goes in front for anything more."""
+    return [
+        f"{name}: publishes {published or target} on {host or 'every address'}, not 127.0.0.1"
+        for name, svc in compose["services"].items()
+        for host, published, target in published_ports(svc)
+        if host != "127.0.0.1"
+    ]
+
+
+def check_compose_workbench(compose: Doc) -> list[str]:
+    """The workbench calls each service by its Compose name on the port it listens on, starts
+    with them, and its public address (the same-origin check of form posts) is where it is
+    published."""
+    problems = []
+    services = compose["services"]
+    bench = services.get(WORKBENCH)
+    if bench is None:
+        return [f"no {WORKBENCH} service"]
+    env = compose_env(bench)
+    deps = bench.get("depends_on") or {}
+    for svc in DATA_SERVICES:
+        port = compose_env(services[svc]).get(env_name(svc, "port"), default_port(svc))
+        want = f"http://{svc}:{port}"
+        if env.get(calls(svc), "").rstrip("/") != want:
+            problems.append(f"{WORKBENCH}: {calls(svc)}={env.get(calls(svc))!r}, not {want}")
+        if svc not in deps:
+            problems.append(f"{WORKBENCH}: does not depend on {svc}")
+    port = env.get(env_name(WORKBENCH, "port"), default_port(WORKBENCH))
+    public = compose_default(env.get(env_name(WORKBENCH, "public_url"))) or str(
+        settings_class(WORKBENCH).model_fields["public_url"].default
+    )
+    reachable = {
+        f"http://{host or '127.0.0.1'}:{published}"
+        for host, published, target in published_ports(bench)
+        if target == port and published
+    }
+    if public.rstrip("/") not in reachable:
+        problems.append(
+            f"{WORKBENCH}: public URL {public} is not where it is published: {sorted(reachable)}"
+        )
     return problems
 
 
@@ -520,7 +630,7 @@ def check_k8s_probes(objs: list[Doc]) -> list[str]:
         if port != exposed_port(svc):
             problems.append(f"{svc}: port {port}, but the image EXPOSEs {exposed_port(svc)}")
         for probe, path in (
-            ("readinessProbe", "/readyz"),
+            ("readinessProbe", ready_path(svc)),
             ("livenessProbe", "/healthz"),
             ("startupProbe", "/healthz"),
         ):
@@ -563,6 +673,10 @@ def check_k8s_pods(objs: list[Doc]) -> list[str]:
                 problems.append(f"{who}/{c['name']}: capabilities not dropped")
             if cctx.get("readOnlyRootFilesystem"):
                 tmp = {m["mountPath"] for m in c.get("volumeMounts") or []}
+                # Python's tempfile needs a writable /tmp (the workbench spools uploads of
+                # over 1 MB there)
+                if work["kind"] == "Deployment" and c in spec["containers"] and "/tmp" not in tmp:
+                    problems.append(f"{who}/{c['name']}: read-only root and no writable /tmp")
                 env = container_env(c, objs)
                 datadir = env.get("APP_DATADIR")
                 if datadir is not None and not any(datadir.startswith(t) for t in tmp):
@@ -618,31 +732,36 @@ def check_k8s_env(objs: list[Doc]) -> list[str]:
             continue
         container = main_container(dep)
         env = container_env(container, objs)
-        db = env_name(svc, "database_url")
         from_secret = {
             v["name"]: v["valueFrom"]["secretKeyRef"]
             for v in container.get("env") or []
             if "secretKeyRef" in v.get("valueFrom", {})
         }
-        if db not in from_secret or from_secret[db]["name"] != SECRETS:
-            problems.append(f"{svc}: {db} does not come from Secret/{SECRETS}")
-        url = env.get(db) or ""
-        if not re.fullmatch(rf"postgresql://[^@]+@[^/]+/xinfang_{svc}", url):
-            problems.append(f"{svc}: {db}={url!r} is not postgresql://…/xinfang_{svc}")
-        if leaked := [
+        leaked = [
             env_name(o, "database_url")
-            for o in SERVICES
+            for o in DATA_SERVICES
             if o != svc and env_name(o, "database_url") in env
-        ]:
+        ]
+        if has_database(svc):
+            db = env_name(svc, "database_url")
+            if db not in from_secret or from_secret[db]["name"] != SECRETS:
+                problems.append(f"{svc}: {db} does not come from Secret/{SECRETS}")
+            url = env.get(db) or ""
+            if not re.fullmatch(rf"postgresql://[^@]+@[^/]+/xinfang_{svc}", url):
+                problems.append(f"{svc}: {db}={url!r} is not postgresql://…/xinfang_{svc}")
+            if not env.get("XF_KAFKA_BOOTSTRAP_SERVERS"):
+                problems.append(f"{svc}: no XF_KAFKA_BOOTSTRAP_SERVERS")
+        elif extra := sorted(set(from_secret) - {"XF_AUTH_SECRET"}):
+            # the workbench holds no secret but the token key
+            problems.append(f"{svc}: gets secrets it does not use: {extra}")
+        if leaked:
             problems.append(f"{svc}: has another service's database URL: {leaked}")
         if uses_salt(svc) != ("XF_ID_HASH_SALT" in from_secret):
             problems.append(f"{svc}: XF_ID_HASH_SALT from the Secret iff the service uses it")
         auth = from_secret.get("XF_AUTH_SECRET")
         if auth is None or auth["name"] != SECRETS or auth["key"] != "XF_AUTH_SECRET":
             problems.append(f"{svc}: XF_AUTH_SECRET does not come from Secret/{SECRETS}")
-        if not env.get("XF_KAFKA_BOOTSTRAP_SERVERS"):
-            problems.append(f"{svc}: no XF_KAFKA_BOOTSTRAP_SERVERS")
-        if demo_on(env.get("XF_DEMO")):
+        if truthy(env.get("XF_DEMO")):
             problems.append(f"{svc}: XF_DEMO is on: the services would accept the demo secrets")
     if "XF_ID_HASH_SALT" not in secrets:
         problems.append(f"Secret/{SECRETS}: no XF_ID_HASH_SALT")
@@ -706,17 +825,51 @@ def check_k8s_intake_scaling(objs: list[Doc]) -> list[str]:
 
 def check_k8s_partitions(objs: list[Doc]) -> list[str]:
     """A consumer group uses at most one consumer per partition: no service may have more
-    replicas than the topics have partitions (every service consumes, intake included)."""
+    replicas than the topics have partitions (every data service consumes, intake included;
+    the workbench consumes nothing)."""
     partitions = int(config_data(objs, "ConfigMap", CONFIG).get("XF_TOPIC_PARTITIONS", 0))
     problems = []
     for dep in of_kind(objs, "Deployment"):
         name = dep["metadata"]["name"]
+        if name not in DATA_SERVICES:
+            continue
         most = dep["spec"].get("replicas", 1)
         for hpa in of_kind(objs, "HorizontalPodAutoscaler"):
             if hpa["spec"]["scaleTargetRef"]["name"] == name:
                 most = hpa["spec"]["maxReplicas"]
         if most > partitions:
             problems.append(f"{name}: up to {most} replicas, topics have {partitions} partitions")
+    return problems
+
+
+def check_k8s_workbench(objs: list[Doc]) -> list[str]:
+    """The workbench calls each service through its Service (in this namespace, on the port
+    the Service offers), and sends its session cookie over HTTPS only when it is served so."""
+    bench = find(objs, "Deployment", WORKBENCH)
+    if bench is None:
+        return [f"no Deployment/{WORKBENCH}"]
+    problems = []
+    env = container_env(main_container(bench), objs)
+    ns = bench["metadata"].get("namespace")
+    for svc in DATA_SERVICES:
+        url = (env.get(calls(svc)) or "").rstrip("/")
+        match = re.fullmatch(
+            r"http://([a-z0-9-]+)(?:\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?)?:(\d+)", url
+        )
+        service = find(objs, "Service", match.group(1)) if match else None
+        if match is None or service is None:
+            problems.append(f"{WORKBENCH}: {calls(svc)}={url!r} names no Service here")
+            continue
+        if match.group(1) != svc or match.group(2) not in {None, ns}:
+            problems.append(f"{WORKBENCH}: {calls(svc)}={url!r} is not Service/{svc} in {ns}")
+        if int(match.group(3)) not in {p["port"] for p in service["spec"]["ports"]}:
+            problems.append(f"{WORKBENCH}: {calls(svc)}={url!r}: Service/{svc} has no such port")
+    public = env.get(env_name(WORKBENCH, "public_url")) or ""
+    secure = env.get(env_name(WORKBENCH, "cookie_secure")) or ""
+    if not public.startswith("https://"):
+        problems.append(f"{WORKBENCH}: public URL {public!r} is not https://")
+    if not truthy(secure):
+        problems.append(f"{WORKBENCH}: the session cookie is not HTTPS-only ({secure!r})")
     return problems
 
 
@@ -866,8 +1019,36 @@ def test_k8s_topics_job_and_init_containers() -> None:
     assert check_k8s_topics(load_k8s()) == []
 
 
+def test_compose_publishes_on_loopback_only() -> None:
+    assert check_compose_published_on_loopback(load_compose()) == []
+
+
+def test_compose_workbench_calls_the_services_by_name() -> None:
+    assert check_compose_workbench(load_compose()) == []
+
+
+def test_k8s_workbench_calls_the_services_through_their_services() -> None:
+    assert check_k8s_workbench(load_k8s()) == []
+
+
+def test_every_service_is_deployed() -> None:
+    """Each services/<name>/ with a Dockerfile is one of the services checked here (a new one
+    goes into SERVICES, and then into compose.yaml and k8s/); the data services are exactly
+    the ones with a database."""
+    built = sorted(p.parent.name for p in (ROOT / "services").glob("*/Dockerfile"))
+    assert built == sorted(SERVICES)
+    assert [s for s in SERVICES if has_database(s)] == list(DATA_SERVICES)
+    assert [svc for svc in SERVICES if find(load_k8s(), "Deployment", svc) is None] == []
+
+
+def test_compose_builds_each_service_into_its_image() -> None:
+    assert check_compose_images(load_compose()) == []
+
+
 def test_compose_and_k8s_use_the_same_partition_count() -> None:
-    compose = {compose_env(load_compose()["services"][s])["XF_TOPIC_PARTITIONS"] for s in SERVICES}
+    compose = {
+        compose_env(load_compose()["services"][s])["XF_TOPIC_PARTITIONS"] for s in DATA_SERVICES
+    }
     assert compose == {config_data(load_k8s(), "ConfigMap", CONFIG)["XF_TOPIC_PARTITIONS"]}
 
 
@@ -917,8 +1098,22 @@ def _replace_word(words: list[str], old: str, new: str) -> None:
     words[words.index(old)] = new
 
 
+def _secret_env(container: Doc, name: str, secret: str = SECRETS, key: str | None = None) -> None:
+    """Set (or add) ``name`` from a Secret's key."""
+    ref = {"secretKeyRef": {"name": secret, "key": key or name}}
+    for var in container["env"]:
+        if var["name"] == name:
+            var.clear()
+            var.update(name=name, valueFrom=ref)
+            return
+    container["env"].append({"name": name, "valueFrom": ref})
+
+
 def _mutations() -> dict[str, tuple[Callable[..., list[str]], str, Mutation]]:
     c_svc = lambda c, name: c["services"][name]  # noqa: E731
+    c_bench = lambda c: c["services"][WORKBENCH]  # noqa: E731
+    k_bench = lambda o: main_container(_deployment(o, WORKBENCH))  # noqa: E731
+    k_config = lambda o: find(o, "ConfigMap", CONFIG)["data"]  # noqa: E731
     return {
         "compose-schema-typo": (
             check_compose_schema,
@@ -1188,6 +1383,190 @@ def _mutations() -> dict[str, tuple[Callable[..., list[str]], str, Mutation]]:
                 "$(XF_KAFKA_BOOTSTRAP_SERVERS)",
                 "localhost:9092",
             ),
+        ),
+        # the workbench: checked where it applies, like the four
+        "compose-workbench-image-tag": (
+            check_compose_images,
+            "compose",
+            lambda c, _: c_bench(c).update(image="xinfang/workbench:latest"),
+        ),
+        "compose-workbench-built-from-intake": (
+            check_compose_images,
+            "compose",
+            lambda c, _: c_bench(c)["build"].update(dockerfile="services/intake/Dockerfile"),
+        ),
+        "compose-workbench-healthcheck-wrong-port": (
+            check_compose_healthchecks,
+            "compose",
+            lambda c, _: c_bench(c)["healthcheck"].update(
+                test=[
+                    "CMD",
+                    "python",
+                    "-c",
+                    "import urllib.request; "
+                    "urllib.request.urlopen('http://127.0.0.1:8004/healthz')",
+                ]
+            ),
+        ),
+        "compose-workbench-publishes-another-port": (
+            check_compose_healthchecks,
+            "compose",
+            lambda c, _: c_bench(c)["ports"][0].update(target=8004),
+        ),
+        "compose-workbench-gets-a-database": (
+            check_compose_databases,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].update(
+                XF_INTAKE_DATABASE_URL="postgresql://xinfang:pw@postgres/xinfang_intake"
+            ),
+        ),
+        "compose-workbench-demo-auth-secret": (
+            check_compose_env,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].update(
+                XF_AUTH_SECRET="${XF_AUTH_SECRET:-xinfang-DEMO-ONLY-auth-secret}"
+            ),
+        ),
+        "compose-workbench-gets-the-salt": (
+            check_compose_env,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].update(
+                XF_ID_HASH_SALT="${XF_ID_HASH_SALT:?set XF_ID_HASH_SALT}"
+            ),
+        ),
+        "compose-workbench-listens-on-localhost": (
+            check_compose_env,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].pop("XF_HTTP_HOST"),
+        ),
+        "compose-workbench-on-every-address": (
+            check_compose_published_on_loopback,
+            "compose",
+            lambda c, _: c_bench(c).update(ports=["8000:8000"]),
+        ),
+        "compose-workbench-calls-localhost": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].update(XF_ROUTING_URL="http://127.0.0.1:8002"),
+        ),
+        "compose-workbench-calls-wrong-port": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].update(
+                XF_SUPERVISION_URL="http://supervision:8002"
+            ),
+        ),
+        "compose-workbench-url-unset": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_bench(c)["environment"].pop("XF_NOTIFY_URL"),
+        ),
+        "compose-workbench-service-moved": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_svc(c, "intake")["environment"].update(XF_INTAKE_PORT="9001"),
+        ),
+        "compose-workbench-starts-alone": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_bench(c)["depends_on"].pop("intake"),
+        ),
+        "compose-workbench-public-url-elsewhere": (
+            check_compose_workbench,
+            "compose",
+            lambda c, _: c_bench(c)["ports"][0].update(published="8080"),
+        ),
+        "k8s-workbench-service-selector-typo": (
+            check_k8s_selectors,
+            "k8s",
+            lambda _, o: find(o, "Service", WORKBENCH)["spec"]["selector"].update(
+                {"app.kubernetes.io/name": "workbnch"}
+            ),
+        ),
+        "k8s-workbench-readiness-on-readyz": (
+            check_k8s_probes,
+            "k8s",
+            lambda _, o: k_bench(o)["readinessProbe"]["httpGet"].update(path="/readyz"),
+        ),
+        "k8s-workbench-liveness-wrong-port": (
+            check_k8s_probes,
+            "k8s",
+            lambda _, o: k_bench(o)["livenessProbe"]["httpGet"].update(port=8001),
+        ),
+        "k8s-workbench-root": (
+            check_k8s_pods,
+            "k8s",
+            lambda _, o: pod_spec(_deployment(o, WORKBENCH))["securityContext"].update(runAsUser=0),
+        ),
+        "k8s-workbench-privilege-escalation": (
+            check_k8s_pods,
+            "k8s",
+            lambda _, o: k_bench(o)["securityContext"].update(allowPrivilegeEscalation=True),
+        ),
+        "k8s-workbench-image-tag": (
+            check_k8s_pods,
+            "k8s",
+            lambda _, o: k_bench(o).update(image="xinfang/workbench:latest"),
+        ),
+        "k8s-workbench-no-writable-tmp": (
+            check_k8s_pods,
+            "k8s",
+            # APP_DATADIR (/tmp/faust, from the shared ConfigMap) stays writable: only /tmp is not
+            lambda _, o: k_bench(o)["volumeMounts"][0].update(mountPath="/tmp/faust"),
+        ),
+        "k8s-workbench-auth-secret-elsewhere": (
+            check_k8s_env,
+            "k8s",
+            lambda _, o: _secret_env(k_bench(o), "XF_AUTH_SECRET", secret="workbench-secrets"),
+        ),
+        "k8s-workbench-auth-secret-other-key": (
+            check_k8s_env,
+            "k8s",
+            lambda _, o: _secret_env(k_bench(o), "XF_AUTH_SECRET", key="XF_ID_HASH_SALT"),
+        ),
+        "k8s-workbench-gets-a-database": (
+            check_k8s_env,
+            "k8s",
+            lambda _, o: _secret_env(k_bench(o), "XF_INTAKE_DATABASE_URL"),
+        ),
+        "k8s-workbench-calls-a-hostname": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(
+                XF_INTAKE_URL="http://intake-api.example.internal:8001"
+            ),
+        ),
+        "k8s-workbench-calls-the-wrong-service": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(XF_ROUTING_URL="http://intake:8001"),
+        ),
+        "k8s-workbench-calls-another-namespace": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(
+                XF_SUPERVISION_URL="http://supervision.default.svc.cluster.local:8003"
+            ),
+        ),
+        "k8s-workbench-calls-a-pod-port": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(XF_NOTIFY_URL="http://notify:8000"),
+        ),
+        "k8s-workbench-url-unset": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).pop("XF_NOTIFY_URL"),
+        ),
+        "k8s-workbench-cookie-over-http": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(XF_WORKBENCH_COOKIE_SECURE="false"),
+        ),
+        "k8s-workbench-public-http": (
+            check_k8s_workbench,
+            "k8s",
+            lambda _, o: k_config(o).update(XF_WORKBENCH_PUBLIC_URL="http://workbench.example"),
         ),
         "k8s-stale-launcher": (
             check_k8s_topics,
