@@ -4,6 +4,7 @@ models of the case as a person reads it (each code with its Chinese label beside
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -171,11 +172,27 @@ class HearingBody(BaseModel):
     days: int = Field(ge=1, le=90, strict=True, description="听证天数")
 
 
+def _username(value: str) -> str:
+    if not USERNAME.fullmatch(value):
+        raise PydanticCustomError(
+            "username",
+            "must be a username: 3-32 lower-case letters, digits or . _ -, starting with a letter",
+            {"zh": "应为用户名：3–32 位小写字母、数字或 . _ -，以字母开头"},
+        )
+    return value
+
+
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+
+
 class LeaderBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Actor | None = None
     leader: Annotated[SingleLine, Field(min_length=1, max_length=60)] = Field(
         description="包案领导姓名"
+    )
+    leader_username: Annotated[str, AfterValidator(_username)] | None = Field(
+        default=None, description="包案领导的账号（其“我包案的”待办以此筛选）"
     )
 
 
