@@ -324,7 +324,22 @@ class CaseSummaryRead(_Read):
     updated_at: IsoDateTime
 
 
+class AllowedActionRead(BaseModel):
+    action: str = Field(
+        description="accept、decline、extend、reply、close、request_review、answer_review、"
+        "request_rereview、answer_rereview、request_extension、hearing、leader、order、"
+        "feedback:<督办单 id>"
+    )
+    label: str = Field(description="按钮上的文字")
+
+
 class CaseRead(CaseSummaryRead):
+    place_code: str | None = Field(description="事项发生地（村、社区或乡镇）")
+    place_name: str | None
+    leader_username: str | None = Field(description="包案领导的账号")
+    allowed_actions: list[AllowedActionRead] = Field(
+        default_factory=list, description="当前登录用户此刻可以办理的环节"
+    )
     deadlines: list[DeadlineRead]
     history: list[HistoryRead]
     extension_requests: list[ExtensionRequestRead]
