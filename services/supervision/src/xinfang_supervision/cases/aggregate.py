@@ -91,7 +91,10 @@ class Case:
     reply_outcome: str | None = None
     review_answered_at: datetime | None = None
     extension_days: int = 0
-    leader: str | None = None  # 包案领导
+    leader: str | None = None  # 包案领导 (the name a person reads)
+    leader_username: str | None = None  # the 包案领导's account, when it was named
+    place_code: str | None = None  # where the matter is (from the first routing)
+    place_name: str | None = None
     repeat_count: int = 1
     escalations: int = 0
     backlog: bool = False
@@ -105,6 +108,11 @@ class Case:
 
     def open_dues(self) -> dict[str, date]:
         return {d.kind: d.due_date for d in self.deadlines if d.status == "open"}
+
+    def next_open(self) -> Deadline | None:
+        """The open deadline due first (None: nothing open)."""
+        pending = [d for d in self.deadlines if d.status == "open"]
+        return min(pending, key=lambda d: d.due_date) if pending else None
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
