@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-
 from xinfang_workbench.pages import Pages
 from xinfang_workbench.todo import forms
 
