@@ -312,3 +312,12 @@ def test_a_refused_form_keeps_what_was_typed_and_shows_the_field_message() -> No
     assert 'value="15"' in html
     assert "至少 2 个字符" in html
     assert '<details class="act" open>' in html
+
+
+def test_a_refused_step_keeps_its_form_even_when_no_longer_offered() -> None:
+    now = forms.offered([{"action": "request_extension", "label": "申请延期"}])
+    shown = forms.with_refused(now, "accept")
+    assert [(s.action, s.stale) for s in shown] == [("accept", True), ("request_extension", False)]
+    assert forms.with_refused(now, "request_extension") == now
+    assert forms.with_refused(now, None) == now
+    assert [s.order_id for s in forms.with_refused([], "feedback:o-9")] == ["o-9"]

@@ -297,6 +297,7 @@ class Offered:
     label: str
     order_id: str = ""
     fields: tuple[str, ...] = field(default_factory=tuple)
+    stale: bool = False  # refused and no longer allowed: shown with the refusal, no button
 
 
 def offered(allowed: Sequence[Mapping[str, Any]]) -> list[Offered]:
@@ -310,6 +311,40 @@ def offered(allowed: Sequence[Mapping[str, Any]]) -> list[Offered]:
         elif action in ACTION_FIELDS:
             out.append(Offered(action, label, fields=ACTION_FIELDS[action]))
     return out
+
+
+ACTION_LABELS = {
+    "accept": "受理",
+    "decline": "不予受理",
+    "request_extension": "申请延期",
+    "extend": "批准延期",
+    "reply": "出具处理意见书",
+    "close": "办结",
+    "request_review": "申请复查",
+    "answer_review": "出具复查意见",
+    "request_rereview": "申请复核",
+    "answer_rereview": "出具复核意见",
+    "hearing": "复核听证",
+    "feedback": "督办反馈",
+}
+
+
+def with_refused(steps: list[Offered], key: str | None) -> list[Offered]:
+    """The steps to show after a refusal: the refused form stays on the page (with the API's
+    words beside it) even when the step is no longer offered, e.g. a 409 for a stale page."""
+    if not key or key == "objection":
+        return steps
+    if any(
+        (f"feedback:{s.order_id}" if s.action == "feedback" else s.action) == key for s in steps
+    ):
+        return steps
+    action, _, order_id = key.partition(":")
+    if action not in ACTION_LABELS:
+        return steps
+    refused = Offered(
+        action, ACTION_LABELS[action], order_id, ACTION_FIELDS.get(action, ()), stale=True
+    )
+    return [refused, *steps]
 
 
 def pending_extension(case: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -333,6 +368,22 @@ DETAIL_LABELS = (
 )
 
 
+# the services' own names when a step was theirs (a person reads no account code of a service)
+SERVICE_ACTORS = {
+    "routing": "分办系统",
+    "supervision": "督办系统",
+    "intake": "登记系统",
+    "notify": "通知系统",
+    "sweep": "期限巡检",
+    "system": "系统",
+    "workbench": "工作台",
+}
+
+
+def actor_label(actor: str) -> str:
+    return SERVICE_ACTORS.get(actor, actor)
+
+
 def timeline(
     hops: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -343,7 +394,7 @@ def timeline(
             {
                 "at": str(h.get("routed_at") or ""),
                 "title": f"{h.get('action', '分办')}：{h.get('from_unit_name', '')} → {h.get('to_unit_name', '')}",
-                "actor": str(h.get("actor") or ""),
+                "actor": actor_label(str(h.get("actor") or "")),
                 "lines": [("理由", str(h["reason"]))] if h.get("reason") else [],
                 "kind": "hop",
             }
@@ -366,7 +417,7 @@ def timeline(
                     if to_state and e.get("from_state") != e.get("to_state")
                     else ""
                 ),
-                "actor": str(e.get("actor") or ""),
+                "actor": actor_label(str(e.get("actor") or "")),
                 "lines": lines,
                 "kind": "step",
             }

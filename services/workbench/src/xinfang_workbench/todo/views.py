@@ -132,7 +132,9 @@ async def _case_page(
         routing=routing,
         deadlines=deadlines,
         timeline=forms.timeline((routing or {}).get("hops") or [], case.get("history") or []),
-        offered=forms.offered(case.get("allowed_actions") or []),
+        offered=forms.with_refused(
+            forms.offered(case.get("allowed_actions") or []), failed.key if failed else None
+        ),
         pending_extension=forms.pending_extension(case),
         objection_closes=objection_closes,
         outcomes=[(o, o) for o in forms.REPLY_OUTCOMES],
