@@ -272,6 +272,7 @@ def _render(**ctx: Any) -> str:
         "outcomes": [(o, o) for o in forms.REPLY_OUTCOMES],
         "failed": None,
         "done": "",
+        "back_href": "/todo",
     }
     return Pages().html("case.html", **{**base, **ctx})
 

@@ -17,11 +17,13 @@ from xinfang_shared.timeutil import SHANGHAI
 
 from xinfang_workbench.api import NotFound, Refused, Unavailable
 from xinfang_workbench.deps import PostedDep, UserDep, Workbench, WorkbenchDep, role_user
+from xinfang_workbench.pages import home_of
 from xinfang_workbench.session import User
 from xinfang_workbench.todo import forms
 
 router = APIRouter(include_in_schema=False)
-ListUser = Annotated[User, Depends(role_user(Role.HANDLER, Role.REGISTRAR, Role.SUPERVISOR))]
+LIST_ROLES = (Role.HANDLER, Role.REGISTRAR, Role.SUPERVISOR)
+ListUser = Annotated[User, Depends(role_user(*LIST_ROLES))]
 EMPTY_LIST: dict[str, Any] = {"total": 0, "page": 1, "size": forms.PAGE_SIZE, "items": []}
 
 
@@ -140,6 +142,7 @@ async def _case_page(
         outcomes=[(o, o) for o in forms.REPLY_OUTCOMES],
         failed=failed,
         done=forms.DONE_LABELS.get(done, ""),
+        back_href="/todo" if user.has(*LIST_ROLES) else home_of(user.role),
     )
 
 
