@@ -48,7 +48,17 @@ cases = Table(
     # where the matter is (village/community, else township), from the first routing
     Column("place_code", String(30), nullable=True),
     Column("place_name", String(100), nullable=True),
+    # the due date of the case's first open deadline (kept by the store with the deadlines):
+    # the worklist sorts and filters on it without grouping every deadline
+    Column("next_due", Date, nullable=True),
     # the worklist (worklist/): scoped by the unit handling or the office supervising
+    Index("ix_sup_cases_next_due", "next_due"),
+    # a case-number prefix (LIKE 'p%') uses it whatever the database's collation
+    Index(
+        "ix_sup_cases_case_number",
+        "case_number",
+        postgresql_ops={"case_number": "varchar_pattern_ops"},
+    ),
     Index("ix_sup_cases_unit_code", "unit_code"),
     Index("ix_sup_cases_supervising_code", "supervising_code"),
 )

@@ -10,7 +10,7 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
@@ -202,6 +202,8 @@ async def apply(
 
     for e in events:
         values |= _case_values(e)
+        if isinstance(e, ev.DeadlineOpened | ev.DeadlineMet | ev.DeadlineMoved | ev.DeadlineSynced):
+            values["next_due"] = _next_due(case.case_id)
         match e:
             case ev.CaseOpened(case=opened):
                 uow.add(cases, _case_row(opened, now))
@@ -303,6 +305,15 @@ async def apply(
         await run(
             update(cases).where(cases.c.case_id == case.case_id).values(**values, updated_at=now)
         )
+
+
+def _next_due(case_id: str) -> Any:
+    """The due date of the case's first open deadline, as SQL (kept on the case row)."""
+    return (
+        select(func.min(deadlines.c.due_date))
+        .where(deadlines.c.case_id == case_id, deadlines.c.status == "open")
+        .scalar_subquery()
+    )
 
 
 def _order_row(case_id: str, o: agg.Order) -> dict[str, Any]:

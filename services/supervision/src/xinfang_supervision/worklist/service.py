@@ -1,5 +1,6 @@
 """The worklist (待办/督办 list): the cases in the caller's scope, filtered, sorted and paged
-in SQL, each with its next open deadline (the open deadline due first). Keyword-only
+in SQL (on the case row's ``next_due``: the due date of its first open deadline, which the
+store keeps), each with its next open deadline. Keyword-only
 functions that read and never commit."""
 
 from __future__ import annotations
@@ -45,16 +46,6 @@ def places_under(tree: org.OrgTree, place: str) -> list[str]:
     if tree.unit(place) is None:
         return []
     return sorted(c for c in tree.units if tree.is_ancestor(place, c))
-
-
-def _next_due() -> Any:
-    """case id → the due date of its first open deadline."""
-    return (
-        select(deadlines.c.case_id, func.min(deadlines.c.due_date).label("next_due"))
-        .where(deadlines.c.status == "open")
-        .group_by(deadlines.c.case_id)
-        .subquery("next_due")
-    )
 
 
 def _filters(q: WorklistQuery, scope: Scope, username: str) -> list[ColumnElement[bool]]:
@@ -108,17 +99,16 @@ async def worklist(
     *, session: AsyncSession, scope: Scope, q: WorklistQuery, today: date
 ) -> WorklistRead:
     """One page of the caller's worklist, and how many cases match in all."""
-    nd = _next_due()
-    own = _filters(q, scope, scope.principal.username)
-    due = _due_filters(q, nd.c.next_due, today)
-    joined = cases.outerjoin(nd, nd.c.case_id == cases.c.case_id)
-    counted: Select[Any] = select(func.count()).select_from(joined if due else cases)
-    total = int((await session.execute(counted.where(and_(*own, *due)))).scalar_one())
+    where = [
+        *_filters(q, scope, scope.principal.username),
+        *_due_filters(q, cases.c.next_due, today),
+    ]
+    counted: Select[Any] = select(func.count()).select_from(cases).where(and_(*where))
+    total = int((await session.execute(counted)).scalar_one())
     page = (
-        select(cases, nd.c.next_due)
-        .select_from(joined)
-        .where(*own, *due)
-        .order_by(*_order(q.sort, nd.c.next_due))
+        select(cases)
+        .where(*where)
+        .order_by(*_order(q.sort, cases.c.next_due))
         .limit(q.size)
         .offset((q.page - 1) * q.size)
     )

@@ -1,5 +1,6 @@
-"""worklist (issue #16): where the matter is and the 包案领导's account on each case, and the
-indexes the worklist's scope and due-date queries use.
+"""worklist (issue #16): where the matter is, the 包案领导's account and the due date of the
+first open deadline (``next_due``, filled here for the cases already open) on each case, and
+the indexes the worklist's scope and due-date queries use.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,14 +26,30 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("leader_username", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("place_code", sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column("place_name", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("next_due", sa.Date(), nullable=True))
+        batch_op.create_index("ix_sup_cases_next_due", ["next_due"], unique=False)
+        batch_op.create_index(
+            "ix_sup_cases_case_number",
+            ["case_number"],
+            unique=False,
+            postgresql_ops={"case_number": "varchar_pattern_ops"},
+        )
         batch_op.create_index("ix_sup_cases_supervising_code", ["supervising_code"], unique=False)
         batch_op.create_index("ix_sup_cases_unit_code", ["unit_code"], unique=False)
+    # the cases already open: their first open deadline's due date
+    op.execute(
+        "UPDATE sup_cases SET next_due = (SELECT min(d.due_date) FROM deadlines d"
+        " WHERE d.case_id = sup_cases.case_id AND d.status = 'open')"
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sup_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_sup_cases_unit_code")
         batch_op.drop_index("ix_sup_cases_supervising_code")
+        batch_op.drop_index("ix_sup_cases_next_due")
+        batch_op.drop_index("ix_sup_cases_case_number")
+        batch_op.drop_column("next_due")
         batch_op.drop_column("place_name")
         batch_op.drop_column("place_code")
         batch_op.drop_column("leader_username")
