@@ -25,6 +25,7 @@ from xinfang_supervision.profiles import default_profiles
 from xinfang_supervision.reports.views import router as reports_router
 from xinfang_supervision.sweep.sweeper import Sweeper
 from xinfang_supervision.sweep.views import router as sweep_router
+from xinfang_supervision.worklist.views import router as worklist_router
 
 
 def bootstrap(settings: SupervisionSettings) -> Supervision:
@@ -89,7 +90,14 @@ def create_app(settings: SupervisionSettings | None = None) -> FastAPI:
     app = FastAPI(title="信访督办 Supervision", version="0.3.0", lifespan=lifespan)
     install_auth_errors(app)
     app.include_router(health_router())
-    for router in (cases_router, reports_router, alerts_router, calendar_router, sweep_router):
+    for router in (
+        cases_router,
+        worklist_router,
+        reports_router,
+        alerts_router,
+        calendar_router,
+        sweep_router,
+    ):
         app.include_router(router)
     install_platform(app, max_body_bytes=settings.max_body_bytes, home="/docs")
     return app

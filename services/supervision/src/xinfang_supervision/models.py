@@ -38,12 +38,19 @@ cases = Table(
     Column("reply_outcome", String(20), nullable=True),
     Column("review_answered_at", AwareDateTime(), nullable=True),
     Column("extension_days", Integer, nullable=False, server_default="0"),
-    Column("leader", String(60), nullable=True),  # 包案领导
+    Column("leader", String(60), nullable=True),  # 包案领导 (the name a person reads)
+    Column("leader_username", String(32), nullable=True),  # the 包案领导's account, if named
     Column("repeat_count", Integer, nullable=False, server_default="1"),
     Column("escalations", Integer, nullable=False, server_default="0"),
     Column("backlog", Boolean, nullable=False, server_default="0"),  # 积案
     Column("backlog_reasons", JSON, nullable=True),
     Column("updated_at", AwareDateTime(), nullable=False),
+    # where the matter is (village/community, else township), from the first routing
+    Column("place_code", String(30), nullable=True),
+    Column("place_name", String(100), nullable=True),
+    # the worklist (worklist/): scoped by the unit handling or the office supervising
+    Index("ix_sup_cases_unit_code", "unit_code"),
+    Index("ix_sup_cases_supervising_code", "supervising_code"),
 )
 
 history = Table(
@@ -83,6 +90,8 @@ deadlines = Table(
     Column("created_at", AwareDateTime(), nullable=False),
     UniqueConstraint("case_id", "kind", name="uq_deadline_case_kind"),
     Index("ix_deadlines_next_check", "next_check"),
+    # each case's next open deadline (the worklist's sort and due filters)
+    Index("ix_deadlines_case_status_due", "case_id", "status", "due_date"),
 )
 
 notices = Table(

@@ -91,7 +91,10 @@ class Case:
     reply_outcome: str | None = None
     review_answered_at: datetime | None = None
     extension_days: int = 0
-    leader: str | None = None  # 包案领导
+    leader: str | None = None  # 包案领导 (the name a person reads)
+    leader_username: str | None = None  # the 包案领导's account, when it was named
+    place_code: str | None = None  # where the matter is (from the first routing)
+    place_name: str | None = None
     repeat_count: int = 1
     escalations: int = 0
     backlog: bool = False

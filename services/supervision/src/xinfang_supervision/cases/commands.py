@@ -125,10 +125,11 @@ class AddHearingDays:
 
 @dataclass(frozen=True)
 class NameLeader:
-    """包案领导: the leader in charge of the case."""
+    """包案领导: the leader in charge of the case (``leader_username``: their account)."""
 
     actor: str
     leader: str
+    leader_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class Reroute:
     supervising_code: str | None
     routed_at: datetime
     needs_manual_triage: bool
+    place_code: str | None = None  # where the matter is, if routing says (the first routing)
+    place_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from xinfang_supervision.cases.events import (
     OpenDeadlinesReassigned,
     OpenDeadlinesSupervised,
     OrderIssued,
+    PlaceKnown,
     Replied,
     ReviewAnswered,
     StatusChanged,
@@ -163,7 +164,7 @@ def handle(case: Case, command: c.Command, *, now: datetime, law: Law) -> list[E
         case c.AddHearingDays():
             _hearing(d, command)
         case c.NameLeader(actor=actor, leader=leader):
-            d(LeaderNamed(leader, actor, now))
+            d(LeaderNamed(leader, actor, now, username=command.leader_username))
             status = case.status.value
             d.note(actor, "leader", f"确定包案领导：{leader}", frm=status, to=status)
         case c.GiveOrderFeedback():
@@ -383,6 +384,8 @@ def open_case(
     needs_manual_triage: bool,
     actor: str,
     note: str,
+    place_code: str | None = None,
+    place_name: str | None = None,
     announce: str,
     now: datetime,
     law: Law,
@@ -401,6 +404,8 @@ def open_case(
         category=category,
         received_at=received_at,
         routed_at=routed_at,
+        place_code=place_code,
+        place_name=place_name,
     )
     d = _Decision(case, law, now)
     d.events.append(CaseOpened(replace(case)))
@@ -420,6 +425,8 @@ def _reroute(d: _Decision, cmd: c.Reroute) -> None:
     case, law = d.case, d.law
     supervising = cmd.supervising_code or case.supervising_code
     d(HandlerChanged(cmd.to_unit_code, cmd.to_unit_name, supervising))
+    if case.place_code is None and cmd.place_code:
+        d(PlaceKnown(cmd.place_code, cmd.place_name))
     triage = case.deadline("triage")
     if triage is not None and triage.status == "open" and not cmd.needs_manual_triage:
         d.meet("triage")

@@ -112,6 +112,15 @@ class LeaderNamed:
     actor: str
     at: datetime
     publish: bool = True  # False: another level named it and published it
+    username: str | None = None  # the leader's account, if the caller named one
+
+
+@dataclass(frozen=True)
+class PlaceKnown:
+    """Where the matter is (a village or township), as the first routing found it."""
+
+    code: str
+    name: str | None
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,7 @@ Event = (
     | OpenDeadlinesSupervised
     | EscalationsCounted
     | LeaderNamed
+    | PlaceKnown
     | OrderIssued
     | FeedbackGiven
     | Noted
@@ -233,7 +243,9 @@ def evolve(case: Case, event: Event) -> None:
         case EscalationsCounted(escalations=n):
             case.escalations = n
         case LeaderNamed(leader=leader):
-            case.leader = leader
+            case.leader, case.leader_username = leader, event.username
+        case PlaceKnown(code=code, name=name):
+            case.place_code, case.place_name = code, name
         case OrderIssued(order=order):
             case.orders.append(order)
         case FeedbackGiven(order_id=order_id):

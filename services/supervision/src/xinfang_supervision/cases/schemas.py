@@ -4,6 +4,7 @@ models of the case as a person reads it (each code with its Chinese label beside
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -171,11 +172,27 @@ class HearingBody(BaseModel):
     days: int = Field(ge=1, le=90, strict=True, description="听证天数")
 
 
+def _username(value: str) -> str:
+    if not USERNAME.fullmatch(value):
+        raise PydanticCustomError(
+            "username",
+            "must be a username: 3-32 lower-case letters, digits or . _ -, starting with a letter",
+            {"zh": "应为用户名：3–32 位小写字母、数字或 . _ -，以字母开头"},
+        )
+    return value
+
+
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+
+
 class LeaderBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Actor | None = None
     leader: Annotated[SingleLine, Field(min_length=1, max_length=60)] = Field(
         description="包案领导姓名"
+    )
+    leader_username: Annotated[str, AfterValidator(_username)] | None = Field(
+        default=None, description="包案领导的账号（其“我包案的”待办以此筛选）"
     )
 
 
@@ -307,7 +324,22 @@ class CaseSummaryRead(_Read):
     updated_at: IsoDateTime
 
 
+class AllowedActionRead(BaseModel):
+    action: str = Field(
+        description="accept、decline、extend、reply、close、request_review、answer_review、"
+        "request_rereview、answer_rereview、request_extension、hearing、leader、order、"
+        "feedback:<督办单 id>"
+    )
+    label: str = Field(description="按钮上的文字")
+
+
 class CaseRead(CaseSummaryRead):
+    place_code: str | None = Field(description="事项发生地（村、社区或乡镇）")
+    place_name: str | None
+    leader_username: str | None = Field(description="包案领导的账号")
+    allowed_actions: list[AllowedActionRead] = Field(
+        default_factory=list, description="当前登录用户此刻可以办理的环节"
+    )
     deadlines: list[DeadlineRead]
     history: list[HistoryRead]
     extension_requests: list[ExtensionRequestRead]

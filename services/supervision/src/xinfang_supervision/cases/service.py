@@ -196,6 +196,8 @@ async def on_routed(
             supervising_code=routed.supervising_code,
             routed_at=routed.routed_at,
             needs_manual_triage=routed.needs_manual_triage,
+            place_code=routed.place_code,
+            place_name=routed.place_name,
         )
         events = domain.handle(existing, reroute, now=now, law=sc.law())
         await store.apply(uow, existing, events, now=now)
@@ -211,6 +213,8 @@ async def on_routed(
         received_at=routed.received_at,
         routed_at=routed.routed_at,
         needs_manual_triage=routed.needs_manual_triage,
+        place_code=routed.place_code,
+        place_name=routed.place_name,
         actor=routed.actor,
         note=f"{routed.from_unit_name}{routed.action}至{routed.to_unit_name}",
         announce=f"已转送{routed.to_unit_name}办理",

@@ -6,6 +6,7 @@ writes the case tables. Never commits: the caller does."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -85,27 +86,17 @@ async def load(session: AsyncSession, case_id: str) -> agg.Case | None:
             )
         )
     ).first()
+    own = {k: v for k, v in row._mapping.items() if k in _CASE_FIELDS}
+    own |= {
+        "status": State(row.status),
+        "extension_days": int(row.extension_days or 0),
+        "repeat_count": int(row.repeat_count or 1),
+        "escalations": int(row.escalations or 0),
+        "backlog": bool(row.backlog),
+        "backlog_reasons": list(row.backlog_reasons or []),
+    }
     return agg.Case(
-        case_id=row.case_id,
-        case_number=row.case_number,
-        profile=row.profile,
-        status=State(row.status),
-        unit_code=row.unit_code,
-        unit_name=row.unit_name,
-        supervising_code=row.supervising_code,
-        category=row.category,
-        received_at=row.received_at,
-        routed_at=row.routed_at,
-        accepted_at=row.accepted_at,
-        replied_at=row.replied_at,
-        reply_outcome=row.reply_outcome,
-        review_answered_at=row.review_answered_at,
-        extension_days=int(row.extension_days or 0),
-        leader=row.leader,
-        repeat_count=int(row.repeat_count or 1),
-        escalations=int(row.escalations or 0),
-        backlog=bool(row.backlog),
-        backlog_reasons=list(row.backlog_reasons or []),
+        **own,
         deadlines=[_deadline(r) for r in dls],
         orders=[
             agg.Order(
@@ -135,27 +126,14 @@ async def load(session: AsyncSession, case_id: str) -> agg.Case | None:
 # --- applying the events ----------------------------------------------------------------------
 
 
+# the case row's columns that are fields of the aggregate
+_CASE_FIELDS = frozenset(f.name for f in fields(agg.Case)) & set(cases.c.keys())
+
+
 def _case_row(case: agg.Case, now: datetime) -> dict[str, Any]:
     return {
-        "case_id": case.case_id,
-        "case_number": case.case_number,
-        "profile": case.profile,
+        **{name: getattr(case, name) for name in _CASE_FIELDS},
         "status": case.status.value,
-        "unit_code": case.unit_code,
-        "unit_name": case.unit_name,
-        "supervising_code": case.supervising_code,
-        "category": case.category,
-        "received_at": case.received_at,
-        "routed_at": case.routed_at,
-        "accepted_at": case.accepted_at,
-        "replied_at": case.replied_at,
-        "reply_outcome": case.reply_outcome,
-        "review_answered_at": case.review_answered_at,
-        "extension_days": case.extension_days,
-        "leader": case.leader,
-        "repeat_count": case.repeat_count,
-        "escalations": case.escalations,
-        "backlog": case.backlog,
         "backlog_reasons": case.backlog_reasons or None,
         "updated_at": now,
     }
@@ -204,7 +182,9 @@ def _case_values(e: ev.Event) -> dict[str, Any]:
         case ev.EscalationsCounted(escalations=n):
             return {"escalations": n}
         case ev.LeaderNamed(leader=leader):
-            return {"leader": leader}
+            return {"leader": leader, "leader_username": e.username}
+        case ev.PlaceKnown(code=code, name=name):
+            return {"place_code": code, "place_name": name}
     return {}
 
 

@@ -182,7 +182,11 @@ async def leader(
 ) -> Any:
     case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     may_take(sup.context.tree, scope, case.unit_code, "leader")
-    command = c.NameLeader(actor_name(scope.principal, body.actor), leader=body.leader)
+    command = c.NameLeader(
+        actor_name(scope.principal, body.actor),
+        leader=body.leader,
+        leader_username=body.leader_username,
+    )
     return await run_step(sup, session, service.act, case_id=case_id, command=command)
 
 
