@@ -28,11 +28,12 @@ from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
 from xinfang_workbench.supervise.views import router as supervise_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
+from xinfang_workbench.todo.views import router as todo_router
 
 STATIC = Path(__file__).with_name("static")
 # the workbench's own files, a fixed list (pages load nothing else: no CDN, a strict CSP)
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-ROUTERS = (login_router, live_router, supervise_router, leader_router)
+ROUTERS = (login_router, live_router, todo_router, supervise_router, leader_router)
 
 
 def bootstrap(settings: WorkbenchSettings) -> Workbench:
