@@ -26,8 +26,8 @@ from xinfang_workbench.leader.views import router as leader_router
 from xinfang_workbench.live.views import router as live_router
 from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
-from xinfang_workbench.supervise.views import router as supervise_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
+from xinfang_workbench.supervise.views import router as supervise_router
 from xinfang_workbench.todo.views import router as todo_router
 
 STATIC = Path(__file__).with_name("static")
