@@ -7,7 +7,8 @@
 - the 包案领导 is named by the leadership or the supervisors of a level that covers the body;
 - review and re-review (A35, A36) are registered by the desk (registrars, supervisors) of a level
   that covers the reviewing office and answered by its supervisors or leaders;
-- a 督办 order is answered by the handlers of the body it was issued to.
+- a 督办 order is answered by the handlers of the body it was issued to, and issued by hand by
+  the supervisors or leaders of the office that oversees the case (never the handling body).
 
 A service account (another service, acting for the person it names) may take any step. The
 case's visibility (404 outside the caller's scope) is checked before these rules.
@@ -29,6 +30,7 @@ class Who(StrEnum):
     LEVEL_OVERSIGHT = "level_oversight"
     REVIEW_DESK = "review_desk"
     REVIEWING_BODY = "reviewing_body"
+    OVERSEEING_OFFICE = "overseeing_office"
 
 
 # step → who may take it (the lifecycle actions, and the steps with endpoints of their own)
@@ -46,6 +48,7 @@ STEPS: dict[str, Who] = {
     "answer_review": Who.REVIEWING_BODY,
     "answer_rereview": Who.REVIEWING_BODY,
     "hearing": Who.REVIEWING_BODY,
+    "order": Who.OVERSEEING_OFFICE,
 }
 
 WHO_LABELS: dict[Who, tuple[str, str]] = {
@@ -66,6 +69,10 @@ WHO_LABELS: dict[Who, tuple[str, str]] = {
         "复查（复核）机关（{body}）的督办员或领导",
         "a supervisor or leader of the reviewing office {code}",
     ),
+    Who.OVERSEEING_OFFICE: (
+        "督办该案的机构（{body}）的督办员或领导",
+        "a supervisor or leader of the office overseeing the case, {code}",
+    ),
 }
 
 
@@ -85,18 +92,25 @@ def _allowed(who: Who, scope: Scope, tree: org.OrgTree, body: str) -> bool:
         return p.role in (Role.LEADER, Role.SUPERVISOR) and scope.covers(body)
     if who is Who.REVIEW_DESK:
         return p.role in (Role.REGISTRAR, Role.SUPERVISOR) and scope.covers(body)
+    if who is Who.OVERSEEING_OFFICE:
+        return p.role in (Role.SUPERVISOR, Role.LEADER) and p.org_code in {
+            body,
+            unit_of(tree, body),
+        }
     return p.role in (Role.SUPERVISOR, Role.LEADER) and scope.unit_code == unit_of(tree, body)
+
+
+def allows(step: str, *, scope: Scope, tree: org.OrgTree, body: str) -> bool:
+    """May the caller take ``step`` on a case whose step belongs to ``body``?"""
+    return scope.principal.role is Role.SERVICE or _allowed(STEPS[step], scope, tree, body)
 
 
 def check(step: str, *, scope: Scope, tree: org.OrgTree, body: str, body_name: str) -> None:
     """:class:`Forbidden` unless the caller may take ``step`` on a case whose step belongs to
     ``body`` (the handling body, or the reviewing office for review steps)."""
-    if scope.principal.role is Role.SERVICE:
+    if allows(step, scope=scope, tree=tree, body=body):
         return
-    who = STEPS[step]
-    if _allowed(who, scope, tree, body):
-        return
-    zh, en = WHO_LABELS[who]
+    zh, en = WHO_LABELS[STEPS[step]]
     raise Forbidden(
         f"无权执行此操作：只有{zh.format(body=body_name or body)}可以办理",
         f"forbidden: only {en.format(code=body)} may do this",

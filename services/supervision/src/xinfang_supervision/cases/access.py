@@ -72,9 +72,12 @@ def step_body(tree: org.OrgTree, unit_code: str, step: str) -> str:
     return unit_code
 
 
-def may_take(tree: org.OrgTree, scope: Scope, unit_code: str, step: str) -> None:
-    """403 (with who may) unless the caller may take ``step`` on a case ``unit_code`` holds."""
-    body = step_body(tree, unit_code, step)
+def may_take(
+    tree: org.OrgTree, scope: Scope, unit_code: str, step: str, body: str | None = None
+) -> None:
+    """403 (with who may) unless the caller may take ``step`` on a case ``unit_code`` holds
+    (``body``: the body the step belongs to, when the case's deadlines decide it)."""
+    body = body or step_body(tree, unit_code, step)
     try:
         permissions.check(
             step, scope=scope, tree=tree, body=body, body_name=display_name(tree, body)

@@ -109,6 +109,11 @@ class Case:
     def open_dues(self) -> dict[str, date]:
         return {d.kind: d.due_date for d in self.deadlines if d.status == "open"}
 
+    def next_open(self) -> Deadline | None:
+        """The open deadline due first (None: nothing open)."""
+        pending = [d for d in self.deadlines if d.status == "open"]
+        return min(pending, key=lambda d: d.due_date) if pending else None
+
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
 

@@ -196,6 +196,16 @@ class LeaderBody(BaseModel):
     )
 
 
+class OrderCreate(BaseModel):
+    """督办 by hand: the reason, and the date the written feedback is due (today to 30 days)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[
+        MultiLine, Field(min_length=2, max_length=500), AfterValidator(_not_blank)
+    ] = Field(description="督办事由")
+    feedback_due: date = Field(description="书面反馈期限（今天起30日内）")
+
+
 class FeedbackBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Actor | None = None

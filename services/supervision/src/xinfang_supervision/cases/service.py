@@ -23,9 +23,10 @@ from xinfang_supervision import labels
 from xinfang_supervision.alerts import emerging
 from xinfang_supervision.cases import aggregate as agg
 from xinfang_supervision.cases import commands as c
-from xinfang_supervision.cases import domain, store
+from xinfang_supervision.cases import domain, orders, store
 from xinfang_supervision.cases import events as ev
 from xinfang_supervision.cases.aggregate import CaseNotFound, Refused
+from xinfang_supervision.cases.orders import STILL_OPEN, issuer
 from xinfang_supervision.cases.oversight import display_name
 from xinfang_supervision.cases.schemas import (
     CaseRead,
@@ -48,6 +49,14 @@ async def get_case_or_raise(*, session: AsyncSession, case_id: str) -> Any:
     if row is None:
         raise CaseNotFound(case_id)
     return row
+
+
+async def load_case(*, session: AsyncSession, case_id: str) -> agg.Case:
+    """The case aggregate (state, deadlines, orders, pending extension)."""
+    case = await store.load(session, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
 
 
 def summary(row: Any, categories: dict[str, str]) -> CaseSummaryRead:
@@ -174,6 +183,53 @@ async def order_feedback(
         raise CaseNotFound(order_id)
     command = c.GiveOrderFeedback(actor=actor, order_id=order_id, text=text)
     return await act(uow=uow, sc=sc, case_id=case_id, command=command, now=now)
+
+
+async def issue_order(
+    *,
+    uow: UnitOfWork,
+    sc: SupervisionContext,
+    case_id: str,
+    reason: str,
+    feedback_due: date,
+    actor: str,
+    now: datetime,
+) -> CaseRead:
+    """督办 by hand: an order like the sweep's (same row, same event) from the office that
+    oversees the case's first open deadline; :class:`Refused` (409) for a case no longer being
+    handled, one with no open deadline, or one nobody above may supervise."""
+    case = await _owned(uow.session, sc, case_id)
+    deadline = case.next_open()
+    if case.status not in STILL_OPEN or deadline is None:
+        raise Refused(
+            f"案件当前状态为“{labels.status_label(case.status.value)}”，没有未届满的办理期限，不能督办",
+            "the case has no open deadline to supervise",
+        )
+    office = issuer(sc, case)
+    if office is None:
+        raise Refused("本案没有上级督办机构", "nobody above the handling body supervises it")
+    about = orders.Overseen(
+        case_id=case.case_id,
+        case_number=case.case_number,
+        deadline_id=deadline.id,
+        label=deadline.label,
+        due_date=deadline.due_date,
+        unit_code=case.unit_code,
+        unit_name=case.unit_name,
+        leader=case.leader,
+    )
+    orders.issue(
+        uow,
+        sc,
+        about,
+        issuer=office,
+        feedback_due=feedback_due,
+        now=now,
+        actor=actor,
+        reason=reason,
+    )
+    await uow.flush()
+    return await case_view(session=uow.session, case_id=case_id)
 
 
 # --- events in --------------------------------------------------------------------------------

@@ -1,18 +1,23 @@
-"""The case API: lists and the case view (scoped to the caller), the lifecycle actions and the
-other steps (extension request, hearing, 包案领导, 督办 feedback)."""
+"""The case API: lists and the case view (scoped to the caller, with the steps the caller may
+take now), the lifecycle actions and the other steps (extension request, hearing, 包案领导,
+督办 by hand and its feedback)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from xinfang_shared.auth.deps import CurrentScope, get_principal, not_found_outside_scope
+from xinfang_shared.auth.scope import Scope
 from xinfang_shared.auth.security import actor_name
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.http import error_response
 from xinfang_shared.runtime import SessionDep
+from xinfang_shared.timeutil import local_date
 
 from xinfang_supervision import labels
 from xinfang_supervision.cases import commands as c
@@ -27,6 +32,9 @@ from xinfang_supervision.cases.access import (
     well_formed,
 )
 from xinfang_supervision.cases.aggregate import CaseNotFound, Refused
+from xinfang_supervision.cases.allowed import allowed_actions
+from xinfang_supervision.cases.orders import issuer
+from xinfang_supervision.cases.oversight import overseer
 from xinfang_supervision.cases.schemas import (
     ActionBody,
     CaseRead,
@@ -36,6 +44,7 @@ from xinfang_supervision.cases.schemas import (
     FeedbackBody,
     HearingBody,
     LeaderBody,
+    OrderCreate,
 )
 from xinfang_supervision.deps import Supervision, SupervisionDep
 from xinfang_supervision.lifecycle import Action, State
@@ -49,13 +58,23 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+async def with_actions(view: CaseRead, sup: Supervision, scope: Scope, session: Any) -> CaseRead:
+    """The case view with the steps this caller may take on it now."""
+    case = await service.load_case(session=session, case_id=view.case_id)
+    today = local_date(sup.runtime.clock.now())
+    view.allowed_actions = allowed_actions(case, scope=scope, sc=sup.context, today=today)
+    return view
+
+
 async def run_step(
     sup: Supervision,
     session: Any,
+    scope: Scope,
     step: Callable[..., Awaitable[CaseRead]],
     **kwargs: Any,
 ) -> CaseRead | JSONResponse:
-    """Run one step in a transaction of its own; a refusal is its 404 / 409 / 422."""
+    """Run one step in a transaction of its own; a refusal is its 404 / 409 / 422. The answer
+    is the case as the caller reads it now (with the steps left to take)."""
     try:
         async with session.begin():
             uow = UnitOfWork(session)
@@ -66,7 +85,7 @@ async def run_step(
     except Refused as exc:
         return error_response(exc.status, "refused", exc.zh, exc.en, **exc.extra)
     sup.after_commit()
-    return result
+    return await with_actions(result, sup, scope, session)
 
 
 @router.get(
@@ -90,9 +109,12 @@ async def list_cases(
     summary="案件办理情况 / case state, deadlines, history, orders",
     response_model=CaseRead,
 )
-async def get_case(case_id: str, scope: CurrentScope, session: SessionDep) -> CaseRead:
+async def get_case(
+    case_id: str, scope: CurrentScope, session: SessionDep, sup: SupervisionDep
+) -> CaseRead:
     await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
-    return await service.case_view(session=session, case_id=case_id)
+    view = await service.case_view(session=session, case_id=case_id)
+    return await with_actions(view, sup, scope, session)
 
 
 @router.get(
@@ -125,7 +147,7 @@ async def act(
     case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     may_take(sup.context.tree, scope, case.unit_code, action.value)
     command = body.command(actor_name(scope.principal, body.actor))
-    return await run_step(sup, session, service.act, case_id=case_id, command=command)
+    return await run_step(sup, session, scope, service.act, case_id=case_id, command=command)
 
 
 @router.post(
@@ -145,7 +167,7 @@ async def extension_request(
     may_take(sup.context.tree, scope, case.unit_code, "request_extension")
     actor = actor_name(scope.principal, body.actor)
     command = c.RequestExtension(actor, days=body.days, reason=body.reason)
-    return await run_step(sup, session, service.act, case_id=case_id, command=command)
+    return await run_step(sup, session, scope, service.act, case_id=case_id, command=command)
 
 
 @router.post(
@@ -164,7 +186,7 @@ async def hearing(
     case = await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
     may_take(sup.context.tree, scope, case.unit_code, "hearing")
     command = c.AddHearingDays(actor_name(scope.principal, body.actor), days=body.days)
-    return await run_step(sup, session, service.act, case_id=case_id, command=command)
+    return await run_step(sup, session, scope, service.act, case_id=case_id, command=command)
 
 
 @router.post(
@@ -187,7 +209,7 @@ async def leader(
         leader=body.leader,
         leader_username=body.leader_username,
     )
-    return await run_step(sup, session, service.act, case_id=case_id, command=command)
+    return await run_step(sup, session, scope, service.act, case_id=case_id, command=command)
 
 
 @router.post(
@@ -214,8 +236,63 @@ async def feedback(
     return await run_step(
         sup,
         session,
+        scope,
         service.order_feedback,
         order_id=order_id,
         text=body.text,
         actor=actor_name(scope.principal, body.actor),
+    )
+
+
+ORDER_FEEDBACK_DAYS = 30  # the furthest a hand-issued order's feedback may be due
+
+
+def _check_feedback_due(due: date, today: date) -> None:
+    """422 on ``feedback_due`` unless it lies from today to 30 days ahead."""
+    last = today + timedelta(days=ORDER_FEEDBACK_DAYS)
+    if today <= due <= last:
+        return
+    zh = f"反馈期限应在{today:%Y年%m月%d日}至{last:%Y年%m月%d日}之间"
+    raise RequestValidationError(
+        [
+            {
+                "type": "date_range",
+                "loc": ("body", "feedback_due"),
+                "msg": f"feedback_due must be from {today} to {last}",
+                "input": due.isoformat(),
+                "ctx": {"zh": zh},
+            }
+        ]
+    )
+
+
+@router.post(
+    "/cases/{case_id}/orders",
+    summary="督办：手动发出督办单 / issue a 督办 order by hand",
+    responses=CONFLICT,
+    response_model=CaseRead,
+)
+async def issue_order(
+    case_id: str,
+    body: OrderCreate,
+    sup: SupervisionDep,
+    session: SessionDep,
+    scope: CurrentScope,
+) -> Any:
+    await case_in_scope_or_404(session=session, case_id=case_id, scope=scope)
+    case = await service.load_case(session=session, case_id=case_id)
+    await session.rollback()  # the read; the order is issued in a transaction of its own
+    tree = sup.context.tree
+    office = issuer(sup.context, case) or overseer(tree, case.unit_code, case.supervising_code)
+    may_take(tree, scope, case.unit_code, "order", body=office or case.unit_code)
+    _check_feedback_due(body.feedback_due, local_date(sup.runtime.clock.now()))
+    return await run_step(
+        sup,
+        session,
+        scope,
+        service.issue_order,
+        case_id=case_id,
+        reason=body.reason,
+        feedback_due=body.feedback_due,
+        actor=actor_name(scope.principal, None),
     )

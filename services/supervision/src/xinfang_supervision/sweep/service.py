@@ -14,12 +14,11 @@ from xinfang_shared.events import (
     CaseEscalated,
     DeadlineOverdue,
     DeadlineReminder,
-    SupervisionOrderIssued,
 )
 
-from xinfang_supervision.cases import store
-from xinfang_supervision.cases.aggregate import Order
+from xinfang_supervision.cases import orders, store
 from xinfang_supervision.cases.events import Noted
+from xinfang_supervision.cases.orders import Overseen
 from xinfang_supervision.cases.oversight import display_name, escalation_step, order_issuer
 from xinfang_supervision.context import SupervisionContext
 from xinfang_supervision.deadlines import Notice, due_date, next_notice
@@ -145,41 +144,17 @@ def _issue_order(
     feedback_due = due_date(
         sc.profiles[sc.profile], "supervision_feedback", today, calendar=sc.calendar
     )
-    order = Order(
-        id=str(uuid.uuid4()),
-        issued_by=issuer,
-        issued_to=d.unit_code,
-        issued_at=now,
-        feedback_due=feedback_due,
+    about = Overseen(
+        case_id=d.case_id,
+        case_number=d.case_number,
         deadline_id=d.id,
+        label=d.label,
+        due_date=d.due_date,
+        unit_code=d.unit_code,
+        unit_name=d.unit_name,
+        leader=d.leader,
     )
-    store.add_order(uow, d.case_id, order)
-    store.emit(
-        uow,
-        SupervisionOrderIssued(
-            case_id=d.case_id,
-            case_number=d.case_number,
-            order_id=order.id,
-            issued_by=issuer,
-            issued_by_name=display_name(sc.tree, issuer),
-            issued_to=d.unit_code,
-            issued_to_name=d.unit_name,
-            deadline_label=d.label,
-            due_date=d.due_date,
-            feedback_due=feedback_due,
-            issued_at=now,
-            leader=d.leader,
-        ),
-        now,
-    )
-    _note(
-        uow,
-        d.case_id,
-        "supervision_order",
-        f"{d.label}已超期，{display_name(sc.tree, issuer)}向{d.unit_name}发出督办单，"
-        f"限{feedback_due:%Y年%m月%d日}前书面反馈",
-        now,
-    )
+    orders.issue(uow, sc, about, issuer=issuer, feedback_due=feedback_due, now=now)
 
 
 async def mark_old_cases_backlog(*, uow: UnitOfWork, sc: SupervisionContext, now: datetime) -> int:
