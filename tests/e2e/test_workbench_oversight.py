@@ -195,14 +195,14 @@ async def test_supervisor_and_leader(tmp_path: Path, databases: Databases) -> No
         reason = "请于反馈期限前书面报告补偿款发放进度"
         form = page.locator("#order-form")
         await form.get_by_label("督办事由").fill(reason)
-        await form.get_by_label("反馈期限").fill((today - timedelta(days=1)).isoformat())
+        await form.locator("[name=feedback_due]").fill((today - timedelta(days=1)).isoformat())
         await form.get_by_role("button", name="发出督办").click()
         form = page.locator("#order-form")
         await form.locator(".field-error").first.wait_for()
         assert await form.get_by_label("督办事由").input_value() == reason
         await shot(page, "wb-order-refused")
         due = today + timedelta(days=7)
-        await form.get_by_label("反馈期限").fill(due.isoformat())
+        await form.locator("[name=feedback_due]").fill(due.isoformat())
         await form.get_by_role("button", name="发出督办").click()
         await page.wait_for_url(f"{wb}/cases/{land['case_id']}")
         body = await page.inner_text("main")
