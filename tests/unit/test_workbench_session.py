@@ -191,3 +191,21 @@ def test_dates_read_in_chinese_in_the_deployments_time_zone() -> None:
     assert date_zh("2026-12-01") == "2026年12月1日"
     assert datetime_zh("2026-11-30T16:30:00+00:00") == "2026年12月1日 00:30"
     assert date_zh(None) == ""
+
+
+def test_an_event_told_to_several_recipients_is_one_message() -> None:
+    from xinfang_workbench.live.views import one_per_event
+
+    def n(seq: int, event: str, who: str) -> dict[str, object]:
+        return {"seq": seq, "source_event_id": event, "recipient_name": who, "title": event}
+
+    rows = one_per_event(
+        [
+            n(1, "a", "清河县信访局"),
+            n(2, "a", "清河县领导"),
+            n(3, "b", "清河县信访局"),
+            n(4, "a", "江临市"),
+        ]
+    )
+    assert [(r["source_event_id"], r["seq"]) for r in rows] == [("a", 4), ("b", 3)]
+    assert rows[0]["recipients"] == ["清河县信访局", "清河县领导", "江临市"]

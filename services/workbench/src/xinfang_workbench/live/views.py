@@ -6,7 +6,7 @@ the user saw on the message page (``static/wb.js``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Query, Request
@@ -64,5 +64,21 @@ async def stream(
 @router.get("/messages", response_class=HTMLResponse)
 async def messages(request: Request, wb: WorkbenchDep, user: UserDep) -> Response:
     items = await user.api.get("notify", "/api/v1/notifications", limit=1000)
-    items = list(reversed(items))[:200]  # newest first
-    return wb.pages.render(request, "messages.html", user=user, items=items)
+    rows = one_per_event(items)[:200]
+    return wb.pages.render(request, "messages.html", user=user, items=rows)
+
+
+def one_per_event(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per event, newest first: an event told to several recipients the user oversees
+    (the office, its leaders…) is one message, with who was told and its latest ``seq``."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key = str(item.get("source_event_id") or item["seq"])
+        row = rows.get(key)
+        if row is None:
+            rows[key] = {**item, "recipients": [item.get("recipient_name") or ""]}
+            continue
+        row["seq"] = max(row["seq"], item["seq"])
+        if item.get("recipient_name") and item["recipient_name"] not in row["recipients"]:
+            row["recipients"].append(item["recipient_name"])
+    return sorted(rows.values(), key=lambda r: r["seq"], reverse=True)

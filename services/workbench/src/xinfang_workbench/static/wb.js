@@ -77,11 +77,20 @@
 
   if (!window.EventSource) return;
   const opened = Date.now();
+  // one event reaches several recipients this user oversees (the county office, its leaders…):
+  // it is one thing to read, one toast, counted once
+  const events = new Set();
   const source = new EventSource("/live/stream?since=" + seen);
   source.addEventListener("notification", (e) => {
     let item;
     try { item = JSON.parse(e.data); } catch { return; }
     if (Number(item.seq) <= seen) return;
+    const key = item.source_event_id || String(item.seq);
+    if (events.has(key)) {
+      if (table) { seen = Math.max(seen, Number(item.seq)); localStorage.setItem(seenKey, String(seen)); }
+      return;
+    }
+    events.add(key);
     if (table) {  // on the message page, a new one is read as it arrives
       seen = Number(item.seq);
       localStorage.setItem(seenKey, String(seen));
