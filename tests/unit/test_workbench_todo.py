@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from xinfang_shared.org import default_tree
 from xinfang_workbench.pages import Pages
 from xinfang_workbench.todo import forms
 
@@ -274,7 +275,7 @@ def _render(**ctx: Any) -> str:
         "done": "",
         "back_href": "/todo",
     }
-    return Pages().html("case.html", **{**base, **ctx})
+    return Pages(default_tree()).html("case.html", **{**base, **ctx})
 
 
 def test_a_sealed_informant_stays_sealed_on_the_case_page() -> None:

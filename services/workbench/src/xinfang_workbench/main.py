@@ -37,11 +37,12 @@ ROUTERS = (login_router, live_router, todo_router, supervise_router, leader_rout
 
 
 def bootstrap(settings: WorkbenchSettings) -> Workbench:
+    tree = org.default_tree()
     return Workbench(
         settings=settings,
         api=Api.connect(settings.service_urls(), timeout_s=settings.api_timeout_s),
-        tree=org.default_tree(),
-        pages=Pages(),
+        tree=tree,
+        pages=Pages(tree),
     )
 
 

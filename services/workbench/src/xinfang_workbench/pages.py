@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import org_name
+from xinfang_shared.org import OrgTree
 from xinfang_shared.timeutil import SHANGHAI
 
 from xinfang_workbench.session import User
@@ -77,7 +79,8 @@ def datetime_zh(value: Any) -> str:
 
 
 class Pages:
-    def __init__(self) -> None:
+    def __init__(self, tree: OrgTree | None = None) -> None:
+        self.tree = tree
         self.env = Environment(
             loader=PackageLoader("xinfang_workbench", "templates"),
             autoescape=select_autoescape(["html"]),
@@ -87,6 +90,14 @@ class Pages:
         )
         self.env.filters["date_zh"] = date_zh
         self.env.filters["datetime_zh"] = datetime_zh
+        self.env.filters["org_name"] = self.org_name
+
+    def org_name(self, code: Any) -> str:
+        """A unit or department by name, never its code (an unknown one: 其他单位)."""
+        if not code:
+            return ""
+        name = org_name(self.tree, str(code)) if self.tree is not None else None
+        return name or "其他单位"
 
     def html(self, name: str, **ctx: Any) -> str:
         return self.env.get_template(name).render(**ctx)
