@@ -25,12 +25,14 @@ from xinfang_workbench.deps import Workbench, WrongRole
 from xinfang_workbench.live.views import router as live_router
 from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
+from xinfang_workbench.register.views import router as register_router
+from xinfang_workbench.admin.views import router as admin_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
 
 STATIC = Path(__file__).with_name("static")
 # the workbench's own files, a fixed list (pages load nothing else: no CDN, a strict CSP)
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-ROUTERS = (login_router, live_router)
+ROUTERS = (login_router, live_router, register_router, admin_router)
 
 
 def bootstrap(settings: WorkbenchSettings) -> Workbench:
