@@ -16,6 +16,8 @@ NOT_JSON = {
     # the live notification stream (text/event-stream). The pages (intake's lookup, notify's
     # dashboard and login) and redirects are not in the document at all.
     ("notify", "get", "/api/v1/stream"),
+    # the org tree in use as its YAML file (text/yaml, a download)
+    ("routing", "get", "/api/v1/admin/org-tree/source"),
 }
 
 

@@ -67,6 +67,9 @@ class PetitionReceived(EventData):
     # (placeholder names only, no ID, phone, e-mail, address or query code) and routing
     # treats the case as confidential.
     informant_sealed: bool = False
+    # the case number of an open case the registrar linked this item to (重复信访 seen at the
+    # desk): routing links it there when that case is open and in the registrar's scope
+    repeat_of: str | None = None
 
 
 class CategorySuggestion(BaseModel):

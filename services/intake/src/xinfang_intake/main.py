@@ -22,13 +22,16 @@ from xinfang_shared.web import DOCS_LINK, install_platform
 from xinfang_intake import consumers
 from xinfang_intake.config import IntakeSettings
 from xinfang_intake.deps import Intake
+from xinfang_intake.directory.views import router as directory_router
 from xinfang_intake.petitions import models
 from xinfang_intake.petitions.informants import router as informants_router
 from xinfang_intake.petitions.numbering import CaseNumberAllocator
 from xinfang_intake.petitions.pages import router as pages_router
+from xinfang_intake.petitions.rules import router as rules_router
 from xinfang_intake.petitions.sealing import DEMO_INFORMANT_KEY, InformantCipher, parse_key
 from xinfang_intake.petitions.views import router as petitions_router
 from xinfang_intake.petitions.writer import RegistrationWriter
+from xinfang_intake.records.views import router as records_router
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(health_router())
     app.include_router(petitions_router)
     app.include_router(informants_router)
+    app.include_router(records_router)
+    app.include_router(directory_router)
+    app.include_router(rules_router)
     app.include_router(pages_router)
     app.include_router(auth_router())  # login and user administration
     install_platform(

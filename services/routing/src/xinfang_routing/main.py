@@ -15,6 +15,7 @@ from xinfang_shared.web import install_platform
 
 from xinfang_routing import consumers, models
 from xinfang_routing.cases.views import router as cases_router
+from xinfang_routing.catalog.views import router as catalog_router
 from xinfang_routing.config import RoutingSettings
 from xinfang_routing.context import RoutingContext
 from xinfang_routing.deps import Routing, RoutingDep
@@ -23,6 +24,7 @@ from xinfang_routing.orgtree.views import router as orgtree_router
 from xinfang_routing.repeats.matching import RepeatIndex
 from xinfang_routing.repeats.service import refresh_index
 from xinfang_routing.rules import default_rules
+from xinfang_routing.triage.views import router as triage_router
 
 
 def bootstrap(settings: RoutingSettings) -> Routing:
@@ -93,6 +95,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     app.include_router(health_router())
     app.include_router(cases_router)
     app.include_router(orgtree_router)
+    app.include_router(catalog_router)
+    app.include_router(triage_router)
     # an org tree may be up to org.MAX_TREE_BYTES (its own check answers 413 past that)
     body_limit = max(settings.max_body_bytes, org.MAX_TREE_BYTES + 64_000)
     install_platform(app, max_body_bytes=body_limit, home="/docs")

@@ -6,7 +6,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -42,6 +44,12 @@ petitions = Table(
     Column("handling_unit_name", String(100), nullable=True),
     Column("deadlines", JSON, nullable=True),  # as last announced by supervision
     Column("next_step", String(300), nullable=True),
+    # from case.routed (the final hop): who handles it and the office that supervises it
+    Column("handling_unit_code", String(30), nullable=True, index=True),
+    Column("supervising_code", String(30), nullable=True, index=True),
+    Column("letter_date", Date, nullable=True),  # 来信: the date on the letter
+    Column("caller_phone", String(30), nullable=True, index=True),  # 来电: the number that called
+    Column("repeat_of", String(40), nullable=True),  # a case number the registrar linked
 )
 
 petitioners = Table(
@@ -56,6 +64,9 @@ petitioners = Table(
     Column("phone", String(30), nullable=True),
     Column("email", String(254), nullable=True),
     Column("address", String(200), nullable=True),
+    Column("representative", Boolean, nullable=False, server_default="0"),  # 来访: 代表 (A20)
+    Index("ix_petitioners_name", "name"),
+    Index("ix_petitioners_phone", "phone"),
 )
 
 history = Table(

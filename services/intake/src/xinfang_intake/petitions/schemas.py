@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -77,6 +77,8 @@ def _trim(min_length: int | None = None, max_length: int | None = None) -> Strin
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
+MAX_REPRESENTATIVES = 5  # 信访工作条例 第二十条: 多人走访推选代表，代表人数不超过5人
+_CASE_NUMBER = re.compile(r"^\d{6}(\d{3})?(\d{3})?-\d{4}-\d{6}$")
 _ORG_CODE = re.compile(r"^\d{6}(\d{3})?(\d{3})?$")
 
 
@@ -107,6 +109,10 @@ class PetitionerCreate(BaseModel):
     email: EmailStr | None = None
     address: Annotated[str, _trim(max_length=200), _LINE] | None = Field(
         default=None, description="住址"
+    )
+    representative: StrictBool = Field(
+        default=False,
+        description="来访代表：多人走访推选的代表，不超过5人（信访工作条例第二十条）",
     )
 
     @field_validator("id_number")
@@ -186,6 +192,40 @@ class PetitionCreate(BaseModel):
     received_at: datetime | None = Field(
         default=None, description="收到时间（带时区），缺省为当前时间"
     )
+    letter_date: date | None = Field(
+        default=None, description="来信日期（仅来信；不得晚于收到日期）"
+    )
+    caller_phone: Annotated[str, _trim(max_length=30), _LINE] | None = Field(
+        default=None, description="来电号码（来电必填；其他渠道不填）"
+    )
+    repeat_of: Annotated[str, _trim(max_length=40), _LINE] | None = Field(
+        default=None,
+        description="关联的在办信访件编号：本件并入该件办理（须未办结且在登记人范围内，"
+        "否则照常分办）",
+    )
+
+    @field_validator("caller_phone")
+    @classmethod
+    def _caller(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        try:
+            return normalise_phone(v)
+        except InvalidValue as exc:
+            raise _invalid(exc) from None
+
+    @field_validator("repeat_of")
+    @classmethod
+    def _repeat_of(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not _CASE_NUMBER.match(v):
+            raise bilingual(
+                "case_number_format",
+                "信访件编号格式应为“单位代码-年份-6位序号”，如 339922-2026-000123",
+                "a case number looks like 339922-2026-000123",
+            )
+        return v
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -256,6 +296,79 @@ class PetitionCreate(BaseModel):
         return self
 
 
+def _problem(field: str, code: str, zh: str, en: str) -> dict[str, str]:
+    return {"field": field, "code": code, "message": zh, "message_en": en}
+
+
+def channel_problems(data: PetitionCreate) -> list[dict[str, str]]:
+    """The fields that do not belong to ``data``'s channel, or that it lacks, as the platform's
+    422 ``errors`` entries: a letter's date only for 来信, the caller's number required for
+    来电 and only there, representatives only for a visit of several people, at most
+    :data:`MAX_REPRESENTATIVES` (信访工作条例 第二十条)."""
+    out: list[dict[str, str]] = []
+    channel = data.channel
+    if data.letter_date is not None and channel is not Channel.LETTER:
+        out.append(
+            _problem(
+                "letter_date",
+                "letter_date_not_letter",
+                f"来信日期只用于来信，{CHANNEL_LABELS[channel]}不填",
+                "letter_date is for letters only",
+            )
+        )
+    if channel is Channel.PHONE and data.caller_phone is None:
+        out.append(
+            _problem(
+                "caller_phone",
+                "caller_phone_required",
+                "来电须填写来电号码",
+                "a phone petition needs caller_phone",
+            )
+        )
+    if data.caller_phone is not None and channel is not Channel.PHONE:
+        out.append(
+            _problem(
+                "caller_phone",
+                "caller_phone_not_phone",
+                f"来电号码只用于来电，{CHANNEL_LABELS[channel]}不填（信访人电话填在信访人中）",
+                "caller_phone is for phone petitions only (a petitioner's phone goes with them)",
+            )
+        )
+    named = [i for i, p in enumerate(data.petitioners) if p.representative]
+    if named and channel is not Channel.VISIT:
+        for i in named:
+            out.append(
+                _problem(
+                    f"petitioners.{i}.representative",
+                    "representative_not_visit",
+                    "代表只用于多人走访（来访）",
+                    "representatives are for visits only",
+                )
+            )
+    elif named and (data.persons or 1) < 2:
+        for i in named:
+            out.append(
+                _problem(
+                    f"petitioners.{i}.representative",
+                    "representative_single",
+                    "一人来访无需推选代表",
+                    "a visit of one person names no representative",
+                )
+            )
+    elif len(named) > MAX_REPRESENTATIVES:
+        for i in named[MAX_REPRESENTATIVES:]:
+            out.append(
+                _problem(
+                    f"petitioners.{i}.representative",
+                    "representatives_too_many",
+                    f"多人走访推选的代表不超过{MAX_REPRESENTATIVES}人（信访工作条例第二十条），"
+                    f"已选{len(named)}人",
+                    f"at most {MAX_REPRESENTATIVES} representatives (A20); {len(named)} named",
+                )
+            )
+    return out
+
+
 def clock_problems(
     data: PetitionCreate, *, now: datetime, max_skew: timedelta, max_age: timedelta
 ) -> list[dict[str, str]]:
@@ -275,6 +388,15 @@ def clock_problems(
             add("received_at", bad)
             received = now
     day = local_date(received)
+    if data.letter_date is not None and data.letter_date > day:
+        out.append(
+            _problem(
+                "letter_date",
+                "letter_date_after_received",
+                "来信日期晚于收到日期，请核对",
+                "letter_date is after the day the letter was received",
+            )
+        )
     for i, p in enumerate(data.petitioners):
         if p.id_number and (bad := birthdate_problem(p.id_number, on=day)) is not None:
             add(f"petitioners.{i}.id_number", bad)

@@ -148,6 +148,9 @@ def prepare_registration(
         registered_at=now,
         status=CaseStatus.REGISTERED.value,
         status_at=now,
+        letter_date=data.letter_date,
+        caller_phone=data.caller_phone,
+        repeat_of=data.repeat_of,
     )
     sealed_because = accusation_reason(data, model=model)
     sealed = sealed_because is not None
@@ -163,16 +166,34 @@ def prepare_registration(
             "address": p.address,
         }
         if sealed:
+            if i == 0 and not identity["phone"]:
+                identity["phone"] = data.caller_phone  # the number the informant called from
             # nothing that identifies the informant in clear: no ID hash either (a salted
             # hash of an ID number is a lookup away from the person), so sealed items are
             # never matched as repeats by identity
             identities.append(identity)
             blank = dict.fromkeys(identity, None) | {"id_hash": None}
-            rows.append({"case_id": case_id, "position": i, **blank, "name": INFORMANT_PLACEHOLDER})
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "position": i,
+                    **blank,
+                    "name": INFORMANT_PLACEHOLDER,
+                    "representative": p.representative,
+                }
+            )
             infos.append(PetitionerInfo(name=INFORMANT_PLACEHOLDER))
             continue
         hashed = id_hash(p.id_number, id_salt) if p.id_number else None
-        rows.append({"case_id": case_id, "position": i, **identity, "id_hash": hashed})
+        rows.append(
+            {
+                "case_id": case_id,
+                "position": i,
+                **identity,
+                "id_hash": hashed,
+                "representative": p.representative,
+            }
+        )
         infos.append(
             PetitionerInfo(
                 name=p.name,
@@ -183,6 +204,13 @@ def prepare_registration(
                 address=p.address,
             )
         )
+    if sealed:
+        petition["caller_phone"] = None  # an informant's number is sealed with their identity
+        if not identities and data.caller_phone:
+            identities.append(
+                dict.fromkeys(("name", "id_number", "email", "address"))
+                | {"name": INFORMANT_PLACEHOLDER, "phone": data.caller_phone}
+            )
     sealed_row = None
     if identities:
         sealed_row = dict(
@@ -218,6 +246,7 @@ def prepare_registration(
         # not told to every unit that reads the topic
         query_code=None if sealed else query_code,
         informant_sealed=sealed,
+        repeat_of=data.repeat_of,
     )
     events = [new_event(data=received, source=source, time=now)]
     if collective:
@@ -350,6 +379,7 @@ async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
     ).first()
     if exists is None:
         return  # a case registered by another level's intake
+    # who handles it and the office that supervises it (the staff record's scope)
     await _move_status(
         session,
         case_id=event.case_id,
@@ -357,6 +387,8 @@ async def record_routed(*, session: AsyncSession, event: CaseRouted) -> None:
         at=event.routed_at,
         note=_routed_note(event),
         handling_unit_name=event.to_unit_name,
+        handling_unit_code=event.to_unit_code,
+        supervising_code=event.supervising_code or petitions.c.supervising_code,
     )
 
 
@@ -386,6 +418,8 @@ async def record_linked(*, session: AsyncSession, event: CaseLinked) -> None:
         at=event.linked_at,
         note=f"{event.match}，已并入信访件 {event.linked_case_number} 一并办理（第{event.repeat_count}次反映）",
         handling_unit_name=None,
+        # the body holding the case it joined sees this item too (RecordRead's scope)
+        handling_unit_code=event.holder_code,
     )
 
 

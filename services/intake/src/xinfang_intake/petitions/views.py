@@ -27,6 +27,7 @@ from xinfang_intake.petitions.schemas import (
     PetitionCreate,
     PetitionCreated,
     PetitionStatusRead,
+    channel_problems,
     clock_problems,
 )
 from xinfang_intake.petitions.writer import RegistrationRefused
@@ -88,7 +89,7 @@ async def register(
         now=intake.runtime.clock.now(),
         max_skew=timedelta(seconds=settings.received_max_skew_s),
         max_age=timedelta(days=settings.received_max_age_days),
-    )
+    ) + channel_problems(data)
     if problems:
         return JSONResponse(
             error_body(

@@ -5,6 +5,7 @@ Functions take the session (or a unit of work) and never commit: the caller does
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +26,7 @@ from xinfang_shared.timeutil import local_date
 from xinfang_shared.workdays import add_working_days
 
 from xinfang_routing.cases.decision import Decision, decide
+from xinfang_routing.cases.linking import asked_link
 from xinfang_routing.context import SOURCE, RoutingContext
 from xinfang_routing.models import cases, fingerprints, hops, outbox
 from xinfang_routing.repeats.matching import Match, identity_keys, signature
@@ -86,6 +88,11 @@ async def route_petition(
     root = await _case_row(uow, match.root_case_id) if match is not None else None
     if root is not None and root.status == "closed":
         root = None  # a closed matter that comes back is a new case (issue #4: 不再受理 rules)
+    if p.repeat_of and not watch:  # the registrar named the open case it repeats
+        asked = await asked_link(uow=uow, tree=ctx.tree, p=p)
+        root, match = (asked.root, asked.match) if asked.root is not None else (root, match)
+        if asked.note and root is None:
+            decision = replace(decision, reason=f"{decision.reason}；{asked.note}")
     root_id = root.case_id if root is not None else p.case_id
     if root is not None:
         matter = (root.category, root.holder_code) if root.category else None

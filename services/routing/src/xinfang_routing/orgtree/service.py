@@ -62,6 +62,16 @@ async def active_org_tree(*, session: AsyncSession) -> tuple[org.OrgTree, int] |
     return await asyncio.to_thread(org.loads, row.source), int(row.id)
 
 
+async def tree_source(*, session: AsyncSession, version_id: int) -> str:
+    """The YAML of a stored tree version, as it was loaded."""
+    row = (
+        await session.execute(
+            select(org_tree_versions.c.source).where(org_tree_versions.c.id == version_id)
+        )
+    ).first()
+    return str(row.source) if row is not None else org.default_tree_text()
+
+
 async def refresh_org_tree(
     *, session: AsyncSession, ctx: RoutingContext, force: bool = False
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from xinfang_shared import org
 from xinfang_shared.auth.deps import CurrentUser, get_principal
 from xinfang_shared.auth.models import Role
@@ -225,3 +225,27 @@ async def org_tree_audit(
         return _forbidden(ctx)
     entries = await service.audit_entries(session=session, limit=limit, before=before)
     return {"entries": entries}
+
+
+class YamlResponse(Response):
+    media_type = "text/yaml; charset=utf-8"
+
+
+@router.get(
+    "/admin/org-tree/source",
+    summary="下载当前组织机构树（YAML）/ the org tree in use, as loaded",
+    response_class=YamlResponse,
+    responses={
+        200: {"content": {"text/yaml": {"schema": {"type": "string"}}}},
+        403: {"description": "不是本级管理员"},
+    },
+)
+async def org_tree_source(
+    routing: RoutingDep, session: SessionDep, principal: CurrentUser
+) -> Response:
+    ctx = routing.ctx
+    if not service.may_load_tree(principal, ctx.deployment):
+        return _forbidden(ctx)
+    text = await service.tree_source(session=session, version_id=ctx.tree_version_id)
+    name = f"org-tree-{ctx.tree_version_id}.yaml"
+    return YamlResponse(text, headers={"Content-Disposition": f'attachment; filename="{name}"'})
