@@ -19,6 +19,7 @@ from xinfang_shared import org
 from xinfang_shared.schemas import HealthRead
 from xinfang_shared.web import InputGuard, SecurityHeaders
 
+from xinfang_workbench.admin.views import router as admin_router
 from xinfang_workbench.api import Api, NotFound, Refused, SessionExpired, Unavailable
 from xinfang_workbench.config import WorkbenchSettings
 from xinfang_workbench.deps import Workbench, WrongRole
@@ -26,7 +27,6 @@ from xinfang_workbench.live.views import router as live_router
 from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
 from xinfang_workbench.register.views import router as register_router
-from xinfang_workbench.admin.views import router as admin_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
 
 STATIC = Path(__file__).with_name("static")

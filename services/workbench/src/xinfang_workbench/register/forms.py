@@ -112,7 +112,7 @@ def build(values: Mapping[str, str]) -> Built:
         "receiving_office_code": _opt(values, "receiving_office_code") or "",
         "content": (values.get("content") or "").strip(),
     }
-    optional = {
+    optional: dict[str, Any] = {
         "matter_location_code": matter_location(values),
         "matter_address": _opt(values, "matter_address"),
         "category": _opt(values, "category"),

@@ -141,7 +141,6 @@ async def register(request: Request, wb: WorkbenchDep, posted: PostedDep) -> Res
             user,
             values=values,
             duplicates=duplicates,
-            message="该信访人已有未办结的信访事项：请先确认是否为同一事项",
             status=409,
         )
     built = forms.build(values)
@@ -168,9 +167,7 @@ async def register(request: Request, wb: WorkbenchDep, posted: PostedDep) -> Res
     office = dict(forms.offices(wb.tree, _unit_root(user))).get(
         built.body["receiving_office_code"], ""
     )
-    status = await _or(
-        user.api.get("intake", f"/api/v1/petitions/{created['query_code']}"), None
-    )
+    status = await _or(user.api.get("intake", f"/api/v1/petitions/{created['query_code']}"), None)
     receipt = forms.receipt(created, status, channel=built.body["channel"], office=office)
     receipt["petitioners"] = [
         p.get("name") for p in built.body.get("petitioners", []) if not receipt["informant_sealed"]
@@ -245,5 +242,21 @@ async def open_for(
             }
             for i in items
         ],
+        headers=NO_STORE,
+    )
+
+
+@router.get("/register/api/deadlines/{case_id}")
+async def deadlines(user: RegistrarDep, case_id: str) -> JSONResponse:
+    """The receipt's deadlines once supervision opened the case (the receipt asks a few times)."""
+    record = await user.api.get("intake", f"/api/v1/records/{case_id}")
+    status = await _or(user.api.get("intake", f"/api/v1/petitions/{record['query_code']}"), None)
+    r = forms.receipt(record, status, channel="", office="")
+    return JSONResponse(
+        {
+            "deadlines": r["deadlines"],
+            "status_label": r["status_label"],
+            "handling_unit": r["handling_unit"],
+        },
         headers=NO_STORE,
     )

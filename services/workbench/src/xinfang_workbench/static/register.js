@@ -11,6 +11,31 @@
   const next = document.getElementById("next");
   if (next) {
     next.focus();
+    const receipt = document.getElementById("receipt");
+    const box = document.getElementById("deadlines");
+    let tries = 0;
+    async function poll() {
+      if (!box || box.dataset.pending !== "1" || tries++ > 10) return;
+      try {
+        const r = await fetch("/register/api/deadlines/" + encodeURIComponent(receipt.dataset.case), { headers: { Accept: "application/json" } });
+        if (r.ok) {
+          const d = await r.json();
+          if (d.deadlines.length) {
+            const ul = document.createElement("ul");
+            ul.className = "plain";
+            d.deadlines.forEach((x) => { const li = document.createElement("li"); li.textContent = x.label + "：" + x.due; ul.append(li); });
+            box.textContent = "";
+            box.append(ul);
+            box.dataset.pending = "";
+            const st = document.getElementById("status-label");
+            if (st && d.status_label) st.textContent = d.status_label;
+            return;
+          }
+        }
+      } catch (err) { /* the link stays */ }
+      setTimeout(poll, 2000);
+    }
+    setTimeout(poll, 1500);
     return;
   }
   const form = document.getElementById("register-form");
@@ -80,7 +105,11 @@
   }
   form.addEventListener("input", (e) => {
     const t = e.target;
-    if (t.matches("[data-id-check]")) checkId(t);
+    if (t.matches("[data-id-check]")) {
+      const server = t.closest(".field") && t.closest(".field").querySelector(".field-error");
+      if (server) { server.remove(); t.closest(".field").classList.remove("invalid"); }
+      checkId(t);
+    }
     if (t.id === "persons" || (t.name || "").endsWith(".representative")) collective();
     if (t.id === "content" || t.id === "title") suggestSoon();
   });
@@ -162,7 +191,8 @@
     p.className = "suggest-text";
     p.textContent = s.text;
     box.append(p);
-    const options = s.category ? [{ code: s.category, name: s.category_name }] : [];
+    const top = s.suggestions.find((x) => x.code === s.category);
+    const options = s.category ? [{ code: s.category, name: s.category_name, percent: top ? top.percent : 0 }] : [];
     s.suggestions.forEach((x) => { if (!options.some((o) => o.code === x.code)) options.push(x); });
     options.slice(0, 3).forEach((o) => {
       if (!category || !category.querySelector("option[value='" + CSS.escape(o.code) + "']")) return;
@@ -235,6 +265,12 @@
     else if (k === "p") { e.preventDefault(); addPerson(); }
   });
 
-  form.querySelectorAll("[data-id-check]").forEach((i) => { if (i.value) checkId(i); });
+  // after a refusal the API's message is beside the field: no second one; the first field
+  // refused has the focus
+  form.querySelectorAll("[data-id-check]").forEach((i) => {
+    if (i.value && !i.closest(".field.invalid")) checkId(i);
+  });
+  const refused = form.querySelector(".field.invalid input, .field.invalid select, .field.invalid textarea");
+  if (refused && !document.getElementById("dup-server")) refused.focus();
   showChannel();
 })();
