@@ -19,6 +19,7 @@ from xinfang_shared import org
 from xinfang_shared.schemas import HealthRead
 from xinfang_shared.web import InputGuard, SecurityHeaders
 
+from xinfang_workbench.admin.views import router as admin_router
 from xinfang_workbench.api import Api, NotFound, Refused, SessionExpired, Unavailable
 from xinfang_workbench.config import WorkbenchSettings
 from xinfang_workbench.deps import Workbench, WrongRole, workbench_of
@@ -26,6 +27,7 @@ from xinfang_workbench.leader.views import router as leader_router
 from xinfang_workbench.live.views import router as live_router
 from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
+from xinfang_workbench.register.views import router as register_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
 from xinfang_workbench.supervise.views import router as supervise_router
 from xinfang_workbench.todo.views import router as todo_router
@@ -33,7 +35,15 @@ from xinfang_workbench.todo.views import router as todo_router
 STATIC = Path(__file__).with_name("static")
 # the workbench's own files, a fixed list (pages load nothing else: no CDN, a strict CSP)
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-ROUTERS = (login_router, live_router, todo_router, supervise_router, leader_router)
+ROUTERS = (
+    login_router,
+    live_router,
+    register_router,
+    todo_router,
+    supervise_router,
+    leader_router,
+    admin_router,
+)
 
 
 def bootstrap(settings: WorkbenchSettings) -> Workbench:
