@@ -16,7 +16,7 @@ setup: bootstrap
 	@$(UV) sync --frozen --quiet
 
 LEVELS ?= 1
-run: setup  ## broker + four services + demo data (LEVELS=3: city, county, township); Ctrl-C stops
+run: setup  ## broker + four services + the workbench + demo data (LEVELS=3: city, county, township); Ctrl-C stops
 	$(RUN) python -m deploy.run --levels $(LEVELS)
 
 TEST_ARGS ?=

@@ -134,3 +134,16 @@ def test_answers_write_times_as_they_did_before_they_were_typed() -> None:
         detail=None,
     )
     assert row.model_dump(mode="json")["at"] == at.isoformat() == "2026-12-01T08:30:00+00:00"
+
+
+def test_a_text_too_short_is_counted_in_characters_not_items() -> None:
+    """A length limit checked after a text validator (MultiLine) is reported as a text's."""
+    from pydantic import ValidationError
+    from xinfang_shared.web import describe
+    from xinfang_supervision.cases.schemas import ExtensionRequestBody
+
+    with pytest.raises(ValidationError) as info:
+        ExtensionRequestBody(days=5, reason="")
+    (problem,) = [describe(e) for e in info.value.errors()]
+    assert problem["field"] == "reason"
+    assert problem["message"] == "长度不足，至少 2 个字符"

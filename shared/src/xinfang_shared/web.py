@@ -123,6 +123,10 @@ def describe(error: dict[str, Any]) -> dict[str, Any]:
     error's context, as :mod:`xinfang_shared.text` gives, is the Chinese message)."""
     ctx = error.get("ctx") or {}
     code = error["type"]
+    if code in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        # a length constraint after a text validator is checked as a sequence's: it is still
+        # a text, counted in characters
+        code = f"string_{code}"
     if "zh" in ctx:
         zh, en = str(ctx["zh"]), error["msg"]
     elif code in _STANDARD:
