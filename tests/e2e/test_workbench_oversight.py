@@ -146,6 +146,10 @@ async def test_supervisor_and_leader(tmp_path: Path, databases: Databases) -> No
 
         # the 包案领导, picked from the directory
         await page.goto(f"{wb}/cases/{land['case_id']}")
+        # the case page counts days on the services' clock, as the lists do: overdue here too
+        deadlines = page.locator("section[aria-labelledby=h-deadlines]")
+        assert "已超期" in await deadlines.inner_text()
+        assert await deadlines.locator(".days.late").count() >= 1
         await page.locator("#oversight").get_by_role("link", name="确定包案领导").click()
         await page.get_by_label("包案领导").select_option("qinghe.leader")
         await shot(page, "wb-leader-form")

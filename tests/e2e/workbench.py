@@ -45,7 +45,10 @@ async def chromium() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        # in Chinese, as an office's browser: its own controls (date pickers, file choosers) too
+        browser = await pw.chromium.launch(
+            executable_path=exe, args=[*CHROMIUM_ARGS, "--lang=zh-CN"], env={"LANGUAGE": "zh_CN"}
+        )
         try:
             yield browser
         finally:

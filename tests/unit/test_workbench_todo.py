@@ -92,7 +92,7 @@ def test_days_left_colour(days_left: int, share_left: float, expected: str) -> N
 def test_the_apis_own_state_wins_and_days_read_in_chinese() -> None:
     assert forms.days_class({"days_left": 9, "share_left": 0.9, "state": "late"}) == "late"
     assert forms.days_class(None) == ""
-    assert forms.days_text(-3) == "超期 3 天"
+    assert forms.days_text(-3) == "已超期 3 天"
     assert forms.days_text(0) == "今日到期"
     assert forms.days_text(12) == "剩 12 天"
 

@@ -173,7 +173,7 @@ def days_class(deadline: Mapping[str, Any] | None) -> str:
 
 def days_text(days_left: int) -> str:
     if days_left < 0:
-        return f"超期 {-days_left} 天"
+        return f"已超期 {-days_left} 天"
     if days_left == 0:
         return "今日到期"
     return f"剩 {days_left} 天"
