@@ -47,7 +47,9 @@ async def chromium() -> AsyncIterator[Any]:
     async with async_playwright() as pw:
         # in Chinese, as an office's browser: its own controls (date pickers, file choosers) too
         browser = await pw.chromium.launch(
-            executable_path=exe, args=[*CHROMIUM_ARGS, "--lang=zh-CN"], env={"LANGUAGE": "zh_CN"}
+            executable_path=exe,
+            args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
+            env={**os.environ, "LANGUAGE": "zh_CN"},
         )
         try:
             yield browser
