@@ -37,6 +37,7 @@ from deploy.run import DEMO_USERS, SERVICES, WORKBENCH, Stack, start_stack
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+TOTAL = re.compile(r'<strong id="total">(\d+)</strong>')  # the page's "共 N 件"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -87,24 +88,29 @@ async def measure_todo(base: str, runs: int) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     client = await log_in(base, "qinghe.supervisor")
-    async with client:
+    try:
         for name, params in queries.items():
             times: list[float] = []
+            shown = None
             for i in range(runs + 5):
                 t = time.perf_counter()
                 r = await client.get("/todo", params=params)
                 elapsed = (time.perf_counter() - t) * 1000
-                assert r.status_code == 200, r.text[:500]
+                found = TOTAL.search(r.text)
+                assert r.status_code == 200 and found, r.text[:500]
+                shown = int(found.group(1))
                 if i >= 5:  # warm-up
                     times.append(elapsed)
-            out[name] = {"params": params, **timings(times)}
+            out[name] = {"params": params, "cases_found": shown, **timings(times)}
+    finally:
+        await client.aclose()
     return out
 
 
 async def measure_registration(base: str, n: int) -> dict[str, Any]:
     client = await log_in(base, "qinghe.registrar")
     times: list[float] = []
-    async with client:
+    try:
         page = await client.get("/register")
         token = CSRF.search(page.text)
         assert token, "no CSRF token on the registration form"
@@ -128,6 +134,8 @@ async def measure_registration(base: str, n: int) -> dict[str, Any]:
             elapsed = (time.perf_counter() - t) * 1000
             assert r.status_code == 201 and "查询码" in r.text, (r.status_code, r.text[:800])
             times.append(elapsed)
+    finally:
+        await client.aclose()
     return {"registrations": n, **timings(times)}
 
 
