@@ -12,6 +12,7 @@ from xinfang_shared.auth.models import PERSON_ROLES
 from xinfang_shared.http import error_body
 from xinfang_shared.runtime import SessionDep
 from xinfang_shared.text import text_problem
+from xinfang_shared.web import invalid_request
 
 from xinfang_intake.deps import IntakeDep
 from xinfang_intake.petitions.validation import (
@@ -29,18 +30,6 @@ router = APIRouter(
     dependencies=[Depends(require_roles(*PERSON_ROLES))],
 )
 RECORD_NOT_FOUND = error_body("not_found", "信访件不存在", "no such petition")
-
-
-def _invalid(errors: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse(
-        error_body(
-            "validation_error",
-            "提交的数据有误，请按提示修改",
-            "the request is invalid",
-            errors=errors,
-        ),
-        status_code=422,
-    )
 
 
 def _error(field: str, problem: InvalidValue) -> dict[str, str]:
@@ -70,7 +59,7 @@ async def search_records(
 ) -> RecordSearchRead | JSONResponse:
     text = q.strip()
     if len(text) < 2 or text_problem(text) is not None:
-        return _invalid(
+        return invalid_request(
             [
                 {
                     "field": "q",
@@ -122,7 +111,7 @@ async def open_for(
             }
         )
     if errors:
-        return _invalid(errors)
+        return invalid_request(errors)
     return await service.open_for(session=session, scope=scope, id_hash=hashed, phone=number)
 
 
