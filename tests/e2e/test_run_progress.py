@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.run import SERVICES, THREE_LEVELS, Reporter, start_levels
+from deploy.run import THREE_LEVELS, WITH_WORKBENCH, Reporter, start_levels
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -46,11 +46,12 @@ async def test_three_levels_report_each_level_and_service_as_it_starts_and_is_re
     started = [i for i, line in enumerate(said) if "启动服务" in line]
     ready = [i for i, line in enumerate(said) if "已就绪  http" in line]
     assert [said[i][: len(labels[0])] for i in started] == labels
-    assert len(ready) == len(SERVICES) * len(specs)
+    # the four services and the workbench of each level
+    assert len(ready) == len(WITH_WORKBENCH) * len(specs)
     # every level's services were started before any was waited for: all start together
     assert max(started) < min(ready)
     for spec, label in zip(specs, labels, strict=True):
-        for name in SERVICES:
+        for name in WITH_WORKBENCH:
             line = f"{label}{name} 已就绪  http://127.0.0.1:{spec.ports[name]}"
             assert line in said, (line, said)
         assert f"{label}全部服务已就绪" in said

@@ -169,8 +169,9 @@ async def test_bad_input_keeps_what_was_typed_and_stores_nothing(
         assert "提交的数据有误" in await page.locator(".problem").first.inner_text()
         await shot(page, "wb-register-errors")
 
-        # 来电 needs the caller's number: said beside that field
+        # 来电: a caller's number that is no phone number is said beside that field
         await page.get_by_role("radio", name="来电").check()
+        await page.locator("input[name='caller_phone']").fill("12345")
         await page.locator("input[name='petitioners.0.id_number']").fill(ZHANG)
         await page.locator("#content").fill(CONTENT)
         await page.get_by_role("button", name=re.compile("^登记")).click()
@@ -180,6 +181,7 @@ async def test_bad_input_keeps_what_was_typed_and_stores_nothing(
         await phone_field.wait_for()
         assert re.search(r"[\u4e00-\u9fff]", await phone_field.inner_text())
         assert await page.get_by_role("radio", name="来电").is_checked()
+        assert await page.locator("input[name='caller_phone']").input_value() == "12345"
         await shot(page, "wb-register-errors-phone")
         intake = stack.url("intake")
         assert await search(intake, "qinghe.supervisor", "王五") == []

@@ -4,7 +4,8 @@ petitioner's name and by the case number, opens it (content, petitioners, deadli
 it, asks for the extension (a missing reason is named beside the field and the typed days stay),
 a leader of the county approves it, and the handler writes the 信访处理意见书. A step the law
 no longer allows (a stale page's 受理) is refused in Chinese beside its form. A handler of
-another county sees no row and gets the 404 page on the case's address."""
+another county sees no row and gets the 404 page on the case's address. An item that is not the
+unit's is sent back with an objection (a reason is required) and leaves its 待办."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from tests.e2e.workbench import chromium, log_in, new_page, shot, workbench_stac
 
 pytestmark = pytest.mark.e2e
 
+OTHER = {
+    "channel": "letter",
+    "petitioners": [{"name": "钱六", "phone": "13905710123", "address": "清河县清河镇西岗村"}],
+    "receiving_office_code": "339922",
+    "matter_location_code": "339922101202",
+    "category": "土地征收补偿",
+    "content": "西岗村集体林地被征用后，林木补偿标准一直没有公示，请求公开补偿方案。",
+}
 LAND = {
     "channel": "visit",
     "petitioners": [{"name": "赵四海", "phone": "13905710099", "address": "清河县清河镇"}],
@@ -42,10 +51,10 @@ async def _token(client: httpx.AsyncClient, intake: str, username: str) -> dict[
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def _register_and_wait_routed(stack: Any) -> dict[str, Any]:
+async def _register_and_wait_routed(stack: Any, body: dict[str, Any] = LAND) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=30) as client:
         desk = await _token(client, stack.url("intake"), "qinghe.registrar")
-        r = await client.post(stack.url("intake") + "/api/v1/petitions", json=LAND, headers=desk)
+        r = await client.post(stack.url("intake") + "/api/v1/petitions", json=body, headers=desk)
         assert r.status_code == 201, r.text
         created: dict[str, Any] = r.json()
         handler = await _token(client, stack.url("intake"), "qinghe.zrzy")
@@ -183,3 +192,23 @@ async def test_handler_finds_accepts_extends_and_replies(
         assert r is not None and r.status == 404
         assert "不存在或不在您的管辖范围内" in await other.locator("main").inner_text()
         await shot(other, "wb-case-404")
+
+        # --- an objection (不属本单位职责) within 5 working days ---------------------------
+        second = await _register_and_wait_routed(stack, OTHER)
+        page = await new_page(browser)
+        await log_in(page, wb, "qinghe.zrzy", path=f"/cases/{second['case_id']}")
+        form = await _open_form(page, "act-objection")
+        assert "5 个工作日内" in await form.inner_text()
+        await form.get_by_role("button", name="提出异议").click()  # no reason
+        form = page.locator("#act-objection")
+        await form.locator(".field-error").wait_for()
+        await form.get_by_label("异议理由").fill("林地补偿属林业部门职责，不属本局办理范围。")
+        await form.get_by_role("button", name="提出异议").click()
+        await page.get_by_text("已提出异议，案件退回交办机关重新分办").wait_for()
+        assert page.url.split("?")[0].endswith("/todo")
+
+        async def gone_from_todo() -> bool:
+            await page.goto(wb + f"/todo?q={second['case_number']}")
+            return await page.locator(f"tr[data-case='{second['case_number']}']").count() == 0
+
+        await eventually(gone_from_todo, timeout=30, interval=1, what="back at the office")

@@ -2,7 +2,8 @@
 overdue case in the supervisor's overdue view (red), the printable 超期通报, an unroutable item
 in the triage queue routed by hand (改派), a 包案领导 picked from the directory who then sees
 the case on their home, a collective visit's alert signed with a note (and the button gone
-after a reload), a 督办 order by hand with a feedback date; bad input keeps what was typed."""
+after a reload), a 督办 order by hand with a feedback date; a sealed informant stays sealed to the handler and
+is revealed, with a reason, to the 纪委 leader; bad input keeps what was typed."""
 
 from __future__ import annotations
 
@@ -213,3 +214,41 @@ async def test_supervisor_and_leader(tmp_path: Path, databases: Databases) -> No
         assert f"{due.year}年{due.month}月{due.day}日" in body
         await shot(page, "wb-case-oversight")
         print(json.dumps({"today": date.isoformat(today)}))
+
+        # --- a sealed informant: sealed to the handler, revealed to the 纪委 leader with a reason
+        accusation = petition(
+            "检举石门村村干部在低保评定中优亲厚友，把不符合条件的亲属纳入低保。",
+            accusation=True,
+            matter_location_code="339922103201",
+            petitioners=[{"name": "孙七", "phone": "13905710777"}],
+        )
+        async with httpx.AsyncClient(timeout=30, headers=desk) as client:
+            sealed = await register(client, stack, accusation)
+            jw = {"Authorization": f"Bearer {token_of(stack, 'qinghe.jw')}"}
+
+            async def at_the_jw() -> bool:
+                r = await client.get(f"{sup_url}/api/v1/cases/{sealed['case_id']}", headers=jw)
+                return r.status_code == 200
+
+            await eventually(at_the_jw, timeout=40, what="the accusation at 纪委监委")
+        handler = await new_page(browser)
+        await log_in(handler, wb, "qinghe.jw.handler", path=f"/cases/{sealed['case_id']}")
+        body = await handler.inner_text("main")
+        assert "孙七" not in body and "13905710777" not in body
+        assert "查阅检举人身份" not in body  # a handler may not
+        await handler.context.close()
+        chief_jw = await new_page(browser)
+        await log_in(chief_jw, wb, "qinghe.jw", path=f"/cases/{sealed['case_id']}")
+        assert "孙七" not in await chief_jw.inner_text("main")
+        chief_jw.on("dialog", lambda d: asyncio.ensure_future(d.accept()))  # "记入审计" confirm
+        await chief_jw.get_by_role("link", name="查阅检举人身份").click()
+        await chief_jw.get_by_label("查阅理由").fill("查")  # too short: refused, nothing shown
+        await chief_jw.get_by_role("button", name="查阅检举人身份").click()
+        await chief_jw.locator(".field-error").first.wait_for()
+        assert await chief_jw.locator("#informants").count() == 0
+        await chief_jw.get_by_label("查阅理由").fill("核查举报线索，需联系检举人补充材料")
+        await chief_jw.get_by_role("button", name="查阅检举人身份").click()
+        informants = chief_jw.locator("#informants")
+        await informants.wait_for()
+        assert "孙七" in await informants.inner_text()
+        await shot(chief_jw, "wb-reveal")

@@ -52,8 +52,8 @@ CHANNEL_FIELDS: dict[Channel, list[ChannelFieldRead]] = {
         ChannelFieldRead(
             field="caller_phone",
             label="来电号码",
-            required=True,
-            note="手机号11位，或带区号的固定电话",
+            required=False,
+            note="手机号11位，或带区号的固定电话；来电不显示号码时可不填",
         )
     ],
     Channel.ONLINE: [],

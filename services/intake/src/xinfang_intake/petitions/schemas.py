@@ -196,7 +196,7 @@ class PetitionCreate(BaseModel):
         default=None, description="来信日期（仅来信；不得晚于收到日期）"
     )
     caller_phone: Annotated[str, _trim(max_length=30), _LINE] | None = Field(
-        default=None, description="来电号码（来电必填；其他渠道不填）"
+        default=None, description="来电号码（仅来电；号码不显示时可不填）"
     )
     repeat_of: Annotated[str, _trim(max_length=40), _LINE] | None = Field(
         default=None,
@@ -314,15 +314,6 @@ def channel_problems(data: PetitionCreate) -> list[dict[str, str]]:
                 "letter_date_not_letter",
                 f"来信日期只用于来信，{CHANNEL_LABELS[channel]}不填",
                 "letter_date is for letters only",
-            )
-        )
-    if channel is Channel.PHONE and data.caller_phone is None:
-        out.append(
-            _problem(
-                "caller_phone",
-                "caller_phone_required",
-                "来电须填写来电号码",
-                "a phone petition needs caller_phone",
             )
         )
     if data.caller_phone is not None and channel is not Channel.PHONE:
