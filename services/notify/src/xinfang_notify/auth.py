@@ -12,7 +12,6 @@ receipts, a recipient missing from the directory) is seen only at the top of the
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import jwt
 from fastapi import Depends, Request
@@ -20,6 +19,7 @@ from xinfang_shared.auth import deps
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, unit_of
 from xinfang_shared.auth.security import InvalidToken, Principal
+from xinfang_shared.browser import from_this_site
 from xinfang_shared.http import error_body
 from xinfang_shared.runtime import ServiceRuntime
 
@@ -38,26 +38,6 @@ CROSS_SITE = error_body(
     "拒绝来自其他网站的请求：请在看板页面上操作",
     "refused: a state-changing request from another origin (cross-site request forgery)",
 )
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def from_this_site(request: Request, public_url: str) -> bool:
-    """Did a page of this very origin send this request? A browser says so in
-    ``Sec-Fetch-Site`` (``same-origin``; ``none`` when the user typed it) or, older ones, in
-    ``Origin``; SameSite cookies alone let a page of a sibling port or subdomain post here. A
-    request that names neither is no browser's (curl, a script): it cannot be forged this way."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    ours = {_origin(str(request.base_url)), _origin(public_url)}
-    return origin.lower() in ours
 
 
 def check_same_origin(request: Request, public_url: str) -> None:

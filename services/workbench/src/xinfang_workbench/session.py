@@ -15,14 +15,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from fastapi import Request, Response
+from xinfang_shared import browser
 from xinfang_shared.auth.models import ROLE_LABELS, Role
 from xinfang_shared.auth.scope import org_name
 from xinfang_shared.auth.security import InvalidToken, Principal, read_token
 from xinfang_shared.org import OrgTree
-from xinfang_shared.text import text_problem
 
 from xinfang_workbench.api import UserApi
 
@@ -105,22 +104,6 @@ def user_of(request: Request, *, secret: str, tree: OrgTree, api: UserApi | None
     )
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def from_this_site(request: Request, public_url: str) -> bool:
-    """Did a page of this very origin send the request? (As notify's dashboard checks it.)"""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    return origin.lower() in {_origin(str(request.base_url)), _origin(public_url)}
-
-
 def check_post(
     request: Request, *, user: User | None, sent_csrf: str | None, public_url: str
 ) -> None:
@@ -128,24 +111,15 @@ def check_post(
     logged in, carries this session's CSRF token."""
     if request.method in SAFE_METHODS:
         return
-    if not from_this_site(request, public_url):
+    if not browser.from_this_site(request, public_url):
         raise CrossSite()
     if user is not None and not hmac.compare_digest(sent_csrf or "", user.csrf):
         raise CrossSite()
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only (no open redirect)."""
-    if (
-        not target
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or text_problem(target) is not None
-        or target.startswith("/login")
-    ):
-        return "/"
-    return target
+    """Where to go after logging in: a page of this site, never the login form itself."""
+    return browser.safe_next(target, refused=("/login",))
 
 
 def keep(response: Response, token: str, *, max_age: int | None, secure: bool) -> None:

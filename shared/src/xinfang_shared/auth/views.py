@@ -34,15 +34,43 @@ from xinfang_shared.auth.schemas import (
     UserUpdate,
 )
 from xinfang_shared.auth.scope import UnknownOrgCode, org_name
-from xinfang_shared.auth.security import InvalidToken, Principal, actor_name, issue_token
+from xinfang_shared.auth.security import (
+    InvalidToken,
+    Principal,
+    actor_name,
+    issue_token,
+    service_token,
+)
 from xinfang_shared.clock import Clock
 from xinfang_shared.http import error_body
 from xinfang_shared.org import OrgTree
 from xinfang_shared.runtime import RuntimeDep, SessionDep
+from xinfang_shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 # Sent with a service token by a service that forwards its users' logins: the user's address.
 FORWARDED_ADDRESS_HEADER = "X-Xinfang-Client-Address"
+FORWARDED_TOKEN_TTL_S = 60
+
+
+def forwarded_login_headers(
+    service: str, settings: CommonSettings, request: Request
+) -> dict[str, str]:
+    """What a service that forwards its users' logins (notify's dashboard, the workbench) sends
+    to the token issuer with them: its own service token and the browser's address, which the
+    issuer's throttle then counts (see :func:`_client_address`)."""
+    token = service_token(
+        service,
+        secret=settings.auth_secret,
+        ttl_s=FORWARDED_TOKEN_TTL_S,
+        org_code=settings.org_scope,
+    )
+    return {
+        "Authorization": f"Bearer {token}",
+        FORWARDED_ADDRESS_HEADER: request.client.host if request.client else "unknown",
+    }
+
+
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 _CHARGE_TRIES = 50
 

@@ -8,7 +8,7 @@ live stream and its calls then authenticate by that cookie. Notify stores no pas
 
 A cookie comes with every request whoever's page sends it: the login, the logout and every
 state-changing call authenticated by the cookie must come from this very origin (see
-``auth.from_this_site``). The pages are Jinja2 templates (``templates/pages``) with their style
+``xinfang_shared.browser.from_this_site``). The pages are Jinja2 templates (``templates/pages``) with their style
 and script in ``static/``: nothing inline, so they run under a strict Content-Security-Policy.
 """
 
@@ -26,8 +26,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from xinfang_shared.auth.deps import AuthHTTPError, get_scope
 from xinfang_shared.auth.models import ROLE_LABELS
 from xinfang_shared.auth.scope import org_name
-from xinfang_shared.auth.security import InvalidToken, service_token
-from xinfang_shared.auth.views import FORWARDED_ADDRESS_HEADER
+from xinfang_shared.auth.security import InvalidToken
+from xinfang_shared.auth.views import forwarded_login_headers
+from xinfang_shared.browser import from_this_site, safe_next
 from xinfang_shared.text import text_problem
 
 from xinfang_notify import auth
@@ -55,19 +56,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     html = PAGES.get_template(f"pages/{name}.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only (no open redirect)."""
-    if (
-        not target
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or text_problem(target) is not None
-    ):
-        return "/"
-    return target
 
 
 def login_page(
@@ -110,7 +98,7 @@ async def login(request: Request, notify: NotifyDep) -> Response:
     """Forward the form's credentials to the token issuer; on success keep the token in the
     session cookie and go on to the dashboard."""
     # login CSRF: into the attacker's account
-    if not auth.from_this_site(request, notify.nc.public_url):
+    if not from_this_site(request, notify.nc.public_url):
         return cross_site_page()
     raw = await request.body()
     if len(raw) > FORM_MAX_BYTES:
@@ -129,13 +117,7 @@ async def login(request: Request, notify: NotifyDep) -> Response:
         return login_page(message=problem[1], next_url=next_url, status=422)
     settings, client = notify.settings, notify.login_client
     # the issuer's throttle counts the browser's address, which this service vouches for
-    forwarded = {
-        "Authorization": "Bearer "
-        + service_token(
-            "notify", secret=settings.auth_secret, ttl_s=60, org_code=settings.org_scope
-        ),
-        FORWARDED_ADDRESS_HEADER: request.client.host if request.client else "unknown",
-    }
+    forwarded = forwarded_login_headers("notify", settings, request)
     try:
         r = await client.post(
             settings.auth_url + "/api/v1/auth/token",
@@ -195,7 +177,7 @@ def _json(r: httpx.Response) -> dict[str, Any]:
 
 @router.post("/logout")
 async def logout(request: Request, notify: NotifyDep) -> Response:
-    if not auth.from_this_site(request, notify.nc.public_url):
+    if not from_this_site(request, notify.nc.public_url):
         return cross_site_page()
     resp = RedirectResponse("/login", status_code=303)
     _forget(notify.settings, resp)

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from xinfang_shared.auth.security import service_token
-from xinfang_shared.auth.views import FORWARDED_ADDRESS_HEADER
+from xinfang_shared.auth.views import forwarded_login_headers
+from xinfang_shared.browser import from_this_site
 from xinfang_shared.text import text_problem
 
 from xinfang_workbench.api import Unavailable
@@ -18,7 +18,6 @@ from xinfang_workbench.pages import home_of
 from xinfang_workbench.session import (
     CrossSite,
     forget,
-    from_this_site,
     keep,
     principal_or_none,
     safe_next,
@@ -78,13 +77,7 @@ async def login(request: Request, wb: WorkbenchDep) -> Response:
         return _login_page(wb, request, message=problem[1], next_url=next_url, status=422)
     settings = wb.settings
     # intake's login throttle counts the browser's address, which the workbench vouches for
-    forwarded = {
-        "Authorization": "Bearer "
-        + service_token(
-            "workbench", secret=settings.auth_secret, ttl_s=60, org_code=settings.org_scope
-        ),
-        FORWARDED_ADDRESS_HEADER: request.client.host if request.client else "unknown",
-    }
+    forwarded = forwarded_login_headers("workbench", settings, request)
     try:
         r = await wb.api.send(
             "intake",
