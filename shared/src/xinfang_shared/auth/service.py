@@ -329,19 +329,22 @@ async def update_user(
     return user, revoke
 
 
-async def list_users(*, session: AsyncSession, scope: Scope) -> list[UserRead]:
-    """The users whose org is in ``scope``, by org code then username."""
-    rows = (
-        (
-            await session.execute(
-                select(*_COLUMNS)
-                .where(user_table.c.org_code.in_(sorted(scope.org_codes)))
-                .order_by(user_table.c.org_code, user_table.c.username)
-            )
-        )
-        .mappings()
-        .all()
-    )
+async def list_users(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    role: Role | None = None,
+    active_only: bool = False,
+) -> list[UserRead]:
+    """The users whose org is in ``scope`` (only of ``role``, only active ones if asked), by
+    org code then username."""
+    query = select(*_COLUMNS).where(user_table.c.org_code.in_(sorted(scope.org_codes)))
+    if role is not None:
+        query = query.where(user_table.c.role == role.value)
+    if active_only:
+        query = query.where(user_table.c.active.is_(True))
+    ordered = query.order_by(user_table.c.org_code, user_table.c.username)
+    rows = (await session.execute(ordered)).mappings().all()
     return [user_read(r, scope.tree) for r in rows]
 
 

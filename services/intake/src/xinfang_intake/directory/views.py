@@ -7,15 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.deps import CurrentScope, require_roles
-from xinfang_shared.auth.models import ROLE_LABELS, Role, users
+from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, org_name
+from xinfang_shared.auth.service import list_users
 from xinfang_shared.runtime import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["directory 通讯录"])
-_ROLE_LABELS = {role.value: label for role, label in ROLE_LABELS.items()}
 
 
 class DirectoryEntryRead(BaseModel):
@@ -30,23 +29,17 @@ class DirectoryEntryRead(BaseModel):
 async def directory(
     *, session: AsyncSession, scope: Scope, role: Role | None
 ) -> list[DirectoryEntryRead]:
-    u = users.c
-    query = select(u.username, u.display_name, u.role, u.org_code).where(
-        u.active.is_(True), u.org_code.in_(sorted(scope.org_codes))
-    )
-    if role is not None:
-        query = query.where(u.role == role.value)
-    rows = await session.execute(query.order_by(u.org_code, u.username))
+    found = await list_users(session=session, scope=scope, role=role, active_only=True)
     return [
         DirectoryEntryRead(
-            username=r.username,
-            name=r.display_name,
-            role=r.role,
-            role_label=_ROLE_LABELS.get(r.role, r.role),
-            org_code=r.org_code,
-            org_name=org_name(scope.tree, r.org_code),
+            username=u.username,
+            name=u.name,
+            role=u.role.value,
+            role_label=u.role_label,
+            org_code=u.org_code,
+            org_name=org_name(scope.tree, u.org_code),
         )
-        for r in rows
+        for u in found
     ]
 
 

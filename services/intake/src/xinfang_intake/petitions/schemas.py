@@ -96,6 +96,16 @@ def _known_unit(value: str, *, field: str) -> str:
     return value
 
 
+def _optional_phone(v: str | None) -> str | None:
+    """A phone number as stored (normalised), none for an empty one; a field error else."""
+    if not v:
+        return None
+    try:
+        return normalise_phone(v)
+    except InvalidValue as exc:
+        raise _invalid(exc) from None
+
+
 class PetitionerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,12 +138,7 @@ class PetitionerCreate(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        try:
-            return normalise_phone(v)
-        except InvalidValue as exc:
-            raise _invalid(exc) from None
+        return _optional_phone(v)
 
 
 class PetitionCreate(BaseModel):
@@ -207,12 +212,7 @@ class PetitionCreate(BaseModel):
     @field_validator("caller_phone")
     @classmethod
     def _caller(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        try:
-            return normalise_phone(v)
-        except InvalidValue as exc:
-            raise _invalid(exc) from None
+        return _optional_phone(v)
 
     @field_validator("repeat_of")
     @classmethod
