@@ -280,8 +280,9 @@ def change_text(value: Any, previous: Any, unit: str, change: Any = None) -> tup
 
 
 def figure_label(label: str, unit: str) -> str:
-    """The figure's name with its unit when the name does not say it: 来信（件次）."""
-    if not unit or unit == "%" or unit in label:
+    """The figure's name, with its unit when that is not 件次 (the default) nor in the name:
+    集体访（批）; 来信 stays 来信."""
+    if unit in ("", "%", "件次") or unit in label:
         return label
     return f"{label}（{unit}）"
 

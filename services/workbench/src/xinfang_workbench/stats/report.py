@@ -95,6 +95,7 @@ class TableRow:
     share: str
     previous: str
     change: str
+    change_class: str
 
 
 def breakdown_rows(table: Any) -> list[TableRow]:
@@ -103,13 +104,15 @@ def breakdown_rows(table: Any) -> list[TableRow]:
     out = []
     for r in rows:
         items, previous = int(r.get("items") or 0), r.get("previous_items")
+        text, cls = change_text(items, previous, "件次")
         out.append(
             TableRow(
                 name=str(r.get("name") or r.get("key") or "未注明"),
                 items=f"{items:,}",
                 share=f"{items / total * 100:.1f}%" if total else "—",
                 previous=number_text(previous, "件次"),
-                change=change_text(items, previous, "件次")[0],
+                change=text,
+                change_class=cls,
             )
         )
     return out

@@ -268,6 +268,17 @@ async def periodic(request: Request, wb: WorkbenchDep, user: StaffDep) -> Respon
         user.api.get(REPORTS, "/api/v1/reports/periodic", **rq.api_params())
     )
     doc = found or {}
+    period = doc.get("period") or {}
+    end = forms.parse_date(period.get("to"))
+    trend = None
+    if end is not None:
+        by_period = rq.period_query(period)
+
+        def link(start: date, stop: date) -> str:
+            return by_period.period_href("/stats/ledger", start, stop)
+
+        points = charts.month_points(forms.rows_of(doc.get("by_month")), end)
+        trend = charts.trend("report-trend", points, link)
     return _page(
         wb,
         request,
@@ -278,9 +289,8 @@ async def periodic(request: Request, wb: WorkbenchDep, user: StaffDep) -> Respon
         values=rq.form_values(),
         options=report.report_options(now),
         report=found,
-        figures=forms.figure_rows(
-            doc.get("summary") or {}, rq.period_query(doc.get("period") or {})
-        ),
+        figures=forms.figure_rows(doc.get("summary") or {}, rq.period_query(period)),
+        trend=trend,
         tables={
             name: report.breakdown_rows(doc.get(name))
             for name in ("by_channel", "by_kind", "top_categories", "top_places", "by_month")
