@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Annotated, Any
 
+import uvicorn
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from xinfang_shared.web import invalid_request, validation_handler
 from xinfang_workbench.stats.forms import month_end, shift_year
+
+from tests.conftest import eventually, free_port
 
 # key, label, unit, share of the period's items (None: a rate or a figure not yet counted)
 FIGURES: tuple[tuple[str, str, str, float | None], ...] = (
@@ -350,10 +354,16 @@ def reports_app(
 
     async def csv_chunks(s: date) -> AsyncIterator[bytes]:
         yield "\ufeff编号,日期,渠道,信访人\r\n".encode()
-        for i in range(export_rows):
-            r = ledger_row(i, s)
-            yield f"{r['case_number']},{r['received_date']},{r['channel_label']},{r['petitioners'] or ''}\r\n".encode()
-            if i == 0 and gate is not None:
+        for first in range(0, export_rows, 500):
+            lines = []
+            for i in range(first, min(export_rows, first + 500)):
+                r = ledger_row(i, s)
+                lines.append(
+                    f"{r['case_number']},{r['received_date']},{r['channel_label']},"
+                    f"{r['petitioners'] or ''}\r\n"
+                )
+            yield "".join(lines).encode()
+            if gate is not None:
                 await gate.wait()
 
     def disposition(name: str) -> dict[str, str]:
@@ -503,3 +513,17 @@ def routing_app() -> FastAPI:
         ]
 
     return app
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` over HTTP on a free local port, in this event loop; yields its address."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started, timeout=20, what="serving")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -7,15 +7,12 @@ report prints without the menu, and an export arrives as a file. Screenshots go 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.security import Principal, issue_token
 from xinfang_workbench.config import WorkbenchSettings
@@ -23,24 +20,10 @@ from xinfang_workbench.main import create_app
 from xinfang_workbench.session import COOKIE
 from xinfang_workbench.stats import views
 
-from tests.conftest import eventually, free_port
 from tests.e2e.workbench import chromium, new_page, shot
-from tests.fake_reports import reports_app, routing_app
+from tests.fake_reports import reports_app, routing_app, serving
 
 TODAY = date(2026, 5, 20)
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: server.started, timeout=20, what="serving")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager
