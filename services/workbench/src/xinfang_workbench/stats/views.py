@@ -58,7 +58,7 @@ async def fetch(call: Awaitable[Any]) -> tuple[Any, Problem | None]:
     except Refused as exc:
         return None, Problem(exc.message, forms.form_errors(exc.errors), exc.status)
     except Unavailable as exc:
-        return None, Problem(exc.message + "（统计数据由统计服务提供）", {}, 503)
+        return None, Problem(exc.message, {}, 503)
 
 
 async def _codes(user: User, path: str, **params: Any) -> list[tuple[str, str]]:
