@@ -101,4 +101,4 @@ def test_the_workbench_bootstrap_returns_one_typed_object() -> None:
 
     built = bootstrap(WorkbenchSettings())
     assert isinstance(built, Workbench) and dataclasses.is_dataclass(built)
-    assert set(built.api.clients) == {"intake", "routing", "supervision", "notify"}
+    assert set(built.api.clients) == {"intake", "routing", "supervision", "notify", "reports"}

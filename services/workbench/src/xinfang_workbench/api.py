@@ -1,6 +1,7 @@
-"""The workbench's one way to the four services: their HTTP APIs, called with the logged-in
+"""The workbench's one way to the five services: their HTTP APIs, called with the logged-in
 user's token, so every rule (roles, scope, the law's steps) is the services' own. The workbench
-keeps no case data.
+keeps no case data. A file a service makes (a 台账 export) is passed on to the browser chunk by
+chunk as it arrives (:class:`Download`), never held whole.
 
 An answer the page must handle becomes an exception a page can show:
 - 401 (the token expired or was revoked): :class:`SessionExpired`, back to the login form;
@@ -14,7 +15,7 @@ An answer the page must handle becomes an exception a page can show:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,10 @@ SERVICE_LABELS = {
     "routing": "分办服务",
     "supervision": "督办服务",
     "notify": "通知服务",
+    "reports": "统计服务",
 }
+# what a download passes on to the browser from the service's answer
+DOWNLOAD_HEADERS = ("content-type", "content-disposition")
 
 
 class SessionExpired(Exception):
@@ -98,14 +102,83 @@ class Api:
         except httpx.HTTPError as exc:
             log.warning("%s %s%s: no answer: %s", method, service, path, exc)
             raise Unavailable(service, str(exc)) from exc
-        if r.status_code == 401 and token:
-            raise SessionExpired()
-        if r.status_code >= 500:
-            log.warning(
-                "%s %s%s answered %s: %s", method, service, path, r.status_code, r.text[:300]
-            )
-            raise Unavailable(service, f"HTTP {r.status_code}")
-        return r
+        return _checked(service, method, path, r, token=token)
+
+    async def open_stream(
+        self,
+        service: str,
+        path: str,
+        *,
+        token: str,
+        params: Mapping[str, Any],
+        read_timeout_s: float,
+    ) -> httpx.Response:
+        """GET a file, its body not read yet (the caller streams it and closes it). An answer
+        other than 2xx is read (it is short) and raised as :meth:`send` does."""
+        client = self.clients[service]
+        request = client.build_request(
+            "GET",
+            path,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(client.timeout.connect, read=read_timeout_s),
+        )
+        try:
+            r = await client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            log.warning("GET %s%s: no answer: %s", service, path, exc)
+            raise Unavailable(service, str(exc)) from exc
+        if r.status_code < 300:
+            return r
+        try:
+            await r.aread()
+        except httpx.HTTPError as exc:
+            raise Unavailable(service, str(exc)) from exc
+        finally:
+            await r.aclose()
+        _checked(service, "GET", path, r, token=token)
+        raise refusal(r.status_code, _json(r))
+
+
+def _checked(
+    service: str, method: str, path: str, r: httpx.Response, *, token: str | None
+) -> httpx.Response:
+    if r.status_code == 401 and token:
+        raise SessionExpired()
+    if r.status_code >= 500:
+        log.warning("%s %s%s answered %s: %s", method, service, path, r.status_code, r.text[:300])
+        raise Unavailable(service, f"HTTP {r.status_code}")
+    return r
+
+
+@dataclass
+class Download:
+    """A file on its way from a service: its type and name (``Content-Disposition``) and its
+    bytes as they arrive. :meth:`chunks` closes the connection when done or abandoned."""
+
+    response: httpx.Response
+
+    def headers(self) -> dict[str, str]:
+        found = {
+            k: self.response.headers[k] for k in DOWNLOAD_HEADERS if k in self.response.headers
+        }
+        found.setdefault("content-disposition", "attachment")
+        return {**found, "cache-control": "no-store"}
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            # cut off midway: raised on, so the browser's download fails instead of ending as
+            # if the file were whole
+            log.warning("download cut off: %s", exc)
+            raise
+        finally:
+            await self.response.aclose()
+
+    async def close(self) -> None:
+        await self.response.aclose()
 
 
 @dataclass
@@ -133,6 +206,16 @@ class UserApi:
 
     async def patch(self, service: str, path: str, body: Any) -> Any:
         return await self.call(service, "PATCH", path, json=body)
+
+    async def download(
+        self, service: str, path: str, *, read_timeout_s: float, **params: Any
+    ) -> Download:
+        """A file the service makes, to pass on as it arrives (see :class:`Download`)."""
+        clean = {k: v for k, v in params.items() if v not in (None, "", [])}
+        r = await self.api.open_stream(
+            service, path, token=self.token, params=clean, read_timeout_s=read_timeout_s
+        )
+        return Download(r)
 
 
 def _json(r: httpx.Response) -> Any:

@@ -5,7 +5,7 @@ from xinfang_shared.settings import CommonSettings
 
 
 class WorkbenchSettings(CommonSettings):
-    """Where the four services answer (the workbench calls only their HTTP APIs) and how its
+    """Where the five services answer (the workbench calls only their HTTP APIs) and how its
     session cookie is sent."""
 
     port: int = Field(default=8000, ge=1, le=65535, validation_alias="XF_WORKBENCH_PORT")
@@ -20,8 +20,16 @@ class WorkbenchSettings(CommonSettings):
         default="http://127.0.0.1:8003", validation_alias="XF_SUPERVISION_URL"
     )
     notify_url: str = Field(default="http://127.0.0.1:8004", validation_alias="XF_NOTIFY_URL")
+    reports_url: str = Field(default="http://127.0.0.1:8005", validation_alias="XF_REPORTS_URL")
     api_timeout_s: float = Field(
         default=15.0, gt=0, le=120, validation_alias="XF_WORKBENCH_API_TIMEOUT_S"
+    )
+    export_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=900,
+        validation_alias="XF_WORKBENCH_EXPORT_TIMEOUT_S",
+        description="how long an export (台账 .xlsx/.csv) may wait for the next chunk",
     )
     cookie_secure: bool = Field(
         default=False,
@@ -35,4 +43,5 @@ class WorkbenchSettings(CommonSettings):
             "routing": self.routing_url.rstrip("/"),
             "supervision": self.supervision_url.rstrip("/"),
             "notify": self.notify_url.rstrip("/"),
+            "reports": self.reports_url.rstrip("/"),
         }

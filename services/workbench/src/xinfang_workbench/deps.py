@@ -23,7 +23,7 @@ FORM_MAX_FILE_BYTES = 2 * 1024 * 1024
 
 @dataclass
 class Workbench:
-    """The workbench: its settings, the four services' APIs, the org tree (for names only:
+    """The workbench: its settings, the five services' APIs, the org tree (for names only:
     every decision is the services') and its pages."""
 
     settings: WorkbenchSettings

@@ -29,6 +29,7 @@ from xinfang_workbench.login.views import router as login_router
 from xinfang_workbench.pages import Pages
 from xinfang_workbench.register.views import router as register_router
 from xinfang_workbench.session import CrossSite, LoginRequired, forget, here, safe_next
+from xinfang_workbench.stats.views import router as stats_router
 from xinfang_workbench.supervise.views import router as supervise_router
 from xinfang_workbench.todo.views import router as todo_router
 
@@ -43,6 +44,7 @@ ROUTERS = (
     supervise_router,
     leader_router,
     admin_router,
+    stats_router,
 )
 
 

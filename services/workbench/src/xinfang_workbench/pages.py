@@ -39,6 +39,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/alerts", "预警签收", frozenset({Role.LEADER, Role.SUPERVISOR})),
     NavItem("/admin/users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("/admin/org-tree", "组织机构", frozenset({Role.ADMIN})),
+    NavItem("/stats", "统计", _ALL),
     NavItem("/messages", "消息", _ALL),
 )
 

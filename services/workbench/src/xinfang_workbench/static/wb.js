@@ -28,6 +28,29 @@
   document.querySelectorAll("[data-print]").forEach((b) => {
     b.addEventListener("click", () => window.print());
   });
+  // 统计: a date typed is a custom period; a report shows the month or the quarter list
+  document.querySelectorAll("form[data-period]").forEach((form) => {
+    const preset = form.querySelector("select[name=preset]");
+    form.querySelectorAll("input[data-custom]").forEach((input) => {
+      input.addEventListener("change", () => {
+        if (preset && input.value) preset.value = "custom";
+      });
+    });
+  });
+  document.querySelectorAll("form[data-report]").forEach((form) => {
+    const period = form.querySelector("select[name=period]");
+    if (!period) return;
+    const show = () => {
+      ["month", "quarter"].forEach((name) => {
+        const list = form.querySelector("select[name=" + name + "]");
+        if (!list) return;
+        list.disabled = period.value !== name;
+        list.closest(".field").hidden = period.value !== name;
+      });
+    };
+    period.addEventListener("change", show);
+    show();
+  });
 
   if (!user) return;
 
