@@ -14,6 +14,7 @@ from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
+    CaseBacklogMarked,
     CaseLeaderNamed,
     CaseStatusChanged,
     DeadlineSummary,
@@ -381,19 +382,40 @@ async def set_repeat_count(
     return result.first()
 
 
-async def mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:
-    """积案: the case joins the backlog, with the reason (once)."""
+async def mark_backlog(uow: UnitOfWork, case_id: str, reason: str, now: datetime) -> bool:
+    """积案: the case joins the backlog, with the reason (once). A reason it did not have yet
+    is published (``case.backlog``, through the outbox in the caller's transaction); returns
+    whether the reason was new."""
+    session = uow.session
     row = (
-        await session.execute(select(cases.c.backlog_reasons).where(cases.c.case_id == case_id))
+        await session.execute(
+            select(cases.c.case_number, cases.c.unit_code, cases.c.backlog_reasons).where(
+                cases.c.case_id == case_id
+            )
+        )
     ).first()
-    reasons = list(row.backlog_reasons or []) if row else []
-    if reason not in reasons:
-        reasons.append(reason)
+    if row is None:
+        return False
+    reasons = list(row.backlog_reasons or [])
+    if reason in reasons:
+        return False
     await session.execute(
         update(cases)
         .where(cases.c.case_id == case_id)
-        .values(backlog=True, backlog_reasons=reasons)
+        .values(backlog=True, backlog_reasons=[*reasons, reason])
     )
+    emit(
+        uow,
+        CaseBacklogMarked(
+            case_id=case_id,
+            case_number=row.case_number,
+            reason=reason,
+            marked_at=now,
+            handling_unit_code=row.unit_code,
+        ),
+        now,
+    )
+    return True
 
 
 async def old_open_cases(session: AsyncSession, received_before: datetime) -> list[str]:
