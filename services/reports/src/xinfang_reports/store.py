@@ -94,7 +94,9 @@ def _set_clause(dialect: str, excluded: Side) -> dict[str, Any]:
         values[column] = case(
             (excluded[column] > stored[column], excluded[column]), else_=stored[column]
         )
-    union: ColumnElement[Any] = literal_column(_UNION_SQL[dialect].format(max=projection.REASONS_MAX))
+    union: ColumnElement[Any] = literal_column(
+        _UNION_SQL[dialect].format(max=projection.REASONS_MAX)
+    )
     values[REASONS] = case(
         (excluded[REASONS].is_(None), stored[REASONS]),
         (stored[REASONS].is_(None), excluded[REASONS]),
