@@ -383,38 +383,25 @@ async def set_repeat_count(
 
 
 async def mark_backlog(uow: UnitOfWork, case_id: str, reason: str, now: datetime) -> bool:
-    """积案: the case joins the backlog, with the reason (once). A reason it did not have yet
-    is published (``case.backlog``, through the outbox in the caller's transaction); returns
-    whether the reason was new."""
-    session = uow.session
-    row = (
-        await session.execute(
-            select(cases.c.case_number, cases.c.unit_code, cases.c.backlog_reasons).where(
-                cases.c.case_id == case_id
-            )
-        )
-    ).first()
-    if row is None:
+    """积案: the case joins the backlog with the reason (once); a new reason is published
+    (case.backlog, in the caller's transaction). Whether the reason was new."""
+    c = cases.c
+    query = select(c.case_number, c.unit_code, c.backlog_reasons).where(c.case_id == case_id)
+    row = (await uow.session.execute(query)).first()
+    if row is None or reason in (row.backlog_reasons or []):
         return False
-    reasons = list(row.backlog_reasons or [])
-    if reason in reasons:
-        return False
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(backlog=True, backlog_reasons=[*reasons, reason])
+    reasons = [*(row.backlog_reasons or []), reason]
+    await uow.session.execute(
+        update(cases).where(c.case_id == case_id).values(backlog=True, backlog_reasons=reasons)
     )
-    emit(
-        uow,
-        CaseBacklogMarked(
-            case_id=case_id,
-            case_number=row.case_number,
-            reason=reason,
-            marked_at=now,
-            handling_unit_code=row.unit_code,
-        ),
-        now,
+    data = CaseBacklogMarked(
+        case_id=case_id,
+        case_number=row.case_number,
+        reason=reason,
+        marked_at=now,
+        handling_unit_code=row.unit_code,
     )
+    emit(uow, data, now)
     return True
 
 
