@@ -412,12 +412,19 @@ BY_TYPE: dict[str, Projector] = {model.TYPE: fn for model, fn in PROJECTORS.item
 TOPICS: list[str] = list(dict.fromkeys(model.TOPIC for model in PROJECTORS))
 
 
+TEXT_LIMITS: dict[str, int] = {
+    c.name: c.type.length
+    for c in items.columns
+    if isinstance(c.type, String) and c.type.length and c.name != "case_id"
+}
+
+
 def _fit(row: Patch) -> Patch:
     """Text cut to its column's length (the database would refuse it longer)."""
-    for name, value in row.items():
-        col_type = items.c[name].type
-        if isinstance(value, str) and isinstance(col_type, String) and col_type.length:
-            row[name] = value[: col_type.length]
+    for name, limit in TEXT_LIMITS.items():
+        value = row[name]
+        if value is not None and len(value) > limit:
+            row[name] = value[:limit]
     return row
 
 

@@ -62,11 +62,24 @@ def _term(key: Key, side: Side, dialect: str) -> ColumnElement[Any]:
         if dialect == "postgresql" and isinstance(items.c[key.name].type, String):
             return col.collate("C")
         return col
+    # constants written into the statement (not bound once per row of the batch)
     if isinstance(key, Present):
         n = len(key.names)
-        return case(*((side[name].isnot(None), n - i) for i, name in enumerate(key.names)))
-    ranks = {value: i + 1 for i, value in enumerate(key.order)}
-    return case(ranks, value=side[key.name], else_=null())
+        return case(
+            *(
+                (side[name].isnot(None), literal_column(str(n - i)))
+                for i, name in enumerate(key.names)
+            )
+        )
+    assert all(v.isidentifier() for v in key.order), "status names only"
+    col = side[key.name]
+    return case(
+        *(
+            (col == literal_column(f"'{v}'"), literal_column(str(i + 1)))
+            for i, v in enumerate(key.order)
+        ),
+        else_=null(),
+    )
 
 
 def _new_wins(group: Group, stored: Side, new: Side, dialect: str) -> ColumnElement[bool]:
