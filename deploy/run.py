@@ -601,7 +601,6 @@ def main(argv: list[str] | None = None) -> int:
         for name in SERVICES:
             print(f"  {name:<12} {stack.url(name)}   (API docs: {stack.url(name)}/docs)")
         print(f"  {'dashboard':<12} {stack.url('notify')}/   实时预警看板")
-        print(f"  {'statistics':<12} {stack.url('reports')}/docs   统计、台账与报表 (read model)")
         print(f"  {'broker':<12} {stack.env['XF_KAFKA_BOOTSTRAP_SERVERS']}")
         if sink is not None:
             print(f"  {'mail':<12} 127.0.0.1:{MAIL_PORT} → {args.var / 'mail'}/*.eml   演示邮件")
