@@ -16,7 +16,7 @@ setup: bootstrap
 	@$(UV) sync --frozen --quiet
 
 LEVELS ?= 1
-run: setup  ## broker + four services + the workbench + demo data (LEVELS=3: city, county, township); Ctrl-C stops
+run: setup  ## broker + five services + the workbench + demo data (LEVELS=3: city, county, township); Ctrl-C stops
 	$(RUN) python -m deploy.run --levels $(LEVELS)
 
 TEST_ARGS ?=
@@ -39,7 +39,8 @@ clock-advance: setup  ## demo/test mode: move the clock of the running system, e
 	@$(RUN) xf-clock advance $(DAYS)d \
 		$(foreach b,$(if $(filter 3,$(LEVELS)),800 801 802,800),\
 		--wait http://127.0.0.1:$(b)1/healthz --wait http://127.0.0.1:$(b)2/healthz \
-		--wait http://127.0.0.1:$(b)3/healthz --wait http://127.0.0.1:$(b)4/healthz)
+		--wait http://127.0.0.1:$(b)3/healthz --wait http://127.0.0.1:$(b)4/healthz \
+		--wait http://127.0.0.1:$(b)5/healthz)
 
 broker: setup  ## only the embedded broker, topics created
 	$(RUN) python -m deploy.broker

@@ -1,10 +1,10 @@
-"""Schema fuzzing of the four services (schemathesis: all checks, stateful testing included).
+"""Schema fuzzing of the five services (schemathesis: all checks, stateful testing included).
 
     uv run python -m bench.fuzz_api                    # SQLite, a few minutes
     uv run python -m bench.fuzz_api --postgres         # PostgreSQL at 127.0.0.1:5432
     uv run python -m bench.fuzz_api --max-time 20 --services intake,routing
 
-Starts the broker and the four services as real processes (deploy.run.start_stack, demo accounts
+Starts the broker and the five services as real processes (deploy.run.start_stack, demo accounts
 seeded), logs in demo accounts of several roles, and runs ``st run <service>/openapi.json
 --checks all --phases examples,coverage,fuzzing,stateful`` once per (service, role) with that
 role's Bearer token, each run bounded by ``--max-time`` (and killed if it overstays). Prints one
@@ -55,6 +55,8 @@ SERVICE_ROLES = {
     "routing": ("admin", "supervisor", "handler"),
     "supervision": ("supervisor", "leader", "handler"),
     "notify": ("admin", "leader", "handler"),
+    # every staff role reads the figures; a handler's are its own unit's
+    "reports": ("supervisor", "leader", "handler"),
 }
 ACCOUNTS = {
     "admin": "city.admin",
@@ -411,7 +413,7 @@ def tokens(stack: Stack, roles: tuple[str, ...]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="schemathesis over the four services")
+    p = argparse.ArgumentParser(description="schemathesis over the five services")
     p.add_argument("--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432")
     p.add_argument("--services", default=",".join(SERVICES))
     p.add_argument("--roles", default="", help="roles for every service (default: per service)")

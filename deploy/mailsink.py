@@ -1,7 +1,7 @@
 """A local mail server for the demo (``make run``): accepts every message notify sends and saves
 it as an .eml file, so e-mail delivery can be seen without a real mail system.
 
-    python -m deploy.mailsink --port 8025 --dir var/mail
+    python -m deploy.mailsink --port 1025 --dir var/mail
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def start(port: int, folder: Path) -> Controller:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="demo mail sink: saves every message as .eml")
-    p.add_argument("--port", type=int, default=8025)
+    p.add_argument("--port", type=int, default=1025)
     p.add_argument("--dir", type=Path, default=Path("var/mail"))
     args = p.parse_args(argv)
     controller = start(args.port, args.dir)

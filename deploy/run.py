@@ -1,4 +1,4 @@
-"""The local process runner behind ``make run``: broker, four services, demo data.
+"""The local process runner behind ``make run``: broker, five services, the workbench, demo data.
 
     python -m deploy.run            # fresh demo: embedded broker, SQLite under var/, manual clock
     python -m deploy.run --keep     # keep var/*.db from the last run
@@ -35,14 +35,17 @@ from xinfang_shared.levels import Deployment
 from deploy import broker
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004}
-# the staff workbench (信访工作台): no database of its own, it calls the four services' APIs
+# reports (统计) keeps the read model of the figures, 台账 and reports from the events: the
+# others never need it (the workbench's 统计 pages do)
+SERVICES = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004, "reports": 8005}
+# the staff workbench (信访工作台): no database of its own, it calls the services' APIs
 WORKBENCH = "workbench"
 WORKBENCH_PORT = 8000
 WITH_WORKBENCH = {**SERVICES, WORKBENCH: WORKBENCH_PORT}
 DEMO_FILE = Path(__file__).with_name("demo_petitions.json")
 DEMO_USERS = Path(__file__).with_name("demo_users.yaml")
-MAIL_PORT = 8025  # the demo mail sink (make run)
+# the demo mail sink (make run); not 8025: the township's reports listens there (LEVELS=3)
+MAIL_PORT = 1025
 
 Progress = Callable[[str], None]  # told each step of a start, in Chinese
 
@@ -364,7 +367,7 @@ def start_levels(
                 label=f"【{spec.label}】",
                 wait=False,
             )
-        # twelve processes starting together on a small machine: allow more than one stack
+        # eighteen processes starting together on a small machine: allow more than one stack
         groups = [(stacks[sp.name], f"【{sp.label}】", list(stacks[sp.name].ports)) for sp in specs]
         wait_all(groups, timeout=max(180, ready_timeout()), progress=progress)
     except BaseException:

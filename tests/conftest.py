@@ -25,7 +25,7 @@ from deploy import broker as broker_launcher
 
 pytest_plugins = ["tests.peers"]  # SMTP and HTTP provider peers for the notify tests
 
-SERVICES = ("intake", "routing", "supervision", "notify")
+SERVICES = ("intake", "routing", "supervision", "notify", "reports")
 DB_KIND = os.environ.get("XF_TEST_DATABASE", "sqlite")
 PG_URL = os.environ.get("XF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 

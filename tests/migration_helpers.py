@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, inspect
 from xinfang_intake.petitions import models as intake_models
 from xinfang_notify import models as notify_models
+from xinfang_reports import models as reports_models
 from xinfang_routing import models as routing_models
 from xinfang_supervision import models as supervision_models
 
@@ -15,6 +16,7 @@ SERVICE_METADATA: dict[str, MetaData] = {
     "routing": routing_models.metadata,
     "supervision": supervision_models.metadata,
     "notify": notify_models.metadata,
+    "reports": reports_models.metadata,
 }
 
 

@@ -4,3 +4,4 @@ CREATE DATABASE xinfang_intake;
 CREATE DATABASE xinfang_routing;
 CREATE DATABASE xinfang_supervision;
 CREATE DATABASE xinfang_notify;
+CREATE DATABASE xinfang_reports;

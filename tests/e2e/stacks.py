@@ -1,4 +1,4 @@
-"""Start the real system (broker and the four services as separate processes) for e2e tests."""
+"""Start the real system (broker and the five services as separate processes) for e2e tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A healthy system logs no errors: the four real services (as ``make run`` starts them) take the
+"""A healthy system logs no errors: the five real services (as ``make run`` starts them) take the
 demo petitions from registration to supervision and shut down, and not one ERROR line is logged
 (an operator reading the logs must be able to trust that an error is an error). faust's data
 directories stay out of the working tree."""

@@ -46,7 +46,7 @@ async def test_three_levels_report_each_level_and_service_as_it_starts_and_is_re
     started = [i for i, line in enumerate(said) if "启动服务" in line]
     ready = [i for i, line in enumerate(said) if "已就绪  http" in line]
     assert [said[i][: len(labels[0])] for i in started] == labels
-    # the four services and the workbench of each level
+    # the five services and the workbench of each level
     assert len(ready) == len(WITH_WORKBENCH) * len(specs)
     # every level's services were started before any was waited for: all start together
     assert max(started) < min(ready)

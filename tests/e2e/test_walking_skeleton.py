@@ -1,4 +1,4 @@
-"""End to end: the real broker and the four real services as separate processes, exactly as
+"""End to end: the real broker and the five real services as separate processes, exactly as
 ``make run`` starts them; one petition from registration to a deadline reminder on the SSE
 stream after the system clock moves 12 days."""
 

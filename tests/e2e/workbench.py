@@ -27,7 +27,7 @@ WITH_WORKBENCH = (*SERVICES, WORKBENCH)
 async def workbench_stack(
     tmp_path: Path, databases: Databases, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[Stack]:
-    """The broker, the four services and the workbench, with the demo accounts."""
+    """The broker, the five services and the workbench, with the demo accounts."""
     async with launched(
         tmp_path, databases, {**DEMO_USERS_ENV, **(extra_env or {})}, services=WITH_WORKBENCH
     ) as stack:

@@ -311,6 +311,71 @@ async def test_backlog_by_repeats_and_by_age(broker: str, databases: Databases) 
         assert {x["case_id"] for x in (await client.get("/api/v1/backlog")).json()} >= {old, rep}
 
 
+def _linked(case_id: str, count: int, at: datetime) -> bytes:
+    linked = CaseLinked(
+        case_id=str(uuid.uuid4()),
+        case_number="x",
+        linked_case_id=case_id,
+        linked_case_number="y",
+        match="重复信访",
+        similarity=0.5,
+        repeat_count=count,
+        receiving_office_code="339922",
+        linked_at=at,
+    )
+    return new_event(data=linked, source="/t", time=at).to_bytes()
+
+
+async def test_a_case_entering_the_backlog_publishes_one_event_per_new_reason(
+    broker: str, databases: Databases
+) -> None:
+    """case.backlog (the reports' 积案 ledger reads it): published with the reason, in the
+    transaction that marks the case, once per reason the case did not have yet."""
+    app = await supervision(databases, broker, XF_BACKLOG_AFTER_DAYS=30)
+    rep, old = str(uuid.uuid4()), str(uuid.uuid4())
+    async with TopicReader(broker, "case.backlog") as topic, running(app) as client:
+        clock = app.state.runtime.clock
+        for cid in (rep, old):
+            await produce(
+                broker,
+                "case.routed",
+                routed(
+                    cid, to="339922-zrzy", to_name="x", supervising="339922-xfj", at=clock.now()
+                ),
+                key=cid.encode(),
+            )
+            await eventually(lambda cid=cid: case_of(client, cid), timeout=30)
+        # the third arrival makes it a 积案; a later third arrival again adds nothing, the fourth does
+        for count in (2, 3, 3, 4):
+            await produce(broker, "case.linked", _linked(rep, count, clock.now()), key=rep.encode())
+        await eventually(
+            lambda: len(topic.events(type_="case.backlog", subject=rep)) >= 2, timeout=30
+        )
+        c = await case_of(client, rep)
+        assert c is not None and c["backlog_reasons"] == ["重复信访3次", "重复信访4次"]
+        await asyncio.sleep(1)  # nothing more comes
+        events = topic.events(type_="case.backlog", subject=rep)
+        assert [e["data"]["reason"] for e in events] == ["重复信访3次", "重复信访4次"]
+        assert {e["data"]["handling_unit_code"] for e in events} == {"339922-zrzy"}
+        assert all(e["data"]["case_number"] == f"N-{rep[:8]}" for e in events)
+
+        # open past the backlog period: one event, however often the sweep runs
+        await clock.set_offset(timedelta(days=31))
+        for _ in range(3):
+            await client.post("/api/v1/sweep")
+        [aged] = await eventually(
+            lambda: topic.events(type_="case.backlog", subject=old), timeout=30
+        )
+        assert aged["data"]["reason"] == "超过30日未办结"
+        assert local_date(datetime.fromisoformat(aged["data"]["marked_at"])) == local_date(
+            clock.now()
+        )
+        await asyncio.sleep(1)
+        assert len(topic.events(type_="case.backlog", subject=old)) == 1
+        # the repeat case is open as long, but already a 积案: the sweep looks only at the others
+        assert len(topic.events(type_="case.backlog", subject=rep)) == 2
+
+
 async def _backlog(client: httpx.AsyncClient, cid: str) -> dict[str, Any] | None:
     c = await case_of(client, cid)
     return c if c and c["backlog"] else None

@@ -13,6 +13,8 @@ from xinfang_intake.config import IntakeSettings
 from xinfang_intake.main import create_app as intake_app
 from xinfang_notify.config import NotifySettings
 from xinfang_notify.main import create_app as notify_app
+from xinfang_reports.config import ReportsSettings
+from xinfang_reports.main import create_app as reports_app
 from xinfang_routing.config import RoutingSettings
 from xinfang_routing.main import create_app as routing_app
 from xinfang_shared.auth.models import Role
@@ -46,6 +48,7 @@ def test_outside_demo_mode_no_service_starts_on_a_public_demo_secret(
     assert "XF_ID_HASH_SALT" in _refusal(lambda: routing_app(RoutingSettings()))
     assert "XF_AUTH_SECRET" in _refusal(lambda: supervision_app(SupervisionSettings()))
     assert "XF_AUTH_SECRET" in _refusal(lambda: notify_app(NotifySettings()))
+    assert "XF_AUTH_SECRET" in _refusal(lambda: reports_app(ReportsSettings()))
     # set to the demo value explicitly is the same as unset
     monkeypatch.setenv("XF_AUTH_SECRET", SupervisionSettings().auth_secret)
     assert "XF_AUTH_SECRET" in _refusal(lambda: supervision_app(SupervisionSettings()))

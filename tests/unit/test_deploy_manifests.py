@@ -1,7 +1,7 @@
 """deploy/compose.yaml and deploy/k8s/: valid against the real schemas (the Compose
 Specification and the Kubernetes API's, vendored in tests/data/schemas/, used offline), and right
 in what an operator relies on: health checks, database URLs, replicas, selectors, probes, the
-topics job and where the workbench finds the four services.
+topics job and where the workbench finds the five services.
 
 Every check is a function returning the problems it finds; ``test_check_catches`` breaks a copy
 of the real files in one way per check (a typo in a selector, a wrong port, ...) and asserts
@@ -34,9 +34,9 @@ DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 SCHEMAS = ROOT / "tests" / "data" / "schemas"
 K8S_SCHEMAS = SCHEMAS / "kubernetes-v1.37.0-local-strict"
-# the four services with a database each and Kafka (consumers, producers)
-DATA_SERVICES = ("intake", "routing", "supervision", "notify")
-# the staff web UI: no database, no Kafka, only the four's HTTP APIs (and XF_AUTH_SECRET)
+# the five services with a database each and Kafka (consumers, producers)
+DATA_SERVICES = ("intake", "routing", "supervision", "notify", "reports")
+# the staff web UI: no database, no Kafka, only the five's HTTP APIs (and XF_AUTH_SECRET)
 WORKBENCH = "workbench"
 SERVICES = (*DATA_SERVICES, WORKBENCH)  # every image built and deployed
 TOPICS = "topics"  # the one-shot compose service that creates the topics
@@ -311,6 +311,12 @@ def calls(service: str) -> str:
     return env_name(WORKBENCH, f"{service}_url")
 
 
+def called_by_workbench() -> list[str]:
+    """The services the workbench calls: those its settings have an address for."""
+    fields = settings_class(WORKBENCH).model_fields
+    return [svc for svc in DATA_SERVICES if f"{svc}_url" in fields]
+
+
 # --- checks: Compose -------------------------------------------------------------------------
 
 
@@ -536,7 +542,7 @@ def check_compose_workbench(compose: Doc) -> list[str]:
         return [f"no {WORKBENCH} service"]
     env = compose_env(bench)
     deps = bench.get("depends_on") or {}
-    for svc in DATA_SERVICES:
+    for svc in called_by_workbench():
         port = compose_env(services[svc]).get(env_name(svc, "port"), default_port(svc))
         want = f"http://{svc}:{port}"
         if env.get(calls(svc), "").rstrip("/") != want:
@@ -851,7 +857,7 @@ def check_k8s_workbench(objs: list[Doc]) -> list[str]:
     problems = []
     env = container_env(main_container(bench), objs)
     ns = bench["metadata"].get("namespace")
-    for svc in DATA_SERVICES:
+    for svc in called_by_workbench():
         url = (env.get(calls(svc)) or "").rstrip("/")
         match = re.fullmatch(
             r"http://([a-z0-9-]+)(?:\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?)?:(\d+)", url

@@ -89,3 +89,30 @@ def test_only_faust_s_benign_recovery_messages_are_dropped() -> None:
     assert benign.filter(
         _record(name, "recovery unknown topic TopicPartition(topic='case.routed', partition=0)")
     )
+
+
+def test_the_reports_read_every_case_topic_of_the_read_model_and_only_those(
+    tmp_path: Path,
+) -> None:
+    from xinfang_reports.config import ReportsSettings
+    from xinfang_reports.main import bootstrap as reports_bootstrap
+
+    settings = ReportsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    app = reports_bootstrap(settings).runtime.faust_app
+    assert app is not None
+    needed = topics_needed(app)
+    assert needed - {t.name for t in all_topics()} == set()
+    assert needed == {
+        "petition.received",
+        "case.routed",
+        "case.linked",
+        "case.status_changed",
+        "deadline.overdue",
+        "case.supervision_order",
+        "case.escalated",
+        "case.leader_named",
+        "case.backlog",
+        "alert.collective",
+        "auth.revocations",  # every consuming service keeps the revoked tokens
+    }
+    assert "dlq.reports" in {t.name for t in all_topics()}

@@ -12,9 +12,9 @@ import pytest
 from xinfang_shared.runtime import ServiceRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "routing", "supervision", "notify", "workbench")
+SERVICES = ("intake", "routing", "supervision", "notify", "reports", "workbench")
 # the workbench keeps no data: no database, no runtime (it calls the others' APIs)
-DATA_SERVICES = SERVICES[:4]
+DATA_SERVICES = SERVICES[:5]
 MAX_LINES = 600
 
 
@@ -44,6 +44,7 @@ def test_only_the_dependencies_read_the_app_state() -> None:
     assert readers == [
         "services/intake/src/xinfang_intake/deps.py",
         "services/notify/src/xinfang_notify/deps.py",
+        "services/reports/src/xinfang_reports/deps.py",
         "services/routing/src/xinfang_routing/deps.py",
         "services/supervision/src/xinfang_supervision/deps.py",
         "services/workbench/src/xinfang_workbench/deps.py",
@@ -84,6 +85,12 @@ def test_bootstrap_returns_one_typed_object(service: str, tmp_path: Path) -> Non
 
         built = supervision_bootstrap(SupervisionSettings(database_url=url))
         kind = Supervision
+    elif service == "reports":
+        from xinfang_reports.config import ReportsSettings
+        from xinfang_reports.deps import Reports
+        from xinfang_reports.main import bootstrap as reports_bootstrap
+
+        built, kind = reports_bootstrap(ReportsSettings(database_url=url)), Reports
     else:
         from xinfang_notify.config import NotifySettings
         from xinfang_notify.deps import Notify

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = {"intake": 8001, "routing": 8002, "supervision": 8003, "notify": 8004, "workbench": 8000}
+PORTS = {
+    "intake": 8001,
+    "routing": 8002,
+    "supervision": 8003,
+    "notify": 8004,
+    "reports": 8005,
+    "workbench": 8000,
+}
 # the services with a database of their own (and so migrations); the workbench has none
-WITH_DATABASE = ("intake", "routing", "supervision", "notify")
+WITH_DATABASE = ("intake", "routing", "supervision", "notify", "reports")
 
 
 def test_every_service_directory_is_listed() -> None:

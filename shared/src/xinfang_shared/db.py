@@ -7,6 +7,7 @@ Service functions never commit: the caller owns the transaction (``async with se
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,9 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, processed
 
 
+Writer = Callable[[AsyncSession, list[Any]], Awaitable[Any]]
+
+
 class UnitOfWork:
     """A session plus rows staged for insertion: written table by table with one executemany
     each at :meth:`flush` (before commit), instead of one round trip per row. Under load this
@@ -166,9 +170,16 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._rows: dict[Table, list[dict[str, Any]]] = {}
+        self._deferred: dict[Writer, list[Any]] = {}
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
         self._rows.setdefault(table, []).append(row)
+
+    def defer(self, writer: Writer, item: Any) -> None:
+        """Stage ``item`` for ``writer``, called once at :meth:`flush` with every item staged
+        for it in order (e.g. a read model's patches of a whole batch of events, upserted in
+        one statement instead of one per event)."""
+        self._deferred.setdefault(writer, []).append(item)
 
     def staged(self, table: Table) -> list[dict[str, Any]]:
         return self._rows.get(table, [])
@@ -200,6 +211,9 @@ class UnitOfWork:
             if batch:
                 # parameters apart from the statement: compiled once, cached (a hot path)
                 await self.session.execute(insert(table), batch)
+        deferred, self._deferred = self._deferred, {}
+        for writer, staged in deferred.items():
+            await writer(self.session, staged)
 
     async def __aenter__(self) -> UnitOfWork:
         return self

@@ -258,6 +258,20 @@ class CaseLeaderNamed(EventData):
     named_at: datetime
 
 
+class CaseBacklogMarked(EventData):
+    """积案: the case joined the backlog for a reason it did not have yet (escalated twice or
+    more, open longer than the backlog period, repeat arrivals). One event per new reason."""
+
+    TYPE: ClassVar[str] = "case.backlog"
+    TOPIC: ClassVar[str] = "case.backlog"
+
+    case_id: str
+    case_number: str
+    reason: str
+    marked_at: datetime
+    handling_unit_code: str | None = None
+
+
 class SupervisionFeedbackGiven(EventData):
     """The written feedback on a 督办 order (督办反馈)."""
 
@@ -411,6 +425,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CaseEscalated,
         SupervisionOrderIssued,
         CaseLeaderNamed,
+        CaseBacklogMarked,
         SupervisionFeedbackGiven,
         CollectiveAlert,
         EmergingAlert,

@@ -30,7 +30,8 @@ def emerging_changelog_topic(scope: str) -> str:
     return f"xinfang-supervision-{scope}-emerging-changelog"
 
 
-SERVICES = ("intake", "routing", "supervision", "notify")
+# every consuming service (each has its dead-letter topic)
+SERVICES = ("intake", "routing", "supervision", "notify", "reports")
 
 
 def dlq_topic(service: str) -> str:

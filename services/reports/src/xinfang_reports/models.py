@@ -64,9 +64,11 @@ items = Table(
     Column("decided_date", Date, nullable=True),
     Column("decision", String(24), nullable=True),  # accepted | not_accepted
     Column("accept_due", Date, nullable=True),  # the 受理告知 deadline (15 days)
+    Column("accept_due_at", AwareDateTime(), nullable=True),  # the event accept_due came from
     Column("replied_at", AwareDateTime(), nullable=True),  # first 出具处理意见 (办结)
     Column("replied_date", Date, nullable=True),
     Column("reply_due", Date, nullable=True),  # the handling deadline, extension included
+    Column("reply_due_at", AwareDateTime(), nullable=True),  # the event reply_due came from
     Column("extended", Boolean, nullable=False, default=False),
     Column("closed_at", AwareDateTime(), nullable=True),  # first closed / final
     Column("closed_date", Date, nullable=True),
@@ -78,6 +80,7 @@ items = Table(
     Column("first_order_date", Date, nullable=True),
     Column("escalations", Integer, nullable=False, default=0),  # highest escalation seen
     Column("leader", String(60), nullable=True),  # 包案领导
+    Column("leader_at", AwareDateTime(), nullable=True),  # when that leader was named
     Column("backlog", Boolean, nullable=False, default=False),  # 积案
     Column("backlog_date", Date, nullable=True),  # the first day it was in the backlog
     Column("backlog_reasons", String(300), nullable=True),  # "；"-joined, each once

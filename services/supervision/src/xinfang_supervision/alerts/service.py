@@ -21,7 +21,9 @@ async def on_linked(
         session, linked.linked_case_id, linked.repeat_count, now
     )
     if original is not None and linked.repeat_count >= 3:
-        await cases.mark_backlog(session, linked.linked_case_id, f"重复信访{linked.repeat_count}次")
+        await cases.mark_backlog(
+            uow, linked.linked_case_id, f"重复信访{linked.repeat_count}次", now
+        )
     if linked.match != "重复信访":
         return  # 一信多投 is one letter sent to several offices, not a wave
     holder = original.unit_code if original is not None else linked.holder_code

@@ -14,6 +14,7 @@ from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
+    CaseBacklogMarked,
     CaseLeaderNamed,
     CaseStatusChanged,
     DeadlineSummary,
@@ -381,19 +382,27 @@ async def set_repeat_count(
     return result.first()
 
 
-async def mark_backlog(session: AsyncSession, case_id: str, reason: str) -> None:
-    """积案: the case joins the backlog, with the reason (once)."""
-    row = (
-        await session.execute(select(cases.c.backlog_reasons).where(cases.c.case_id == case_id))
-    ).first()
-    reasons = list(row.backlog_reasons or []) if row else []
-    if reason not in reasons:
-        reasons.append(reason)
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(backlog=True, backlog_reasons=reasons)
+async def mark_backlog(uow: UnitOfWork, case_id: str, reason: str, now: datetime) -> bool:
+    """积案: the case joins the backlog with the reason (once); a new reason is published
+    (case.backlog, in the caller's transaction). Whether the reason was new."""
+    c = cases.c
+    query = select(c.case_number, c.unit_code, c.backlog_reasons).where(c.case_id == case_id)
+    row = (await uow.session.execute(query)).first()
+    if row is None or reason in (row.backlog_reasons or []):
+        return False
+    reasons = [*(row.backlog_reasons or []), reason]
+    await uow.session.execute(
+        update(cases).where(c.case_id == case_id).values(backlog=True, backlog_reasons=reasons)
     )
+    data = CaseBacklogMarked(
+        case_id=case_id,
+        case_number=row.case_number,
+        reason=reason,
+        marked_at=now,
+        handling_unit_code=row.unit_code,
+    )
+    emit(uow, data, now)
+    return True
 
 
 async def old_open_cases(session: AsyncSession, received_before: datetime) -> list[str]:

@@ -132,7 +132,7 @@ async def _act(
         now,
     )
     if count >= 2:
-        await store.mark_backlog(uow.session, d.case_id, f"提级督办{count}次")
+        await store.mark_backlog(uow, d.case_id, f"提级督办{count}次", now)
     return event_id, up
 
 
@@ -158,9 +158,9 @@ def _issue_order(
 
 
 async def mark_old_cases_backlog(*, uow: UnitOfWork, sc: SupervisionContext, now: datetime) -> int:
-    """积案: open cases received more than ``backlog_after_days`` ago."""
-    session = uow.session
-    old = await store.old_open_cases(session, now - timedelta(days=sc.backlog_after_days))
+    """积案: open cases received more than ``backlog_after_days`` ago (each published once,
+    ``case.backlog``); returns how many joined the backlog."""
+    old = await store.old_open_cases(uow.session, now - timedelta(days=sc.backlog_after_days))
     for case_id in old:
-        await store.mark_backlog(session, case_id, f"超过{sc.backlog_after_days}日未办结")
+        await store.mark_backlog(uow, case_id, f"超过{sc.backlog_after_days}日未办结", now)
     return len(old)

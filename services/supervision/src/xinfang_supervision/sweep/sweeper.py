@@ -95,9 +95,13 @@ class Sweeper(Kickable):
                 else:
                     break
             async with rt.sessions() as session, session.begin():
-                await service.mark_old_cases_backlog(
-                    uow=UnitOfWork(session), sc=self._sc, now=rt.clock.now()
+                uow = UnitOfWork(session)
+                marked = await service.mark_old_cases_backlog(
+                    uow=uow, sc=self._sc, now=rt.clock.now()
                 )
+                await uow.flush()  # the case.backlog events, with the rows
+            if marked:
+                rt.relay.wake()
         self.sweeps += 1
         self.last_examined = total
         return total

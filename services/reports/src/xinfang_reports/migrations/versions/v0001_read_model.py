@@ -14,6 +14,10 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# the tables a database from before the migrations would hold (xinfang_shared.migrate adopts
+# such a database): none, the service came with its migrations
+TABLES: dict[str, tuple[str, ...]] = {}
+
 
 def upgrade() -> None:
     op.create_table(
