@@ -10,6 +10,11 @@ Portable to SQLite and PostgreSQL: ``CASE``, ``OR`` and comparisons only, string
 code point (``COLLATE "C"`` on PostgreSQL, SQLite's binary collation), except the set of
 backlog reasons, split, deduplicated, sorted and joined again by each database's own
 functions. Never commits: the caller does.
+
+On PostgreSQL a batch is first copied (``COPY``, asyncpg's binary copy) into a temporary table
+of the session's connection and merged from there by one ``INSERT … SELECT … ON CONFLICT``:
+the same statement's rules over a set instead of a parameter list, about ten times faster than
+binding every row's sixty parameters (``bench.reports_bench``).
 """
 
 from __future__ import annotations
@@ -19,15 +24,20 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Column,
     ColumnElement,
     Insert,
+    MetaData,
     String,
+    Table,
     and_,
     case,
     false,
     literal_column,
     null,
     or_,
+    select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,11 +131,25 @@ def _set_clause(dialect: str, excluded: Side) -> dict[str, Any]:
 _STATEMENTS: dict[str, Insert] = {}
 
 
+# the batch's rows on their way in (PostgreSQL): a temporary table of the connection, emptied
+# at each commit; its columns are rpt_items' own
+STAGE = "rpt_items_stage"
+_stage = Table(STAGE, MetaData(), *(Column(c.name, c.type) for c in items.columns))
+_CREATE_STAGE = text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} "
+    "(LIKE rpt_items INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+COLUMNS = tuple(c.name for c in items.columns)
+
+
 def upsert_statement(dialect: str) -> Insert:
-    """The batch upsert for ``dialect`` (sqlite | postgresql), built once."""
+    """The batch upsert for ``dialect`` (sqlite | postgresql), built once. On PostgreSQL it
+    reads the batch from the staging table."""
     if dialect not in _STATEMENTS:
         if dialect == "postgresql":
-            pg = postgresql.insert(items)
+            pg = postgresql.insert(items).from_select(
+                list(COLUMNS), select(_stage).order_by(_stage.c.case_id)
+            )
             stmt: Insert = pg.on_conflict_do_update(
                 index_elements=[items.c.case_id], set_=_set_clause(dialect, pg.excluded)
             )
@@ -145,6 +169,21 @@ async def apply(session: AsyncSession, patches: Iterable[projection.Patch]) -> i
     rows = projection.fold(patches)
     if not rows:
         return 0
-    stmt = upsert_statement(session.get_bind().dialect.name)
-    await session.execute(stmt, [rows[case_id] for case_id in sorted(rows)])
+    dialect = session.get_bind().dialect.name
+    ordered = [rows[case_id] for case_id in sorted(rows)]
+    if dialect == "postgresql":
+        await _stage_rows(session, ordered)
+        await session.execute(upsert_statement(dialect))
+    else:
+        await session.execute(upsert_statement(dialect), ordered)
     return len(rows)
+
+
+async def _stage_rows(session: AsyncSession, rows: list[projection.Patch]) -> None:
+    """Copy ``rows`` into the connection's staging table (in the session's transaction)."""
+    await session.execute(_CREATE_STAGE)
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    records = [tuple(row[c] for c in COLUMNS) for row in rows]
+    await raw.copy_records_to_table(STAGE, records=records, columns=COLUMNS)
