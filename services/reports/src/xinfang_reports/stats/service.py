@@ -1,0 +1,302 @@
+"""The figures: one aggregate query per period counts every measure at once (``SUM(CASE WHEN
+<condition> THEN 1 ELSE 0 END)``, grouped by the raw codes for a breakdown), the backlog's
+measures in one more; the groups are rolled up and named here with the org tree. Keyword-only
+functions that only read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal_column, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from xinfang_shared.auth.models import Role
+from xinfang_shared.auth.scope import Scope, org_name
+
+from xinfang_reports.models import items
+from xinfang_reports.stats.dimensions import Dimension, dimension
+from xinfang_reports.stats.filters import Filters, Period, base_clauses, units_under
+from xinfang_reports.stats.measures import (
+    BACKLOG,
+    COHORT,
+    FIGURES,
+    MEASURES,
+    PENDING,
+    RATES,
+    ROW_MEASURES,
+    Measure,
+    Window,
+    difference,
+    percent,
+)
+from xinfang_reports.stats.schemas import (
+    BY_LABELS,
+    BreakdownRead,
+    BreakdownRow,
+    By,
+    FigureRead,
+    PeriodRead,
+    ScopeRead,
+    SummaryRead,
+)
+
+i = items.c
+Counts = dict[str, int]
+
+
+def _column(m: Measure, w: Window) -> ColumnElement[Any]:
+    if m.key == "items":
+        return func.count().label(m.key)
+    value = func.coalesce(i.persons, 0) if m.sums_persons else literal_column("1")
+    return func.sum(case((m.where(w), value), else_=literal_column("0"))).label(m.key)
+
+
+def backlog_clauses(period: Period) -> list[ColumnElement[bool]]:
+    """What every backlog measure needs (so that the backlog index is used)."""
+    return [i.backlog == true(), i.backlog_date <= period.end]
+
+
+async def _tally(
+    session: AsyncSession,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    measures: Sequence[Measure],
+    window: Window,
+    group_by: Sequence[ColumnElement[Any]] = (),
+    names: Sequence[ColumnElement[Any]] = (),
+) -> list[Any]:
+    stmt = select(*group_by, *names, *(_column(m, window) for m in measures)).where(*where)
+    if group_by:
+        stmt = stmt.group_by(*group_by)
+    return list((await session.execute(stmt)).all())
+
+
+async def counts(
+    *, session: AsyncSession, scope: Scope, filters: Filters, period: Period, as_of: date
+) -> Counts:
+    """Every measure over ``period``: the cohort's in one query, the backlog's in another."""
+    w = period.window(as_of)
+    (cohort,) = await _tally(
+        session,
+        where=base_clauses(scope, filters, w, period=period),
+        measures=COHORT,
+        window=w,
+    )
+    (backlog,) = await _tally(
+        session,
+        where=[*base_clauses(scope, filters, w, period=None), *backlog_clauses(period)],
+        measures=BACKLOG,
+        window=w,
+    )
+    found = {**cohort._mapping, **backlog._mapping}
+    return {k: int(found[k] or 0) for k in MEASURES}
+
+
+def figures(cur: Counts, prev: Counts) -> list[FigureRead]:
+    """The summary's figures in :data:`FIGURES` order, each with last year's and the change."""
+    out = []
+    for key in FIGURES:
+        if (m := MEASURES.get(key)) is not None:
+            value, previous = cur[key], prev[key]
+            out.append(
+                FigureRead(
+                    key=key,
+                    label=m.label,
+                    unit=m.unit,
+                    value=value,
+                    previous=previous,
+                    change=difference(value, previous),
+                    numerator=None,
+                    denominator=None,
+                    measure=key,
+                    note=None,
+                )
+            )
+        elif (r := RATES.get(key)) is not None:
+            rate = percent(cur[r.numerator], cur[r.denominator])
+            before = percent(prev[r.numerator], prev[r.denominator])
+            out.append(
+                FigureRead(
+                    key=key,
+                    label=r.label,
+                    unit=r.unit,
+                    value=rate,
+                    previous=before,
+                    change=difference(rate, before),
+                    numerator=cur[r.numerator],
+                    denominator=cur[r.denominator],
+                    measure=r.denominator,
+                    note=f"{MEASURES[r.numerator].label} ÷ {MEASURES[r.denominator].label}",
+                )
+            )
+        else:
+            p = PENDING[key]
+            out.append(
+                FigureRead(
+                    key=key,
+                    label=p.label,
+                    unit=p.unit,
+                    value=None,
+                    previous=None,
+                    change=None,
+                    numerator=None,
+                    denominator=None,
+                    measure=None,
+                    note=p.note,
+                )
+            )
+    return out
+
+
+def period_read(period: Period) -> PeriodRead:
+    return PeriodRead.model_validate(
+        {"from": period.start, "to": period.end, "label": period.label}
+    )
+
+
+def scope_read(scope: Scope) -> ScopeRead:
+    """The unit the figures are of; a handler's own department."""
+    code = scope.principal.org_code if scope.principal.role is Role.HANDLER else scope.unit_code
+    return ScopeRead(code=code, name=org_name(scope.tree, code) or code)
+
+
+async def summary(
+    *, session: AsyncSession, scope: Scope, filters: Filters, period: Period, as_of: date
+) -> SummaryRead:
+    previous = period.previous()
+    cur = await counts(session=session, scope=scope, filters=filters, period=period, as_of=as_of)
+    prev = await counts(session=session, scope=scope, filters=filters, period=previous, as_of=as_of)
+    return SummaryRead(
+        period=period_read(period),
+        previous=period_read(previous),
+        as_of=as_of,
+        scope=scope_read(scope),
+        figures=figures(cur, prev),
+    )
+
+
+@dataclass
+class Groups:
+    """A breakdown's counts by row key, and the names the rows carried."""
+
+    counts: dict[str, Counts]
+    names: dict[str, str]
+
+
+async def grouped(
+    *,
+    session: AsyncSession,
+    dim: Dimension,
+    where: Sequence[ColumnElement[bool]],
+    measures: Sequence[Measure],
+    window: Window,
+) -> Groups:
+    """The measures by ``dim``'s raw groups, rolled up to its keys in Python."""
+    rows = await _tally(
+        session,
+        where=where,
+        measures=measures,
+        window=window,
+        group_by=dim.group_by,
+        names=dim.names,
+    )
+    width, named = len(dim.group_by), len(dim.names)
+    groups = Groups({}, {})
+    for row in rows:
+        key = dim.key(tuple(row[:width]))
+        into = groups.counts.setdefault(key, dict.fromkeys((m.key for m in measures), 0))
+        for m, value in zip(measures, row[width + named :], strict=True):
+            into[m.key] += int(value or 0)
+        if named and row[width] and key not in groups.names:
+            groups.names[key] = str(row[width])
+    return groups
+
+
+def _row(key: str, name: str, c: Counts, previous_items: int) -> BreakdownRow:
+    return BreakdownRow(
+        key=key,
+        name=name,
+        previous_items=previous_items,
+        reply_ontime_rate=percent(c["reply_ontime"], c["reply_assessable"]),
+        **{k: c[k] for k in ROW_MEASURES},
+    )
+
+
+def rows_of(dim: Dimension, cur: Groups, prev: Groups) -> list[BreakdownRow]:
+    """The rows: time ascending for a time dimension, else the most items first."""
+    empty = dict.fromkeys(ROW_MEASURES, 0)
+    keys = list(dim.keys)
+    if not dim.by_time:
+        keys += [k for k in (*cur.counts, *prev.counts) if k not in keys]
+    names = {**prev.names, **cur.names}
+    rows = [
+        _row(
+            key,
+            dim.name(key, names),
+            cur.counts.get(key, empty),
+            prev.counts.get(dim.previous_key(key), empty)["items"],
+        )
+        for key in dict.fromkeys(keys)
+    ]
+    if not dim.by_time:
+        rows.sort(key=lambda r: (-r.items, -r.previous_items, r.key == "", r.key))
+    return rows
+
+
+async def breakdown_rows(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    filters: Filters,
+    period: Period,
+    as_of: date,
+    by: By,
+    within: str | None = None,
+    with_previous: bool = True,
+) -> list[BreakdownRow]:
+    """The rows of a breakdown ``by`` (places: under ``within``'s children, by default the
+    scope's unit's; a ``within`` given also keeps only the items whose place lies in it)."""
+    dim = dimension(by, tree=scope.tree, period=period, within=within or scope.unit_code)
+    measures = [MEASURES[k] for k in ROW_MEASURES]
+    extra = [i.place_code.in_(sorted(units_under(scope.tree, within)))] if within else []
+
+    async def of(p: Period) -> Groups:
+        w = p.window(as_of)
+        where = [*base_clauses(scope, filters, w, period=p), *extra]
+        return await grouped(session=session, dim=dim, where=where, measures=measures, window=w)
+
+    cur = await of(period)
+    prev = await of(period.previous()) if with_previous else Groups({}, {})
+    return rows_of(dim, cur, prev)
+
+
+async def breakdown(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    filters: Filters,
+    period: Period,
+    as_of: date,
+    by: By,
+    within: str | None = None,
+) -> BreakdownRead:
+    rows = await breakdown_rows(
+        session=session,
+        scope=scope,
+        filters=filters,
+        period=period,
+        as_of=as_of,
+        by=by,
+        within=within,
+    )
+    return BreakdownRead(
+        by=by,
+        label=BY_LABELS[by],
+        period=period_read(period),
+        previous=period_read(period.previous()),
+        as_of=as_of,
+        scope=scope_read(scope),
+        rows=rows,
+    )
