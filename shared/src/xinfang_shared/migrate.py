@@ -292,7 +292,9 @@ async def _revision(service: str, url: str | None, message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m xinfang_shared.migrate")
-    parser.add_argument("service", choices=["intake", "routing", "supervision", "notify", "reports"])
+    parser.add_argument(
+        "service", choices=["intake", "routing", "supervision", "notify", "reports"]
+    )
     parser.add_argument("action", choices=["upgrade", "current", "check", "heads", "revision"])
     parser.add_argument("--url", help="the database (default: XF_<SERVICE>_DATABASE_URL)")
     parser.add_argument("-m", "--message", help="revision: what it changes")

@@ -38,7 +38,7 @@ class Dimension:
     names: tuple[ColumnElement[Any], ...] = ()
     keys: Sequence[str] = field(default_factory=tuple)
     by_time: bool = False
-    previous_key: Callable[[str], str] = lambda k: k  # the row a previous-year group adds to
+    previous_key: Callable[[str], str] = lambda k: k  # a row's key in the previous period
 
 
 def _text(value: Any) -> str:
@@ -73,13 +73,14 @@ def _day_name(key: str, _names: dict[str, str]) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _next_year_month(key: str) -> str:
+def _year_before_month(key: str) -> str:
     year, month = key.split("-")
-    return month_key(int(year) + 1, int(month))
+    return month_key(int(year) - 1, int(month))
 
 
-def _next_year_day(key: str) -> str:
-    return shift_years(date.fromisoformat(key), 1).isoformat()
+def _year_before_day(key: str) -> str:
+    """The same day a year earlier (29 February: the 28th)."""
+    return shift_years(date.fromisoformat(key), -1).isoformat()
 
 
 def rollup_place(tree: OrgTree, within: str, code: str | None) -> str:
@@ -124,7 +125,7 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
             _month_name,
             keys=[month_key(y, m) for y, m in period.months()],
             by_time=True,
-            previous_key=_next_year_month,
+            previous_key=_year_before_month,
         )
     if by is By.DAY:
         return Dimension(
@@ -133,7 +134,7 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
             _day_name,
             keys=[d.isoformat() for d in period.days()],
             by_time=True,
-            previous_key=_next_year_day,
+            previous_key=_year_before_day,
         )
     if by is By.CHANNEL:
         return Dimension(
