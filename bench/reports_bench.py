@@ -2,7 +2,8 @@
 
 Seeds N read-model rows (default 1,000,000 items) straight into ``rpt_items`` through COPY:
 the whole demo city (both counties, every village and body), received over the ``--days``
-before 2026-12-01 (default two years), with the usual mix (channels, visits with persons,
+before 2026-12-01 (default two years) in the order received (as the consumer and a rebuild
+write them), with the usual mix (channels, visits with persons,
 collective visits, repeats, decisions in and out of time, replies, overdue, 督办, backlog).
 Then times, through the real app (httpx's ASGI transport, lifespan included), the quarter
 2026 Q3 for a county supervisor (清河县) and the city's leader (江临市, no scope condition):
@@ -96,9 +97,10 @@ COLUMNS = [
 
 
 def _row(
-    i: int, rnd: random.Random, days: int, places: list[Any], bodies: dict[str, list[Any]]
+    i: int, n: int, rnd: random.Random, days: int, places: list[Any], bodies: dict[str, list[Any]]
 ) -> tuple[Any, ...]:
-    received = END - timedelta(days=1 + rnd.randrange(days))
+    # in the order they were received, as the live consumer and a rebuild write them
+    received = END - timedelta(days=days - (i * days) // n)
     at = datetime(received.year, received.month, received.day, 2, i % 60, tzinfo=UTC)
     place = rnd.choice(places)
     county = place.code[:6]
@@ -192,7 +194,9 @@ async def seed(dsn: str, n: int, days: int) -> float:
     try:
         chunk = 50_000
         for start in range(0, n, chunk):
-            rows = [_row(i, rnd, days, places, bodies) for i in range(start, min(start + chunk, n))]
+            rows = [
+                _row(i, n, rnd, days, places, bodies) for i in range(start, min(start + chunk, n))
+            ]
             await conn.copy_records_to_table("rpt_items", records=rows, columns=COLUMNS)
         await conn.execute("VACUUM ANALYZE rpt_items")
     finally:
@@ -289,7 +293,7 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     ap.add_argument("--keep", action="store_true", help="reuse the seeded database")
     args = ap.parse_args()
-    name = "xf_bench_reports"
+    name = "xf_bench_reports_query"  # not the rebuild bench's database
 
     async def fresh() -> None:
         c = await asyncpg.connect(f"{args.pg}/postgres")

@@ -185,23 +185,40 @@ def csv_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def _csv_bool(value: Any) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def _csv_plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _csv_date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else _csv_text_or_blank(value)
+
+
+def _csv_text_or_blank(value: Any) -> str:
+    return "" if value is None else csv_text(str(value))
+
+
+_CSV_CELL = {
+    "bool": _csv_bool,
+    "int": _csv_plain,
+    "float": _csv_plain,
+    "date": _csv_date,
+    "text": _csv_text_or_blank,
+}
+
+
 def csv_cell(kind: CellKind, value: Any) -> str:
-    if value is None:
-        return ""
-    if kind == "bool":
-        return "是" if value else "否"
-    if kind == "date" and isinstance(value, date):
-        return value.isoformat()
-    if kind in ("int", "float") and isinstance(value, (int, float)):
-        return str(value)
-    return csv_text(str(value))
+    return _CSV_CELL[kind](value)
 
 
 def csv_lines(columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([csv_cell(col.kind, row.get(col.field)) for col in columns])
+    cells = [(col.field, _CSV_CELL[col.kind]) for col in columns]
+    writer.writerows([cell(row.get(field)) for field, cell in cells] for row in rows)
     return buf.getvalue().encode("utf-8")
 
 

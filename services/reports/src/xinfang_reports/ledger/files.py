@@ -54,7 +54,7 @@ async def xlsx_response(
     try:
         book = await asyncio.to_thread(LedgerWorkbook, path, sheet, columns)
         async for chunk in stream(sessions=sessions, stmt=stmt):
-            await asyncio.to_thread(book.add, [to_row(r) for r in chunk])
+            await asyncio.to_thread(book.add, map(to_row, chunk))
         await asyncio.to_thread(book.close)
         f = await asyncio.to_thread(open, path, "rb")  # closed by _file_chunks
     finally:
@@ -84,7 +84,8 @@ def csv_response(
     async def body() -> AsyncIterator[bytes]:
         yield csv_header(columns)
         async for chunk in stream(sessions=sessions, stmt=stmt):
-            yield csv_lines(columns, (to_row(r) for r in chunk))
+            # in a worker thread, like the workbook's: the event loop keeps serving meanwhile
+            yield await asyncio.to_thread(csv_lines, columns, map(to_row, chunk))
 
     return StreamingResponse(
         body(),

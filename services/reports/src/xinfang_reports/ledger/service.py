@@ -87,9 +87,12 @@ def backlog_where(*, scope: Scope, filters: Filters, period: Period | None, as_o
 
 
 def item_order(sort: LedgerSort) -> list[Any]:
+    """By the day received (the index on it serves a page without sorting the period), then
+    the time, then the id."""
+    columns = (i.received_date, i.received_at, i.case_id)
     if sort is LedgerSort.RECEIVED_DESC:
-        return [i.received_at.desc().nulls_last(), i.case_id.desc()]
-    return [i.received_at.asc().nulls_last(), i.case_id.asc()]
+        return [c.desc().nulls_last() for c in columns]
+    return [c.asc().nulls_last() for c in columns]
 
 
 BACKLOG_ORDER = (i.backlog_date.asc().nulls_last(), i.case_number.asc(), i.case_id.asc())
@@ -103,57 +106,37 @@ def backlog_query(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
     return select(*BACKLOG_COLUMNS).where(*where).order_by(*BACKLOG_ORDER)
 
 
-def petitioners_shown(r: Any) -> str | None:
+ITEM_KEYS = tuple(c.key for c in ITEM_COLUMNS)
+BACKLOG_KEYS = tuple(c.key for c in BACKLOG_COLUMNS)
+
+
+def petitioners_shown(row: dict[str, Any]) -> str | None:
     """Who petitioned, as a ledger may show it: never a sealed informant's name."""
-    if r.informant_sealed:
+    if row["informant_sealed"]:
         return SEALED
-    return r.petitioners or (ANONYMOUS if r.anonymous else None)
+    return row["petitioners"] or (ANONYMOUS if row["anonymous"] else None)
 
 
 def item_row(r: Any) -> dict[str, Any]:
-    """A ledger row (the fields of :class:`LedgerRow`) from a row of :data:`items_query`."""
-    return {
-        "case_id": r.case_id,
-        "case_number": r.case_number,
-        "received_date": r.received_date,
-        "channel": r.channel,
-        "channel_label": CHANNEL_LABELS.get(r.channel, r.channel) if r.channel else None,
-        "petitioners": petitioners_shown(r),
-        "persons": r.persons,
-        "place_name": r.place_name,
-        "title": r.title,
-        "summary": r.summary,
-        "matter": r.summary or r.title,  # 事项 in an export
-        "kind": r.kind,
-        "category_name": r.category_name,
-        "handling_name": r.handling_name,
-        "reply_due": r.reply_due,
-        "status_label": r.status_label,
-        "outcome": r.outcome,
-        "repeat_match": r.repeat_match,
-        "overdue": bool(r.overdue),
-        "supervised": bool(r.supervised),
-    }
+    """A ledger row (the fields of :class:`LedgerRow`, and 事项 for an export) from a row of
+    :func:`items_query`."""
+    row = dict(zip(ITEM_KEYS, r, strict=True))
+    channel = row["channel"]
+    row["channel_label"] = CHANNEL_LABELS.get(channel, channel) if channel else None
+    row["petitioners"] = petitioners_shown(row)
+    row["matter"] = row["summary"] or row["title"]  # 事项 in an export
+    row["overdue"] = bool(row["overdue"])
+    row["supervised"] = bool(row["supervised"])
+    return row
 
 
 def backlog_row(r: Any) -> dict[str, Any]:
-    """A backlog row (the fields of :class:`BacklogRow`) from a row of :data:`backlog_query`."""
-    return {
-        "case_id": r.case_id,
-        "case_number": r.case_number,
-        "received_date": r.received_date,
-        "title": r.title or r.summary,
-        "category_name": r.category_name,
-        "place_name": r.place_name,
-        "handling_name": r.handling_name,
-        "leader": r.leader,
-        "backlog_date": r.backlog_date,
-        "backlog_reasons": r.backlog_reasons,
-        "escalations": int(r.escalations or 0),
-        "supervised": bool(r.supervised),
-        "status_label": r.status_label,
-        "closed_date": r.closed_date,
-    }
+    """A backlog row (the fields of :class:`BacklogRow`) from a row of :func:`backlog_query`."""
+    row = dict(zip(BACKLOG_KEYS, r, strict=True))
+    row["title"] = row["title"] or row["summary"]
+    row["escalations"] = int(row["escalations"] or 0)
+    row["supervised"] = bool(row["supervised"])
+    return row
 
 
 async def count(*, session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:

@@ -82,17 +82,15 @@ async def periodic_report(
         session=session, scope=scope, filters=filters, period=previous, as_of=as_of
     )
 
-    async def rows(by: By, *, with_previous: bool = True) -> list[BreakdownRow]:
-        return await stats.breakdown_rows(
-            session=session,
-            scope=scope,
-            filters=filters,
-            period=period,
-            as_of=as_of,
-            by=by,
-            with_previous=with_previous,
-        )
-
+    tables = await stats.breakdown_tables(
+        session=session,
+        scope=scope,
+        filters=filters,
+        period=period,
+        as_of=as_of,
+        by=[By.CHANNEL, By.KIND, By.CATEGORY, By.PLACE, By.HANDLING, By.MONTH],
+        without_previous=[By.HANDLING],
+    )
     scope_read = stats.scope_read(scope)
     return PeriodicReport(
         title=report_title(scope_read.name, kind, year, number),
@@ -102,15 +100,15 @@ async def periodic_report(
         period=stats.period_read(period),
         previous=stats.period_read(previous),
         summary=stats.figures(cur, prev),
-        by_channel=await rows(By.CHANNEL),
-        by_kind=await rows(By.KIND),
-        top_categories=_top(await rows(By.CATEGORY)),
-        top_places=_top(await rows(By.PLACE)),
-        units=rank_units(await rows(By.HANDLING, with_previous=False)),
+        by_channel=tables[By.CHANNEL],
+        by_kind=tables[By.KIND],
+        top_categories=_top(tables[By.CATEGORY]),
+        top_places=_top(tables[By.PLACE]),
+        units=rank_units(tables[By.HANDLING]),
         backlog=BacklogRead(
             total=cur["backlog_total"],
             resolved=cur["backlog_resolved"],
             rate=percent(cur["backlog_resolved"], cur["backlog_total"]),
         ),
-        by_month=await rows(By.MONTH),
+        by_month=tables[By.MONTH],
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import Column
 from xinfang_shared.auth.scope import org_name
 from xinfang_shared.org import LEVEL_DEPTH, LEVEL_LABELS, Level, OrgTree
 
@@ -27,15 +27,15 @@ UNROUTED = "未分办"
 
 @dataclass(frozen=True)
 class Dimension:
-    """``group_by``: the SQL columns; ``names``: aggregates selected beside them (a name the
-    rows carry); ``key``: a group's raw values → the row it rolls up into; ``name``: a key →
-    what a person reads (given the names the rows carried); ``keys``: rows listed even when
-    empty, in their order (the months of the period, the townships of a county)."""
+    """``column``: what SQL groups by (a raw code); ``named``: the column of a name the rows
+    carry beside it (its MAX is selected); ``key``: a group's raw value → the row it rolls up
+    into; ``name``: a key → what a person reads (given the names the rows carried); ``keys``:
+    rows listed even when empty, in their order (the months of the period, the townships)."""
 
-    group_by: tuple[ColumnElement[Any], ...]
-    key: Callable[[tuple[Any, ...]], str]
+    column: Column[Any]
+    key: Callable[[Any], str]
     name: Callable[[str, dict[str, str]], str]
-    names: tuple[ColumnElement[Any], ...] = ()
+    named: Column[Any] | None = None
     keys: Sequence[str] = field(default_factory=tuple)
     by_time: bool = False
     previous_key: Callable[[str], str] = lambda k: k  # a row's key in the previous period
@@ -45,21 +45,19 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _first(raw: tuple[Any, ...]) -> str:
-    return _text(raw[0])
+def _first(raw: Any) -> str:
+    return _text(raw)
 
 
 def month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _month_of(raw: tuple[Any, ...]) -> str:
-    day: date | None = raw[0]
+def _month_of(day: date | None) -> str:
     return month_key(day.year, day.month) if day else ""
 
 
-def _day_of(raw: tuple[Any, ...]) -> str:
-    day: date | None = raw[0]
+def _day_of(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
@@ -120,7 +118,7 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
     children the places roll up to)."""
     if by is By.MONTH:
         return Dimension(
-            (i.received_date,),
+            i.received_date,
             _month_of,
             _month_name,
             keys=[month_key(y, m) for y, m in period.months()],
@@ -129,7 +127,7 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
         )
     if by is By.DAY:
         return Dimension(
-            (i.received_date,),
+            i.received_date,
             _day_of,
             _day_name,
             keys=[d.isoformat() for d in period.days()],
@@ -138,19 +136,19 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
         )
     if by is By.CHANNEL:
         return Dimension(
-            (i.channel,),
+            i.channel,
             _first,
             lambda k, _n: CHANNEL_LABELS.get(k, k) if k else "未注明渠道",
             keys=list(CHANNEL_LABELS),
         )
     if by is By.KIND:
-        return Dimension((i.kind,), _first, lambda k, _n: k or "未注明性质", keys=list(KINDS))
+        return Dimension(i.kind, _first, lambda k, _n: k or "未注明性质", keys=list(KINDS))
     if by is By.CATEGORY:
         return Dimension(
-            (i.category,),
+            i.category,
             _first,
             lambda k, n: n.get(k) or k or "未分类",
-            names=(func.max(i.category_name),),
+            named=i.category_name,
         )
     if by is By.PLACE:
         unit = tree.unit(within)
@@ -166,29 +164,29 @@ def dimension(by: By, *, tree: OrgTree, period: Period, within: str) -> Dimensio
             return org_name(tree, key) or key
 
         return Dimension(
-            (i.place_code,),
-            lambda raw: rollup_place(tree, within, raw[0]),
+            i.place_code,
+            lambda raw: rollup_place(tree, within, raw),
             place_name,
             keys=children,
         )
     if by is By.RECEIVING:
         return Dimension(
-            (i.receiving_office_code,),
+            i.receiving_office_code,
             _first,
             _receiving_label(tree),
-            names=(func.max(i.receiving_office_name),),
+            named=i.receiving_office_name,
         )
     if by is By.HANDLING:
         return Dimension(
-            (i.handling_code,),
+            i.handling_code,
             _first,
             _org_label(tree, UNROUTED),
-            names=(func.max(i.handling_name),),
+            named=i.handling_name,
         )
     # By.LEVEL: the level of the handling body's unit
     return Dimension(
-        (i.handling_code,),
-        lambda raw: _level_key(tree, raw[0]),
+        i.handling_code,
+        lambda raw: _level_key(tree, raw),
         _level_name,
         keys=[lv.value for lv in sorted({u.level for u in tree.units.values()}, key=_depth)],
     )

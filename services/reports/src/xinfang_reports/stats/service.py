@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, select, true
+from sqlalchemy import Column, ColumnElement, case, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, org_name
@@ -185,33 +185,78 @@ class Groups:
     names: dict[str, str]
 
 
-async def grouped(
-    *,
+# one raw group of a grouping column: its value, the names the rows carried, the counts
+RawGroup = tuple[Any, dict[str, str], Counts]
+
+
+async def _raw_groups(
     session: AsyncSession,
-    dim: Dimension,
+    *,
+    columns: Sequence[Column[Any]],
+    named: Sequence[Column[Any]],
     where: Sequence[ColumnElement[bool]],
     measures: Sequence[Measure],
     window: Window,
-) -> Groups:
-    """The measures by ``dim``'s raw groups, rolled up to its keys in Python."""
-    rows = await _tally(
-        session,
-        where=where,
-        measures=measures,
-        window=window,
-        group_by=dim.group_by,
-        names=dim.names,
+) -> list[list[RawGroup]]:
+    """The measures grouped by each of ``columns`` in turn (with the MAX of ``named``): on
+    PostgreSQL in one query (GROUPING SETS: one pass over the rows), else a query each."""
+    aggregates = [_column(m, window) for m in measures]
+    names = [func.max(n).label(f"name_{n.key}") for n in named]
+    n = len(columns)
+    out: list[list[RawGroup]] = [[] for _ in columns]
+
+    def note(into: list[RawGroup], value: Any, row: Any, first_name: int) -> None:
+        found = {n.key: row[first_name + k] for k, n in enumerate(named) if row[first_name + k]}
+        counts = {m.key: int(row[first_name + len(named) + k] or 0) for k, m in enumerate(measures)}
+        into.append((value, found, counts))
+
+    if n > 1 and session.get_bind().dialect.name == "postgresql":
+        stmt = (
+            select(func.grouping(*columns).label("grouping_id"), *columns, *names, *aggregates)
+            .where(*where)
+            .group_by(func.grouping_sets(*columns))
+        )
+        # GROUPING() sets the bit of every column a row is not grouped by (the first: highest)
+        which = {((1 << n) - 1) ^ (1 << (n - 1 - j)): j for j in range(n)}
+        for row in await session.execute(stmt):
+            j = which[row[0]]
+            note(out[j], row[1 + j], row, 1 + n)
+        return out
+    for j, column in enumerate(columns):
+        stmt = select(column, *names, *aggregates).where(*where).group_by(column)
+        for row in await session.execute(stmt):
+            note(out[j], row[0], row, 1)
+    return out
+
+
+async def group_counts(
+    *,
+    session: AsyncSession,
+    dims: dict[By, Dimension],
+    where: Sequence[ColumnElement[bool]],
+    measures: Sequence[Measure],
+    window: Window,
+) -> dict[By, Groups]:
+    """The measures by each dimension's raw groups (grouped by the raw codes in SQL), rolled
+    up to the dimension's keys and named here."""
+    columns = list({d.column.key: d.column for d in dims.values()}.values())
+    named = list({d.named.key: d.named for d in dims.values() if d.named is not None}.values())
+    raw = await _raw_groups(
+        session, columns=columns, named=named, where=where, measures=measures, window=window
     )
-    width, named = len(dim.group_by), len(dim.names)
-    groups = Groups({}, {})
-    for row in rows:
-        key = dim.key(tuple(row[:width]))
-        into = groups.counts.setdefault(key, dict.fromkeys((m.key for m in measures), 0))
-        for m, value in zip(measures, row[width + named :], strict=True):
-            into[m.key] += int(value or 0)
-        if named and row[width] and key not in groups.names:
-            groups.names[key] = str(row[width])
-    return groups
+    index = {c.key: j for j, c in enumerate(columns)}
+    out: dict[By, Groups] = {}
+    for by, dim in dims.items():
+        groups = Groups({}, {})
+        for value, names, counts in raw[index[dim.column.key]]:
+            key = dim.key(value)
+            into = groups.counts.setdefault(key, dict.fromkeys(counts, 0))
+            for k, v in counts.items():
+                into[k] += v
+            if dim.named is not None and (name := names.get(dim.named.key)):
+                groups.names.setdefault(key, name)
+        out[by] = groups
+    return out
 
 
 def _row(key: str, name: str, c: Counts, previous_items: int) -> BreakdownRow:
@@ -226,7 +271,7 @@ def _row(key: str, name: str, c: Counts, previous_items: int) -> BreakdownRow:
 
 def rows_of(dim: Dimension, cur: Groups, prev: Groups) -> list[BreakdownRow]:
     """The rows: time ascending for a time dimension, else the most items first."""
-    empty = dict.fromkeys(ROW_MEASURES, 0)
+    empty = dict.fromkeys(ROW_MEASURES, 0)  # (last year's: the items only)
     keys = list(dim.keys)
     if not dim.by_time:
         keys += [k for k in (*cur.counts, *prev.counts) if k not in keys]
@@ -245,31 +290,39 @@ def rows_of(dim: Dimension, cur: Groups, prev: Groups) -> list[BreakdownRow]:
     return rows
 
 
-async def breakdown_rows(
+async def breakdown_tables(
     *,
     session: AsyncSession,
     scope: Scope,
     filters: Filters,
     period: Period,
     as_of: date,
-    by: By,
+    by: Sequence[By],
     within: str | None = None,
-    with_previous: bool = True,
-) -> list[BreakdownRow]:
-    """The rows of a breakdown ``by`` (places: under ``within``'s children, by default the
-    scope's unit's; a ``within`` given also keeps only the items whose place lies in it)."""
-    dim = dimension(by, tree=scope.tree, period=period, within=within or scope.unit_code)
-    measures = [MEASURES[k] for k in ROW_MEASURES]
-    extra = [i.place_code.in_(sorted(units_under(scope.tree, within)))] if within else []
+    without_previous: Sequence[By] = (),
+) -> dict[By, list[BreakdownRow]]:
+    """The rows of the breakdowns ``by`` (places: under ``within``'s children, by default the
+    scope's unit's; a ``within`` given also keeps only the items whose place lies in it): the
+    period's groups in one query, last year's items in another (on PostgreSQL)."""
+    tree = scope.tree
+    dims = {b: dimension(b, tree=tree, period=period, within=within or scope.unit_code) for b in by}
+    extra = [i.place_code.in_(sorted(units_under(tree, within)))] if within else []
 
-    async def of(p: Period) -> Groups:
+    async def of(
+        p: Period, measures: Sequence[Measure], which: dict[By, Dimension]
+    ) -> dict[By, Groups]:
         w = p.window(as_of)
         where = [*base_clauses(scope, filters, w, period=p), *extra]
-        return await grouped(session=session, dim=dim, where=where, measures=measures, window=w)
+        if not which:
+            return {}
+        return await group_counts(
+            session=session, dims=which, where=where, measures=measures, window=w
+        )
 
-    cur = await of(period)
-    prev = await of(period.previous()) if with_previous else Groups({}, {})
-    return rows_of(dim, cur, prev)
+    cur = await of(period, [MEASURES[k] for k in ROW_MEASURES], dims)
+    earlier = {b: d for b, d in dims.items() if b not in without_previous}
+    prev = await of(period.previous(), [MEASURES["items"]], earlier)
+    return {b: rows_of(d, cur[b], prev.get(b, Groups({}, {}))) for b, d in dims.items()}
 
 
 async def breakdown(
@@ -282,13 +335,13 @@ async def breakdown(
     by: By,
     within: str | None = None,
 ) -> BreakdownRead:
-    rows = await breakdown_rows(
+    tables = await breakdown_tables(
         session=session,
         scope=scope,
         filters=filters,
         period=period,
         as_of=as_of,
-        by=by,
+        by=[by],
         within=within,
     )
     return BreakdownRead(
@@ -298,5 +351,5 @@ async def breakdown(
         previous=period_read(period.previous()),
         as_of=as_of,
         scope=scope_read(scope),
-        rows=rows,
+        rows=tables[by],
     )
