@@ -383,6 +383,10 @@ async def test_bad_parameters_are_422_in_chinese(ctx: Ctx) -> None:
     assert "季度" in await message("/api/v1/reports/periodic", period="quarter", number=5)
     assert "月份" in await message("/api/v1/reports/periodic", period="month")
     assert "500" in await message("/api/v1/ledger/items", page_size=501)
+    assert "40" in await message(summary, place="1" * 41)
+    # an empty parameter, as a form sends 全部, is no filter
+    blank = await ctx.json(summary, ctx.qinghe, channel="", measure="", place="", level="", **Q3)
+    assert figures(blank)["items"]["value"] == 8
     # the default period: this month up to today
     s = await ctx.json(summary, ctx.qinghe)
     today = ctx.app.state.reports.today()

@@ -39,8 +39,14 @@ def problem(
     )
 
 
+def _blank_is_none(value: object) -> object:
+    """An empty parameter (``channel=``, as a form sends 全部) is no filter."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def _iso_date_only(value: object) -> object:
     """A calendar date as written (YYYY-MM-DD), never a number read as seconds since 1970."""
+    value = _blank_is_none(value)
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
         raise PydanticCustomError(
             "date_format",
@@ -52,6 +58,7 @@ def _iso_date_only(value: object) -> object:
 
 def _channel(value: object) -> object:
     """The Chinese labels are accepted too (来访 → visit)."""
+    value = _blank_is_none(value)
     return _CHANNEL_BY_LABEL.get(value, value) if isinstance(value, str) else value
 
 
@@ -66,6 +73,7 @@ def _measure(value: str) -> str:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+Blank = BeforeValidator(_blank_is_none)
 Code = Annotated[SingleLine, Query(max_length=40)]
 MeasureKey = Annotated[SingleLine, AfterValidator(_measure)]
 
@@ -79,25 +87,34 @@ async def common_filters(
             "leader_mailbox 领导信箱（也可写中文）"
         ),
     ] = None,
-    kind: Annotated[Kind | None, Query(description="性质：申诉求决 | 建议意见 | 检举控告")] = None,
-    category: Annotated[Code | None, Query(description="事项类别代码")] = None,
-    place: Annotated[
-        Code | None, Query(description="事项发生地单位代码（含其下级，如乡镇含其村）")
+    kind: Annotated[
+        Kind | None, Blank, Query(description="性质：申诉求决 | 建议意见 | 检举控告")
     ] = None,
-    receiving: Annotated[Code | None, Query(description="登记机构（受理信访的单位）代码")] = None,
+    category: Annotated[Code | None, Blank, Query(description="事项类别代码")] = None,
+    place: Annotated[
+        Code | None, Blank, Query(description="事项发生地单位代码（含其下级，如乡镇含其村）")
+    ] = None,
+    receiving: Annotated[
+        Code | None, Blank, Query(description="登记机构（受理信访的单位）代码")
+    ] = None,
     handling: Annotated[
         Code | None,
+        Blank,
         Query(description="承办单位代码（部门；单位含其部门及下级单位）"),
     ] = None,
     level: Annotated[
         Level | None,
+        Blank,
         Query(description="承办单位层级：province | city | county | township | village"),
     ] = None,
-    collective: Annotated[bool | None, Query(description="集体访/联名（true/false）")] = None,
-    repeat: Annotated[bool | None, Query(description="重复信访（true/false）")] = None,
+    collective: Annotated[
+        bool | None, Blank, Query(description="集体访/联名（true/false）")
+    ] = None,
+    repeat: Annotated[bool | None, Blank, Query(description="重复信访（true/false）")] = None,
     measure: Annotated[
         MeasureKey | None,
-        Query(max_length=40, description="仅计入该指标的件次（下钻），如 overdue、reply_ontime"),
+        Blank,
+        Query(description="仅计入该指标的件次（下钻），如 overdue、reply_ontime"),
     ] = None,
 ) -> Filters:
     return Filters(
