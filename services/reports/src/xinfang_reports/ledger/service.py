@@ -17,7 +17,7 @@ from xinfang_reports.ledger.schemas import ANONYMOUS, SEALED, BacklogRow, Ledger
 from xinfang_reports.models import items
 from xinfang_reports.stats.filters import Filters, Period, base_clauses
 from xinfang_reports.stats.measures import CHANNEL_LABELS, MEASURES, Window
-from xinfang_reports.stats.service import backlog_clauses
+from xinfang_reports.stats.service import backlog_clauses, custom_plans
 
 i = items.c
 CHUNK = 2000  # rows fetched (and written) at a time by an export
@@ -164,6 +164,7 @@ async def stream(
     """Every row of ``stmt``, :data:`CHUNK` at a time, through a server-side cursor on a
     session of its own (it outlives the request's)."""
     async with sessions() as session:
+        await custom_plans(session)
         result = await session.stream(stmt.execution_options(yield_per=CHUNK))
         async for chunk in result.partitions(CHUNK):
             yield chunk

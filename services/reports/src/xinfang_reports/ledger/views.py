@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.deps import CurrentScope
 from xinfang_shared.auth.scope import Scope
-from xinfang_shared.runtime import SessionDep
 
 from xinfang_reports.deps import Reports, ReportsDep
 from xinfang_reports.ledger import service
@@ -31,6 +30,7 @@ from xinfang_reports.stats.params import (
     FiltersDep,
     OptionalPeriodDep,
     PeriodDep,
+    ReportSessionDep,
     problem,
 )
 
@@ -72,7 +72,7 @@ def _span(period: Period | None, as_of: date) -> str:
 async def ledger_items(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: PeriodDep,
     filters: FiltersDep,
     page: Page = 1,
@@ -132,7 +132,7 @@ async def _export_items(
 async def export_items_xlsx(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: PeriodDep,
     filters: FiltersDep,
     sort: Sort = LedgerSort.RECEIVED,
@@ -149,7 +149,7 @@ async def export_items_xlsx(
 async def export_items_csv(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: PeriodDep,
     filters: FiltersDep,
     sort: Sort = LedgerSort.RECEIVED,
@@ -163,7 +163,7 @@ async def export_items_csv(
 async def ledger_backlog(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: OptionalPeriodDep,
     filters: FiltersDep,
     page: Page = 1,
@@ -226,7 +226,7 @@ async def _export_backlog(
 async def export_backlog_xlsx(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: OptionalPeriodDep,
     filters: FiltersDep,
 ) -> StreamingResponse:
@@ -242,7 +242,7 @@ async def export_backlog_xlsx(
 async def export_backlog_csv(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: OptionalPeriodDep,
     filters: FiltersDep,
 ) -> StreamingResponse:

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.deps import CurrentScope
 from xinfang_shared.auth.scope import Scope
-from xinfang_shared.runtime import SessionDep
 
 from xinfang_reports.deps import Reports, ReportsDep
 from xinfang_reports.ledger.export import XLSX_TYPE, content_disposition
@@ -19,7 +18,7 @@ from xinfang_reports.periodic.schemas import PeriodicReport, ReportPeriod
 from xinfang_reports.periodic.service import periodic_report
 from xinfang_reports.periodic.workbook import periodic_workbook
 from xinfang_reports.stats.filters import MAX_YEAR, MIN_YEAR, Filters
-from xinfang_reports.stats.params import STAFF, FiltersDep, problem
+from xinfang_reports.stats.params import STAFF, FiltersDep, ReportSessionDep, problem
 
 router = APIRouter(prefix="/api/v1", tags=["reports 统计"], dependencies=[STAFF])
 PeriodParam = Annotated[ReportPeriod, Query(description="month 月报 | quarter 季报 | year 年报")]
@@ -76,7 +75,7 @@ async def _report(
 async def periodic(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     filters: FiltersDep,
     period: PeriodParam,
     year: YearParam = None,
@@ -94,7 +93,7 @@ async def periodic(
 async def periodic_xlsx(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     filters: FiltersDep,
     period: PeriodParam,
     year: YearParam = None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, case, func, literal_column, select, true
+from sqlalchemy import Column, ColumnElement, case, func, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, org_name
@@ -44,6 +44,13 @@ from xinfang_reports.stats.schemas import (
 
 i = items.c
 Counts = dict[str, int]
+
+
+async def custom_plans(session: AsyncSession) -> None:
+    """On PostgreSQL, plan each query of this transaction for its own values (never a
+    prepared statement's generic plan)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _column(m: Measure, w: Window) -> ColumnElement[Any]:

@@ -9,11 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from xinfang_shared.auth.deps import CurrentScope, not_found_outside_scope
 from xinfang_shared.http import error_body
-from xinfang_shared.runtime import SessionDep
 
 from xinfang_reports.deps import ReportsDep
 from xinfang_reports.stats import service
-from xinfang_reports.stats.params import STAFF, Code, FiltersDep, PeriodDep, problem
+from xinfang_reports.stats.params import (
+    STAFF,
+    Code,
+    FiltersDep,
+    PeriodDep,
+    ReportSessionDep,
+    problem,
+)
 from xinfang_reports.stats.schemas import BreakdownRead, By, SummaryRead
 
 router = APIRouter(prefix="/api/v1", tags=["reports 统计"], dependencies=[STAFF])
@@ -30,7 +36,7 @@ UNIT_NOT_FOUND = error_body(
 async def summary(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: PeriodDep,
     filters: FiltersDep,
 ) -> SummaryRead:
@@ -47,7 +53,7 @@ async def summary(
 async def breakdown(
     reports: ReportsDep,
     scope: CurrentScope,
-    session: SessionDep,
+    session: ReportSessionDep,
     period: PeriodDep,
     filters: FiltersDep,
     by: Annotated[By, Query(description="分组方式")],
