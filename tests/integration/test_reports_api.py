@@ -98,6 +98,14 @@ async def test_each_figure_drills_down_to_exactly_the_items_it_counts(ctx: Ctx) 
         else:
             assert page["total"] == s[key]["value"], key
             assert len(page["rows"]) == page["total"], key
+    # the measure filter narrows every figure, the backlog's each over its own period
+    overdue = figures(await ctx.json("/api/v1/stats/summary", ctx.qinghe, measure="overdue", **Q3))
+    assert (overdue["items"]["value"], overdue["backlog_total"]["value"]) == (2, 0)
+    backlog = figures(
+        await ctx.json("/api/v1/stats/summary", ctx.qinghe, measure="backlog_total", **Q3)
+    )
+    assert (backlog["backlog_total"]["value"], backlog["backlog_total"]["previous"]) == (2, 1)
+    assert backlog["items"]["value"] == 0  # B1 and B2 were received before the quarter
     # a filter narrows the summary and the ledger alike
     visits = figures(await ctx.json("/api/v1/stats/summary", ctx.qinghe, channel="来访", **Q3))
     assert visits["items"]["value"] == 3 and visits["overdue"]["value"] == 2

@@ -75,11 +75,8 @@ async def periodic_report(
 ) -> PeriodicReport:
     period = report_period(kind, year, number)
     previous = period.previous()
-    cur = await stats.counts(
+    cur, prev = await stats.counts(
         session=session, scope=scope, filters=filters, period=period, as_of=as_of
-    )
-    prev = await stats.counts(
-        session=session, scope=scope, filters=filters, period=previous, as_of=as_of
     )
 
     tables = await stats.breakdown_tables(

@@ -6,11 +6,11 @@ functions that only read."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, case, func, literal_column, select, text, true
+from sqlalchemy import Column, ColumnElement, and_, case, func, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared.auth.models import Role
 from xinfang_shared.auth.scope import Scope, org_name
@@ -53,11 +53,20 @@ async def custom_plans(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def _column(m: Measure, w: Window) -> ColumnElement[Any]:
-    if m.key == "items":
-        return func.count().label(m.key)
+def _column(
+    m: Measure,
+    w: Window,
+    *,
+    also: ColumnElement[bool] | None = None,
+    label: str | None = None,
+) -> ColumnElement[Any]:
+    """``SUM(CASE WHEN <m's condition> THEN 1 ELSE 0 END)`` (of ``persons`` for 人次; COUNT(*)
+    for all items), the condition ``also`` added."""
+    condition = m.where(w) if also is None else and_(m.where(w), also)
+    if m.key == "items" and also is None:
+        return func.count().label(label or m.key)
     value = func.coalesce(i.persons, 0) if m.sums_persons else literal_column("1")
-    return func.sum(case((m.where(w), value), else_=literal_column("0"))).label(m.key)
+    return func.sum(case((condition, value), else_=literal_column("0"))).label(label or m.key)
 
 
 def backlog_clauses(period: Period) -> list[ColumnElement[bool]]:
@@ -82,23 +91,32 @@ async def _tally(
 
 async def counts(
     *, session: AsyncSession, scope: Scope, filters: Filters, period: Period, as_of: date
-) -> Counts:
-    """Every measure over ``period``: the cohort's in one query, the backlog's in another."""
-    w = period.window(as_of)
-    (cohort,) = await _tally(
-        session,
-        where=base_clauses(scope, filters, w, period=period),
-        measures=COHORT,
-        window=w,
+) -> tuple[Counts, Counts]:
+    """Every measure over ``period`` and over the same period a year earlier: each period's
+    cohort in one query, the backlog of both in a third (the earlier period's backlog rows are
+    among the later one's: ``backlog_date`` up to the later end)."""
+    previous = period.previous()
+    found: list[dict[str, Any]] = []
+    for p in (period, previous):
+        w = p.window(as_of)
+        (cohort,) = await _tally(
+            session, where=base_clauses(scope, filters, w, period=p), measures=COHORT, window=w
+        )
+        found.append(dict(cohort._mapping))
+    unmeasured = replace(filters, measure=None)  # its condition differs by period: in the sums
+    windows = (period.window(as_of), previous.window(as_of))
+    columns = []
+    for n, w in enumerate(windows):
+        also = MEASURES[filters.measure].where(w) if filters.measure else None
+        columns += [_column(m, w, also=also, label=f"{m.key}_{n}") for m in BACKLOG]
+    stmt = select(*columns).where(
+        *base_clauses(scope, unmeasured, windows[0], period=None), *backlog_clauses(period)
     )
-    (backlog,) = await _tally(
-        session,
-        where=[*base_clauses(scope, filters, w, period=None), *backlog_clauses(period)],
-        measures=BACKLOG,
-        window=w,
-    )
-    found = {**cohort._mapping, **backlog._mapping}
-    return {k: int(found[k] or 0) for k in MEASURES}
+    backlog = (await session.execute(stmt)).one()._mapping
+    for n, into in enumerate(found):
+        into.update({m.key: backlog[f"{m.key}_{n}"] for m in BACKLOG})
+    cur, prev = ({k: int(f[k] or 0) for k in MEASURES} for f in found)
+    return cur, prev
 
 
 def figures(cur: Counts, prev: Counts) -> list[FigureRead]:
@@ -173,8 +191,9 @@ async def summary(
     *, session: AsyncSession, scope: Scope, filters: Filters, period: Period, as_of: date
 ) -> SummaryRead:
     previous = period.previous()
-    cur = await counts(session=session, scope=scope, filters=filters, period=period, as_of=as_of)
-    prev = await counts(session=session, scope=scope, filters=filters, period=previous, as_of=as_of)
+    cur, prev = await counts(
+        session=session, scope=scope, filters=filters, period=period, as_of=as_of
+    )
     return SummaryRead(
         period=period_read(period),
         previous=period_read(previous),
