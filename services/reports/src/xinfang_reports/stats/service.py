@@ -227,12 +227,12 @@ async def _raw_groups(
     """The measures grouped by each of ``columns`` in turn (with the MAX of ``named``): on
     PostgreSQL in one query (GROUPING SETS: one pass over the rows), else a query each."""
     aggregates = [_column(m, window) for m in measures]
-    names = [func.max(n).label(f"name_{n.key}") for n in named]
+    names = [func.max(c).label(f"name_{c.key}") for c in named]
     n = len(columns)
     out: list[list[RawGroup]] = [[] for _ in columns]
 
     def note(into: list[RawGroup], value: Any, row: Any, first_name: int) -> None:
-        found = {n.key: row[first_name + k] for k, n in enumerate(named) if row[first_name + k]}
+        found = {c.key: row[first_name + k] for k, c in enumerate(named) if row[first_name + k]}
         counts = {m.key: int(row[first_name + len(named) + k] or 0) for k, m in enumerate(measures)}
         into.append((value, found, counts))
 
