@@ -14,8 +14,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# the tables a database from before the migrations would hold (xinfang_shared.migrate adopts
-# such a database): none, the service came with its migrations
+# the tables a database created by ``metadata.create_all`` before the migrations would hold
+# (xinfang_shared.migrate adopts such a database): no release of this service did, so none
 TABLES: dict[str, tuple[str, ...]] = {}
 
 
