@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
+from xinfang_reports import projection
 
 from deploy.run import SERVICES, WORKBENCH, Stack, login
 from tests.conftest import Databases, eventually
@@ -323,6 +324,9 @@ async def test_every_figure_reconciles(tmp_path: Path, databases: Databases) -> 
             subprocess.run, cmd, env=stack.env, capture_output=True, text=True, timeout=300
         )
         assert out.returncode == 0, out.stdout + out.stderr
+        summary = json.loads(out.stdout)
+        partitions = int(stack.env.get("XF_TOPIC_PARTITIONS", "6"))
+        assert summary["partitions"] == len(projection.TOPICS) * partitions, summary  # every topic
         rebuilt = await desk.summary(period, desk.boss)
         again = await client.get(
             stack.url("reports") + "/api/v1/ledger/items",

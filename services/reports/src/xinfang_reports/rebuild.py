@@ -106,10 +106,14 @@ async def reset(session: AsyncSession) -> None:
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    await consumer.topics()  # a metadata request: every topic's partitions
+    # one metadata request for every topic. Not consumer.topics() followed by
+    # consumer.partitions_for_topic(): topics() reads the metadata into a copy of its own and
+    # partitions_for_topic() answers from the client's, which knows only the topics it was
+    # asked about so far: a rebuild would skip topics at random.
+    cluster = await consumer._client.fetch_all_metadata()
     tps = []
     for topic in topics:
-        parts = consumer.partitions_for_topic(topic)
+        parts = cluster.partitions_for_topic(topic)
         if not parts:
             log.warning("rebuild: topic %s does not exist; nothing read from it", topic)
             continue
