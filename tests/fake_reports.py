@@ -197,7 +197,7 @@ def breakdown(by: str, start: date, end: date, filters: dict[str, Any]) -> dict[
                 n = base_items(max(m, start), stop, filters)
                 rows.append(_row(f"{m:%Y-%m}", f"{m.year}年{m.month}月", n, round(n * 0.85)))
             m = month_end(m) + timedelta(days=1)
-        return {"by": by, "label": "按月", "rows": rows}
+        return {"by": by, "label": "按月", "rows": rows, **_frame(start, end)}
     named = {"category": CATEGORIES, "place": PLACES, "handling": UNITS, "channel": ()}.get(by, ())
     if by == "channel":
         named = tuple(CHANNEL_LABELS.items())
@@ -212,7 +212,21 @@ def breakdown(by: str, start: date, end: date, filters: dict[str, Any]) -> dict[
             _row("申诉求决", "申诉求决", total * 3 // 4, total // 2),
             _row("建议意见", "建议意见", total // 4, 0),
         ]
-    return {"by": by, "label": f"按{by}", "rows": rows}
+    return {"by": by, "label": f"按{by}", "rows": rows, **_frame(start, end)}
+
+
+def _frame(start: date, end: date) -> dict[str, Any]:
+    """The period, last year's, the day of counting and the scope every answer carries."""
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "label": "本期"},
+        "previous": {
+            "from": shift_year(start).isoformat(),
+            "to": shift_year(end).isoformat(),
+            "label": "去年同期",
+        },
+        "as_of": end.isoformat(),
+        "scope": {"code": "339922", "name": "清河县"},
+    }
 
 
 def ledger_row(i: int, start: date) -> dict[str, Any]:
@@ -338,7 +352,7 @@ def reports_app(
         total = ledger_total(request, *found)
         first = (page - 1) * page_size
         rows = [ledger_row(i, found[0]) for i in range(first, min(total, first + page_size))]
-        return {"total": total, "rows": rows}
+        return {"total": total, "page": page, "page_size": page_size, "rows": rows}
 
     @app.get("/api/v1/ledger/backlog")
     async def backlog(
@@ -349,6 +363,8 @@ def reports_app(
         first = (page - 1) * page_size
         return {
             "total": total,
+            "page": page,
+            "page_size": page_size,
             "rows": [backlog_row(i, s) for i in range(first, min(total, first + page_size))],
         }
 
@@ -434,6 +450,8 @@ def reports_app(
         )
         return {
             "title": f"清河县{label}信访工作统计报告",
+            "kind": period,
+            "as_of": e.isoformat(),
             "scope": {"code": "339922", "name": "清河县"},
             "period": {"from": s.isoformat(), "to": e.isoformat(), "label": label},
             "previous": {
@@ -441,7 +459,7 @@ def reports_app(
                 "to": shift_year(e).isoformat(),
                 "label": "去年同期",
             },
-            "summary": summary(s, e, {}),
+            "summary": summary(s, e, {})["figures"],
             "by_channel": breakdown("channel", s, e, f)["rows"],
             "by_kind": breakdown("kind", s, e, f)["rows"],
             "top_categories": breakdown("category", s, e, f)["rows"][:10],
@@ -451,7 +469,6 @@ def reports_app(
                     **{
                         k: u[k]
                         for k in (
-                            "key",
                             "name",
                             "items",
                             "reply_assessable",
@@ -460,6 +477,7 @@ def reports_app(
                             "supervised",
                         )
                     },
+                    "code": u["key"],
                     "rate": u["reply_ontime_rate"],
                 }
                 for u in units

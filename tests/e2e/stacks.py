@@ -20,6 +20,8 @@ from deploy.run import DEMO_USERS, SERVICES, WORKBENCH, Stack, demo_users, start
 from tests.apps import service_token_for_tests
 from tests.conftest import Databases, free_port
 
+PARTITIONS = 3  # of every topic of a test stack
+
 
 @asynccontextmanager
 async def launched(
@@ -37,7 +39,7 @@ async def launched(
         broker_port=free_port(),
         ports=ports,
         database_urls=urls,
-        partitions=3,
+        partitions=PARTITIONS,
         extra_env={
             "XF_CLOCK_MODE": "manual",
             "XF_KAFKA_SESSION_TIMEOUT_S": "2",

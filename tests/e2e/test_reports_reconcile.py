@@ -34,7 +34,7 @@ from xinfang_reports import projection
 
 from deploy.run import SERVICES, WORKBENCH, Stack, login
 from tests.conftest import Databases, eventually
-from tests.e2e.stacks import demo_account
+from tests.e2e.stacks import PARTITIONS, demo_account
 from tests.e2e.workbench import chromium, log_in, new_page, shot, workbench_stack
 
 pytestmark = pytest.mark.e2e
@@ -325,8 +325,7 @@ async def test_every_figure_reconciles(tmp_path: Path, databases: Databases) -> 
         )
         assert out.returncode == 0, out.stdout + out.stderr
         summary = json.loads(out.stdout)
-        partitions = int(stack.env.get("XF_TOPIC_PARTITIONS", "6"))
-        assert summary["partitions"] == len(projection.TOPICS) * partitions, summary  # every topic
+        assert summary["partitions"] == len(projection.TOPICS) * PARTITIONS, summary  # all read
         rebuilt = await desk.summary(period, desk.boss)
         again = await client.get(
             stack.url("reports") + "/api/v1/ledger/items",

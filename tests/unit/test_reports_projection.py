@@ -330,3 +330,46 @@ def test_times_keep_their_zone() -> None:
     assert row["received_date"] == date(2026, 3, 2)  # midnight in Shanghai
     row = row_of(received(received_at=datetime(2026, 3, 1, 15, 59, tzinfo=UTC)))
     assert row["received_date"] == date(2026, 3, 1)
+
+
+def linked(**kw: Any) -> Envelope:
+    from xinfang_shared.events import CaseLinked
+
+    data: dict[str, Any] = {
+        "case_id": CASE,
+        "case_number": "339922-2026-000001",
+        "linked_case_id": "c-0",
+        "linked_case_number": "339922-2026-000000",
+        "match": "重复信访",
+        "similarity": 0.8,
+        "repeat_count": 2,
+        "receiving_office_code": "339922",
+        "holder_code": "339922-zrzy",
+        "holder_name": "清河县自然资源和规划局",
+        "category": "land_requisition",
+        "category_name": "土地征收补偿",
+        "kind": "申诉求决",
+        "linked_at": T0 + timedelta(minutes=1),
+        **kw,
+    }
+    return env(CaseLinked(**data))
+
+
+def test_a_repeat_is_counted_about_the_case_it_joins_and_under_its_holder() -> None:
+    """A repeat is never routed itself: it takes the matter and the holder of the case it
+    joins, and its place is the registrar's matter location."""
+    row = row_of(received(category="土地征收补偿", matter_location_code="339922101201"), linked())
+    assert row["repeat_match"] == "重复信访"
+    assert (row["category"], row["category_name"]) == ("land_requisition", "土地征收补偿")
+    assert (row["handling_code"], row["handling_name"]) == ("339922-zrzy", "清河县自然资源和规划局")
+    assert row["place_code"] == "339922101201" and row["place_name"] is None
+
+
+def test_routing_of_the_item_itself_wins_over_what_a_link_or_the_desk_said() -> None:
+    hop = routed(1, place_code="339922103201", place_name="石门村")
+    for events in itertools.permutations(
+        [received(matter_location_code="339922101201"), linked(), hop]
+    ):
+        row = row_of(*events)
+        assert row["place_code"] == "339922103201" and row["place_name"] == "石门村"
+        assert row["route_hop"] == 1

@@ -134,6 +134,12 @@ class CaseLinked(EventData):
     holder_code: str | None = None
     received_above: bool = False  # A19: pending at a lower level, not accepted again up here
     linked_at: datetime
+    # the case it joins: what it is about and where, for whoever counts the item (reports)
+    category: str | None = None
+    category_name: str | None = None
+    kind: str | None = None
+    holder_name: str | None = None
+    skip_level: bool = False
 
 
 class SkipLevelAlert(EventData):

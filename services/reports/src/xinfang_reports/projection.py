@@ -207,7 +207,13 @@ GROUPS: tuple[Group, ...] = (
         latest=True,
         tiebreak=Col("category"),
     ),
-    _earliest("place_code", "place_name"),
+    # routing's place (the first hop names it) wins over the registrar's matter location
+    Group(
+        ("place_code", "place_name"),
+        Present(("place_name", "place_code")),
+        latest=True,
+        tiebreak=Col("place_code"),
+    ),
     _earliest("kind"),
     _latest(
         "handling_code",
@@ -307,6 +313,7 @@ def _received(e: PetitionReceived, _env: Envelope) -> Patch:
         "title": e.title,
         "summary": e.content[:SUMMARY_CHARS] or None,
         "category": e.category,
+        "place_code": e.matter_location_code,
     }
 
 
@@ -333,7 +340,16 @@ def _routed(e: CaseRouted, _env: Envelope) -> Patch:
 
 
 def _linked(e: CaseLinked, _env: Envelope) -> Patch:
-    return {"repeat_match": e.match, "linked_case_number": e.linked_case_number}
+    """A repeat joins an open case: it is counted about that case's matter and under its
+    holder (hop 0: a routing of the item itself, if there ever is one, wins)."""
+    out: Patch = {"repeat_match": e.match, "linked_case_number": e.linked_case_number}
+    if e.category:
+        out |= {"category": e.category, "category_name": e.category_name, "kind": e.kind}
+    if e.holder_code:
+        out |= {"handling_code": e.holder_code, "handling_name": e.holder_name, "route_hop": 0}
+    if e.skip_level:
+        out["skip_level"] = True
+    return out
 
 
 def _status(e: CaseStatusChanged, _env: Envelope) -> Patch:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from xinfang_shared import org
+from xinfang_shared.auth.scope import org_name
 from xinfang_shared.db import UnitOfWork
 from xinfang_shared.events import (
     CaseLinked,
@@ -198,6 +199,11 @@ async def _link(
         holder_code=root.holder_code,
         received_above=above,
         linked_at=now,
+        category=root.category,
+        category_name=_category_name(ctx, root.category),
+        kind=root.kind,
+        holder_name=org_name(ctx.tree, root.holder_code) if root.holder_code else None,
+        skip_level=skip_level,
     )
     _emit(uow, linked, now)
     if skip_level and root.holder_code:
@@ -206,6 +212,11 @@ async def _link(
         _alert_skip_level(uow, ctx, p, root.holder_code, name, skipped, now)
     ctx.stats["linked"] += 1
     return linked
+
+
+def _category_name(ctx: RoutingContext, category: str | None) -> str | None:
+    rule = ctx.rules.categories.get(category or "")
+    return rule.name if rule else None
 
 
 def _alert_skip_level(

@@ -289,7 +289,11 @@ async def periodic(request: Request, wb: WorkbenchDep, user: StaffDep) -> Respon
         values=rq.form_values(),
         options=report.report_options(now),
         report=found,
-        figures=forms.figure_rows(doc.get("summary") or {}, rq.period_query(period)),
+        # the report's figures are a list beside its periods (the summary's shape otherwise)
+        figures=forms.figure_rows(
+            {"figures": doc.get("summary") or [], "previous": doc.get("previous") or {}},
+            rq.period_query(period),
+        ),
         trend=trend,
         tables={
             name: report.breakdown_rows(doc.get(name))
