@@ -92,3 +92,36 @@ def csv_response(
         media_type=CSV_TYPE,
         headers={"Content-Disposition": content_disposition(filename, fallback)},
     )
+
+
+async def ledger_file(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    stmt: Select[Any],
+    to_row: ToRow,
+    columns: Sequence[Column],
+    title: str,
+    span: str,
+    ascii_name: str,
+    xlsx: bool,
+) -> StreamingResponse:
+    """The ledger ``title`` (the sheet's name too) as .xlsx or .csv, named ``<title>_<span>``
+    (``ascii_name`` for clients that cannot read a UTF-8 file name)."""
+    if xlsx:
+        return await xlsx_response(
+            sessions=sessions,
+            stmt=stmt,
+            to_row=to_row,
+            columns=columns,
+            sheet=title,
+            filename=f"{title}_{span}.xlsx",
+            fallback=f"{ascii_name}.xlsx",
+        )
+    return csv_response(
+        sessions=sessions,
+        stmt=stmt,
+        to_row=to_row,
+        columns=columns,
+        filename=f"{title}_{span}.csv",
+        fallback=f"{ascii_name}.csv",
+    )

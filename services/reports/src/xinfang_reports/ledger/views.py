@@ -22,7 +22,7 @@ from xinfang_reports.ledger.export import (
     XLSX_MAX_ROWS,
     XLSX_TYPE,
 )
-from xinfang_reports.ledger.files import csv_response, xlsx_response
+from xinfang_reports.ledger.files import ledger_file
 from xinfang_reports.ledger.schemas import BacklogPage, LedgerPage, LedgerSort
 from xinfang_reports.stats.filters import Filters, Period
 from xinfang_reports.stats.params import (
@@ -102,24 +102,15 @@ async def _export_items(
     where = service.items_where(scope=scope, filters=filters, period=period, as_of=reports.today())
     await _export_limit(reports, session, where, xlsx)
     span = _span(period, reports.today())
-    stmt = service.items_query(where, sort)
-    if xlsx:
-        return await xlsx_response(
-            sessions=reports.runtime.sessions,
-            stmt=stmt,
-            to_row=service.item_row,
-            columns=ITEM_COLUMNS,
-            sheet="信访登记台账",
-            filename=f"信访登记台账_{span}.xlsx",
-            fallback=f"ledger_{period.start}_{period.end}.xlsx",
-        )
-    return csv_response(
+    return await ledger_file(
         sessions=reports.runtime.sessions,
-        stmt=stmt,
+        stmt=service.items_query(where, sort),
         to_row=service.item_row,
         columns=ITEM_COLUMNS,
-        filename=f"信访登记台账_{span}.csv",
-        fallback=f"ledger_{period.start}_{period.end}.csv",
+        title="信访登记台账",
+        span=span,
+        ascii_name=f"ledger_{period.start}_{period.end}",
+        xlsx=xlsx,
     )
 
 
@@ -196,24 +187,15 @@ async def _export_backlog(
     await _export_limit(reports, session, where, xlsx)
     span = _span(period, reports.today())
     ascii_span = f"{period.start}_{period.end}" if period else f"{reports.today()}"
-    stmt = service.backlog_query(where)
-    if xlsx:
-        return await xlsx_response(
-            sessions=reports.runtime.sessions,
-            stmt=stmt,
-            to_row=service.backlog_row,
-            columns=BACKLOG_COLUMNS,
-            sheet="积案台账",
-            filename=f"积案台账_{span}.xlsx",
-            fallback=f"backlog_{ascii_span}.xlsx",
-        )
-    return csv_response(
+    return await ledger_file(
         sessions=reports.runtime.sessions,
-        stmt=stmt,
+        stmt=service.backlog_query(where),
         to_row=service.backlog_row,
         columns=BACKLOG_COLUMNS,
-        filename=f"积案台账_{span}.csv",
-        fallback=f"backlog_{ascii_span}.csv",
+        title="积案台账",
+        span=span,
+        ascii_name=f"backlog_{ascii_span}",
+        xlsx=xlsx,
     )
 
 
