@@ -13,7 +13,7 @@
    over the process's RSS before the request, and the rows read back with openpyxl.
 
     uv run python -m bench.reports_bench [--lifecycles 1000000] [--runs 5] [--export-rows 100000]
-        [--pg postgresql://postgres@127.0.0.1:5432] [--keep]
+        [--pg postgresql://postgres@127.0.0.1:5432] [--database NAME] [--reuse]
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def fresh_database(pg: str) -> str:
+async def fresh_database(pg: str, name: str = DB) -> str:
     c = await asyncpg.connect(f"{pg}/postgres")
-    await c.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await c.execute(f'CREATE DATABASE "{DB}"')
+    await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await c.execute(f'CREATE DATABASE "{name}"')
     await c.close()
-    return f"{pg}/{DB}".replace("postgresql://", "postgresql+asyncpg://")
+    return f"{pg}/{name}".replace("postgresql://", "postgresql+asyncpg://")
 
 
 async def build(url: str, n: int, batch: int) -> dict[str, Any]:
@@ -79,10 +79,11 @@ async def build(url: str, n: int, batch: int) -> dict[str, Any]:
                 await rebuild.apply_events(session, envelopes)
             applied += time.perf_counter() - t
             count += len(envelopes)
+    t = time.perf_counter()
+    await rebuild.compact(engine)  # what the rebuild command does last
+    compact_s = time.perf_counter() - t
     async with engine.connect() as conn:
         rows = (await conn.execute(sa.text("SELECT count(*) FROM rpt_items"))).scalar_one()
-        await conn.execute(sa.text("ANALYZE rpt_items"))
-        await conn.commit()
     await engine.dispose()
     return {
         "lifecycles": n,
@@ -91,6 +92,7 @@ async def build(url: str, n: int, batch: int) -> dict[str, Any]:
         "decode_and_apply_seconds": round(applied, 1),
         "events_per_second": round(count / applied),
         "batch": batch,
+        "compact_seconds": round(compact_s, 1),
     }
 
 
@@ -144,7 +146,8 @@ async def reports(url: str, runs: int) -> dict[str, Any]:
                         r = await client.get(path, params=params)
                         elapsed = (time.perf_counter() - t) * 1000
                         assert r.status_code == 200, r.text[:500]
-                        figures = r.json().get("summary", r.json()).get("figures", [])
+                        doc = r.json()  # a periodic report lists its figures as "summary"
+                        figures = doc["summary"] if "summary" in doc else doc["figures"]
                         items = next((f["value"] for f in figures if f["key"] == "items"), None)
                         if i >= 1:  # the first one warms the connection pool and caches
                             times.append(elapsed)
@@ -243,9 +246,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--export-rows", type=int, default=100_000)
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    ap.add_argument(
+        "--reuse", action="store_true", help="time the reports over the database built last time"
+    )
+    ap.add_argument("--database", default=DB, help="the benchmark's own database (dropped first)")
     args = ap.parse_args()
-    url = asyncio.run(fresh_database(args.pg))
-    built = asyncio.run(build(url, args.lifecycles, args.batch))
+    if args.reuse:
+        url = f"{args.pg}/{args.database}".replace("postgresql://", "postgresql+asyncpg://")
+        built: dict[str, Any] = {"reused": args.database}
+    else:
+        url = asyncio.run(fresh_database(args.pg, args.database))
+        built = asyncio.run(build(url, args.lifecycles, args.batch))
+        print(json.dumps({"build": built}), file=sys.stderr, flush=True)
     figures = asyncio.run(reports(url, args.runs))
     start, end, rows = asyncio.run(period_with(url, args.export_rows))
     exports = [_export_in_child(url, start, end, fmt) for fmt in ("xlsx", "csv")]

@@ -30,8 +30,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from xinfang_shared import db, migrate
 from xinfang_shared.events import BadEvent, Envelope, UnknownEventType, decode
 from xinfang_shared.kafka import forbid_topic_auto_creation
@@ -97,6 +97,21 @@ async def apply_events(session: AsyncSession, envelopes: Iterable[Envelope]) -> 
         counts.applied += 1
     await store.apply(session, patches)
     return counts
+
+
+async def compact(engine: AsyncEngine) -> None:
+    """On PostgreSQL, rewrite the rebuilt table in the order items were received and refresh
+    its statistics. A rebuild writes each row once per topic, leaving the table several times
+    its size and its rows in no useful order; a period's figures then read most of it
+    (bench.reports_bench: a quarterly report over 1,000,000 items took 2.3 s, 0.9–1.1 s after
+    this). ``CLUSTER`` holds the table's lock while it runs (about 20 s a million items):
+    the live consumer waits, the figures answer once it is done."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("CLUSTER rpt_items USING ix_rpt_items_received_date"))
+        await conn.execute(text("ANALYZE rpt_items"))
+        await conn.commit()
 
 
 async def reset(session: AsyncSession) -> None:
@@ -220,6 +235,7 @@ async def rebuild(
                     await write()
         if pending:
             await write()
+        await compact(engine)
         async with sessions() as session:
             rows = int(
                 (await session.execute(select(func.count()).select_from(items))).scalar_one()
