@@ -143,6 +143,20 @@ class Desk:
         r = await self.client.post(url, json=body or {}, headers=handler)
         assert r.status_code == 200, f"{action}: {r.text}"
 
+    async def overdue(self, case: Any, since: date) -> None:
+        """Wait until the sweep has found ``case`` overdue (and the read model has heard it):
+        a step taken before that would race the sweep and the deadline would never be missed."""
+
+        async def listed() -> bool:
+            r = await self.client.get(
+                self.stack.url("reports") + "/api/v1/ledger/items",
+                params={"measure": "overdue", "from": since.isoformat(), "page_size": 100},
+                headers=self.boss,
+            )
+            return case["case_number"] in {row["case_number"] for row in r.json()["rows"]}
+
+        await eventually(listed, timeout=60, what=f"{case['case_number']} overdue")
+
     async def summary(self, params: dict[str, str], who: dict[str, str]) -> dict[str, Any]:
         r = await self.client.get(
             self.stack.url("reports") + "/api/v1/stats/summary", params=params, headers=who
@@ -225,9 +239,11 @@ async def test_every_figure_reconciles(tmp_path: Path, databases: Databases) -> 
         await desk.step(h, "reply", jw, REPLY)
 
         await advance(stack, "31d")
+        await desk.overdue(b, start)
         await desk.step(b, "accept", zrzy)
         await desk.step(b, "reply", zrzy, REPLY)
         await advance(stack, "40d")
+        await desk.overdue(c, start)
         await desk.step(c, "reply", zrzy, REPLY)
         today = datetime.fromisoformat(
             (await client.get(stack.url("reports") + "/healthz")).json()["now"]
